@@ -1,0 +1,53 @@
+# screenloop — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := chromium chromium-headless-shell fonts-liberation xvfb xdotool openbox \
+	xterm x11-apps xauth x11-utils
+PYTEST_ARGS ?=
+
+.PHONY: setup apt uv venv test lint format demo bench bench-smoke clean
+
+setup: apt venv
+
+# Debian packages the executors and tests need; installed only when missing.
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+venv: uv
+	@uv sync --frozen --quiet
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+demo: setup
+	$(VENV)/bin/screenloop demo
+
+bench: setup
+	$(PY) -m bench
+
+bench-smoke: setup
+	$(PY) -m bench --smoke
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache runs

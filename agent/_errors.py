@@ -1,0 +1,127 @@
+"""Errors raised by the agent layer, split by who is at fault.
+
+    ScreenloopError
+    ├── ConfigurationError            the developer/user configured something wrong
+    ├── ModelOutputError              the model emitted something we cannot act on
+    │   ├── ActionParseError          an action (item id + field) was not understood
+    │   └── ResponseValidationError   a response broke the protocol (dup call ids, ...)
+    ├── SafetyDeniedError             a pending safety check was not acknowledged
+    └── APIError                      the Responses API failed
+        ├── APIConnectionError        could not reach the server
+        │   └── APITimeoutError       the request timed out
+        ├── APIStatusError            the server answered with an error status
+        │   ├── BadRequestError       400
+        │   ├── AuthenticationError   401
+        │   ├── PermissionDeniedError 403
+        │   ├── NotFoundError         404
+        │   ├── RateLimitError        429
+        │   └── ServerError           5xx
+        ├── MalformedResponseError    the body is not a valid response
+        └── StreamError               an SSE stream ended without its completion event
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ActionParseError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "MalformedResponseError",
+    "ModelOutputError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "SafetyDeniedError",
+    "ScreenloopError",
+    "ServerError",
+    "StreamError",
+]
+
+
+class ScreenloopError(Exception):
+    """Base class of every error raised by `agent`."""
+
+
+class ConfigurationError(ScreenloopError):
+    """Bad configuration from the developer or user (fix the arguments)."""
+
+
+class ModelOutputError(ScreenloopError):
+    """The model produced output screenloop cannot act on."""
+
+
+class ActionParseError(ModelOutputError):
+    """An action could not be understood; names the item id and the field."""
+
+    def __init__(self, item_id: str | None, field: str, problem: str) -> None:
+        self.item_id = item_id
+        self.field = field
+        self.problem = problem
+        super().__init__(f"computer_call {item_id or '<no id>'}: field {field!r}: {problem}")
+
+
+class ResponseValidationError(ModelOutputError):
+    """A response broke the protocol (failed status, duplicate call ids, ...)."""
+
+
+class SafetyDeniedError(ScreenloopError):
+    """A pending safety check was denied by the safety policy."""
+
+
+class APIError(ScreenloopError):
+    """The Responses API call failed."""
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached. Check the base URL and the network."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out. Retry later or raise the timeout."""
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status."""
+
+    def __init__(self, message: str, *, status_code: int, body: object = None) -> None:
+        self.status_code = status_code
+        self.body = body
+        super().__init__(message)
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was rejected; the server's message says why."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or wrong (set TZAFON_API_KEY or pass api_key)."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not use this model or endpoint."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown model, response id, or base URL path."""
+
+
+class RateLimitError(APIStatusError):
+    """429: rate limited after every retry; slow down or raise the retry budget."""
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed after every retry; try again later."""
+
+
+class MalformedResponseError(APIError):
+    """The server's body is not JSON or not a Responses API response object."""
+
+
+class StreamError(APIError):
+    """A streamed response ended before its completion event."""

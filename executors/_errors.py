@@ -1,0 +1,49 @@
+"""Errors raised by executors.
+
+    ExecutorError
+    ├── UnsupportedActionError   the backend cannot perform this action
+    ├── ExecutorClosedError      the executor, its browser or its display is gone
+    ├── CaptureError             a screenshot failed or timed out
+    ├── HostDisplayRefusedError  refusing to drive a display screenloop did not create
+    └── ActionFailedError        the backend raised while performing an action
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ActionFailedError",
+    "CaptureError",
+    "ExecutorClosedError",
+    "ExecutorError",
+    "HostDisplayRefusedError",
+    "UnsupportedActionError",
+]
+
+
+class ExecutorError(Exception):
+    """Base class of every error raised by `executors`."""
+
+
+class UnsupportedActionError(ExecutorError):
+    """The backend does not support this action (see `Computer.capabilities`)."""
+
+    def __init__(self, action: str, backend: str) -> None:
+        self.action = action
+        self.backend = backend
+        super().__init__(f"{backend} does not support the {action!r} action")
+
+
+class ExecutorClosedError(ExecutorError):
+    """The executor was closed, or its browser/display died."""
+
+
+class CaptureError(ExecutorError):
+    """Taking a screenshot failed or did not finish in time."""
+
+
+class HostDisplayRefusedError(ExecutorError):
+    """Refused to drive an X display that screenloop did not create."""
+
+
+class ActionFailedError(ExecutorError):
+    """The backend raised while performing an action."""
