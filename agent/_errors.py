@@ -4,8 +4,10 @@
     ├── ConfigurationError            the developer/user configured something wrong
     ├── ModelOutputError              the model emitted something we cannot act on
     │   ├── ActionParseError          an action (item id + field) was not understood
-    │   └── ResponseValidationError   a response broke the protocol (dup call ids, ...)
+    │   ├── ResponseValidationError   a response broke the protocol (dup call ids, ...)
+    │   └── RefusalError              the model refused the task
     ├── SafetyDeniedError             a pending safety check was not acknowledged
+    ├── TokenBudgetExceededError      the run used more tokens than its budget
     └── APIError                      the Responses API failed
         ├── APIConnectionError        could not reach the server
         │   └── APITimeoutError       the request timed out
@@ -36,11 +38,13 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RefusalError",
     "ResponseValidationError",
     "SafetyDeniedError",
     "ScreenloopError",
     "ServerError",
     "StreamError",
+    "TokenBudgetExceededError",
 ]
 
 
@@ -70,8 +74,16 @@ class ResponseValidationError(ModelOutputError):
     """A response broke the protocol (failed status, duplicate call ids, ...)."""
 
 
+class RefusalError(ModelOutputError):
+    """The model answered with a refusal instead of acting."""
+
+
 class SafetyDeniedError(ScreenloopError):
     """A pending safety check was denied by the safety policy."""
+
+
+class TokenBudgetExceededError(ScreenloopError):
+    """The run's token usage reached its `token_budget`; raise the budget or simplify the task."""
 
 
 class APIError(ScreenloopError):
