@@ -1,5 +1,6 @@
 """Isolated places for an agent to act in: virtual X displays, browsers, domain policy."""
 
+from sandbox._browser import CHROMIUM_ARGS, chromium_args, find_chromium
 from sandbox._display import VirtualDisplay, connect_xlib
 from sandbox._errors import (
     BrowserLaunchError,
@@ -8,13 +9,19 @@ from sandbox._errors import (
     PolicyError,
     SandboxError,
 )
+from sandbox._policy import DomainPolicy, PolicyDecision
 
 __all__ = [
+    "CHROMIUM_ARGS",
     "BrowserLaunchError",
     "BrowserNotFoundError",
     "DisplayError",
+    "DomainPolicy",
+    "PolicyDecision",
     "PolicyError",
     "SandboxError",
     "VirtualDisplay",
+    "chromium_args",
     "connect_xlib",
+    "find_chromium",
 ]
