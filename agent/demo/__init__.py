@@ -1,0 +1,41 @@
+"""The built-in demo: a small web shop and a scripted model that buys lamps in it."""
+
+from agent.demo._app import (
+    DEMO_PASSWORD,
+    DEMO_PRODUCTS,
+    DEMO_USERNAME,
+    DemoApp,
+    DemoProduct,
+    Variant,
+)
+from agent.demo._script import (
+    DEMO_DISPLAY,
+    DEMO_FINAL_OUTPUT,
+    DEMO_MODEL,
+    DEMO_ORDER_NUMBER,
+    DEMO_SAFETY_CODE,
+    DEMO_SECRETS,
+    DEMO_STEPS,
+    DEMO_TASK,
+    DemoStep,
+    demo_script,
+)
+
+__all__ = [
+    "DEMO_DISPLAY",
+    "DEMO_FINAL_OUTPUT",
+    "DEMO_MODEL",
+    "DEMO_ORDER_NUMBER",
+    "DEMO_PASSWORD",
+    "DEMO_PRODUCTS",
+    "DEMO_SAFETY_CODE",
+    "DEMO_SECRETS",
+    "DEMO_STEPS",
+    "DEMO_TASK",
+    "DEMO_USERNAME",
+    "DemoApp",
+    "DemoProduct",
+    "DemoStep",
+    "Variant",
+    "demo_script",
+]
