@@ -1,0 +1,140 @@
+"""The run directory writer (docs/run-directory.md, schema version 1).
+
+``run.json`` is rewritten atomically (temp file + rename) whenever it changes;
+``steps.jsonl`` gets one line per step, flushed and fsynced; screenshots are
+files under ``screenshots/``. Everything passes through the `Redactor` first,
+and every ``data:image`` URL in a request body is replaced by
+``{"screenshot_ref": "screenshots/NNNN.png"}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from agent._secrets import Redactor
+from executors._computer import Screenshot
+
+__all__ = ["SCHEMA_VERSION", "RunRecorder", "default_run_dir"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _key(url: str) -> str:
+    # Keyed by digest so the recorder does not keep every screenshot's data URL alive.
+    return hashlib.blake2b(url.encode("ascii", "replace"), digest_size=16).hexdigest()
+
+
+def default_run_dir(runs_root: str | os.PathLike[str], task: str) -> Path:
+    """``<runs_root>/<YYYYmmdd-HHMMSS>-<task-slug>``, made unique with a suffix."""
+    slug = re.sub(r"[^a-z0-9]+", "-", task.lower()).strip("-")[:40] or "task"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(runs_root) / f"{stamp}-{slug}"
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+class RunRecorder:
+    """Writes one run directory. Create it, call `start`, then `write_step` per step."""
+
+    def __init__(self, run_dir: Path, redactor: Redactor | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.redact = redactor or Redactor()
+        self.summary: dict[str, Any] = {}
+        self._refs: dict[str, str] = {}
+        self._steps_file: Any = None
+        self.closed = False
+
+    # -- files --------------------------------------------------------------
+    def start(self, summary: dict[str, Any]) -> None:
+        """Create the directory and write the first run.json (status ``running``)."""
+        (self.run_dir / "screenshots").mkdir(parents=True, exist_ok=True)
+        self.summary = {
+            "schema_version": SCHEMA_VERSION,
+            "status": "running",
+            "final_output": None,
+            "error": None,
+            "steps": 0,
+            "started_at": _utc_now(),
+            "ended_at": None,
+            "initial_screenshot": None,
+            **summary,
+        }
+        self._steps_file = open(self.run_dir / "steps.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        self.write_summary()
+
+    def save_screenshot(self, index: int, shot: Screenshot, url: str | None = None) -> str:
+        """Write ``screenshots/NNNN.<fmt>`` and remember `url` (its data URL) for refs."""
+        ext = "jpg" if shot.format == "jpeg" else shot.format
+        rel = f"screenshots/{index:04d}.{ext}"
+        (self.run_dir / rel).write_bytes(shot.data)
+        if url is not None:
+            self._refs[_key(url)] = rel
+        return rel
+
+    def update(self, **fields: Any) -> None:
+        """Change fields of run.json and rewrite it atomically."""
+        self.summary.update(fields)
+        self.write_summary()
+
+    def write_summary(self) -> None:
+        """Atomically rewrite run.json."""
+        data = json.dumps(self.redact(self.summary), indent=2, ensure_ascii=False)
+        fd, tmp = tempfile.mkstemp(prefix=".run.", suffix=".json", dir=self.run_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.run_dir / "run.json")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def write_step(self, step: dict[str, Any]) -> None:
+        """Append one steps.jsonl line (redacted, screenshots as refs) and flush it."""
+        if self._steps_file is None:
+            return
+        line = json.dumps(self.redact(self.scrub(step)), ensure_ascii=False)
+        self._steps_file.write(line + "\n")
+        self._steps_file.flush()
+        os.fsync(self._steps_file.fileno())
+
+    def scrub(self, obj: Any) -> Any:
+        """Replace every ``data:image`` URL by ``{"screenshot_ref": path-or-None}``."""
+        if isinstance(obj, str):
+            if obj.startswith("data:image/"):
+                return {"screenshot_ref": self._refs.get(_key(obj))}
+            return obj
+        if isinstance(obj, dict):
+            return {k: self.scrub(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [self.scrub(v) for v in obj]
+        return obj
+
+    def finish(self, **fields: Any) -> None:
+        """Write the final run.json and close steps.jsonl (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.update(ended_at=_utc_now(), **fields)
+        if self._steps_file is not None:
+            self._steps_file.close()
+            self._steps_file = None
