@@ -2,6 +2,7 @@
 
     ScreenloopError
     ├── ConfigurationError            the developer/user configured something wrong
+    │   └── RunDirectoryError         a run directory is missing or unreadable
     ├── ModelOutputError              the model emitted something we cannot act on
     │   ├── ActionParseError          an action (item id + field) was not understood
     │   ├── ResponseValidationError   a response broke the protocol (dup call ids, ...)
@@ -40,6 +41,7 @@ __all__ = [
     "RateLimitError",
     "RefusalError",
     "ResponseValidationError",
+    "RunDirectoryError",
     "SafetyDeniedError",
     "ScreenloopError",
     "ServerError",
@@ -54,6 +56,10 @@ class ScreenloopError(Exception):
 
 class ConfigurationError(ScreenloopError):
     """Bad configuration from the developer or user (fix the arguments)."""
+
+
+class RunDirectoryError(ConfigurationError):
+    """A run directory is missing, has no readable run.json, or is not schema version 1."""
 
 
 class ModelOutputError(ScreenloopError):
