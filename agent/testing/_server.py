@@ -1,0 +1,606 @@
+"""The scripted Responses server: a real HTTP server on 127.0.0.1 that plays a script.
+
+    with ScriptedResponsesServer([turn(message("hi"))]) as srv:
+        client = ResponsesClient(base_url=srv.base_url, api_key="test")
+        ...
+        assert srv.requests[0].body["model"] == "m"
+
+It listens on an ephemeral port in a background thread (one thread per
+connection, TCP_NODELAY set: see ENVIRONMENT.md's 40 ms Nagle stall), accepts
+`/v1/responses` and `/responses`, and answers:
+
+- `POST /responses`: checks auth (when `require_api_key` is set), the JSON body,
+  `previous_response_id` (unknown -> 404), the tool declaration for the dialect
+  and the call outputs (-> 400, see `_checks`), then consumes the next turn of
+  the script (see `_script`) and serves it, as JSON or as SSE when the body has
+  `stream: true`. Responses are stored unless the body says `store: false`.
+- `GET /responses/{id}`: a stored response, or 404.
+- `POST /responses/{id}/cancel`: marks an in-progress (background) stored
+  response `cancelled`; a finished one -> 400.
+
+Every request is recorded in `requests` (body and headers, never the
+Authorization header) before it is answered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from os import PathLike
+from typing import Any
+
+from .._errors import ConfigurationError
+from ._checks import Dialect, Rejection, check_call_outputs, check_tools, input_items
+from ._script import Script, TurnLike, message
+
+__all__ = ["RecordedRequest", "ScriptedResponsesServer"]
+
+logger = logging.getLogger(__name__)
+
+_TERMINAL_FOR_STATUS = {"failed": "response.failed", "incomplete": "response.incomplete"}
+
+
+@dataclass
+class RecordedRequest:
+    """One request the server received, and what it answered."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    """Lower-cased header names; the Authorization header is never recorded."""
+    body: Any = None
+    """The parsed JSON body (None for no body; the raw text if it was not JSON)."""
+    status: int | None = None
+    """The HTTP status answered (None when the connection was dropped)."""
+    response_id: str | None = None
+    turn_index: int | None = None
+    fault: str | None = None
+    computer_tool_type: str | None = None
+    """The computer tool type the request declared (`computer_use`, ...), if any."""
+    output_image_types: list[str] = field(default_factory=list)
+    """`output.type` of each computer_call_output in the input."""
+    error: str | None = None
+    """The error message sent, for 4xx/5xx answers."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    owner: ScriptedResponsesServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ScriptedResponses/1"
+    timeout = 30  # an idle keep-alive connection is closed after this many seconds
+    server: _Server
+
+    def setup(self) -> None:
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
+        self.server.owner._track(self.request, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.owner._track(self.request, add=False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("scripted server: " + format, *args)
+
+    def do_GET(self) -> None:
+        self.server.owner._handle(self, "GET")
+
+    def do_POST(self) -> None:
+        self.server.owner._handle(self, "POST")
+
+    def do_DELETE(self) -> None:
+        self.server.owner._handle(self, "DELETE")
+
+    # -- writing ---------------------------------------------------------------
+
+    def send_bytes(
+        self, status: int, payload: bytes, content_type: str, extra: dict[str, str] | None = None
+    ) -> None:
+        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
+        head += [
+            f"Content-Type: {content_type}",
+            f"Content-Length: {len(payload)}",
+            f"Date: {self.date_time_string()}",
+        ]
+        head += [f"{k}: {v}" for k, v in (extra or {}).items()]
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+
+    def send_json(self, status: int, obj: Any, extra: dict[str, str] | None = None) -> None:
+        self.send_bytes(status, json.dumps(obj).encode(), "application/json", extra)
+
+    def start_chunked(self, content_type: str) -> None:
+        head = [
+            "HTTP/1.1 200 OK",
+            f"Content-Type: {content_type}",
+            "Cache-Control: no-cache",
+            "Transfer-Encoding: chunked",
+            f"Date: {self.date_time_string()}",
+        ]
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+
+    def write_chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+    def end_chunked(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+
+    def drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.request.shutdown(socket.SHUT_RDWR)
+
+
+class ScriptedResponsesServer:
+    """A Responses API server that plays a script of turns and faults, for tests.
+
+    `script` is a `Script`, a list of turns (dicts, or fault objects), or the path
+    of a JSON script file. `dialect` is "lightcone" (computer tool `computer_use`
+    or `computer_use_preview`, screenshots as `input_image`) or "openai"
+    (`computer_use_preview`, screenshots as `computer_screenshot` or
+    `input_image`). With `require_api_key`, a request whose bearer token differs
+    gets 401. `port=0` picks a free port. Start and stop it as a context manager
+    (`with` or `async with`), or with `start()` / `close()`.
+    """
+
+    def __init__(
+        self,
+        script: Script | Iterable[TurnLike] | str | PathLike[str] = (),
+        *,
+        dialect: Dialect = "lightcone",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        require_api_key: str | None = None,
+        model: str = "scripted-model",
+    ) -> None:
+        if dialect not in ("lightcone", "openai"):
+            raise ConfigurationError(f"dialect must be 'lightcone' or 'openai', got {dialect!r}")
+        self.script = Script.coerce(script)
+        self.dialect: Dialect = dialect
+        self.model = model
+        self._require_api_key = require_api_key
+        self._host = host
+        self._port = port
+        self.requests: list[RecordedRequest] = []
+        self.responses: dict[str, dict[str, Any]] = {}
+        """Stored responses by id (those created without `store: false`)."""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._counter = 0
+        self._sockets: set[socket.socket] = set()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        state = self.base_url if self._httpd else "not started"
+        return (
+            f"ScriptedResponsesServer({state}, dialect={self.dialect!r}, turns={len(self.script)})"
+        )
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (after start)."""
+        if self._httpd is None:
+            raise ConfigurationError("the server is not started; use it as a context manager")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The base URL to give a client, ending in /v1."""
+        return f"http://{self._host}:{self.port}/v1"
+
+    def start(self) -> ScriptedResponsesServer:
+        """Bind and start serving in a background thread."""
+        if self._httpd is not None:
+            return self
+        httpd = _Server((self._host, self._port), _Handler)
+        httpd.owner = self
+        self._httpd = httpd
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"scripted-responses:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        logger.debug("scripted Responses server listening on %s", self.base_url)
+        return self
+
+    def close(self) -> None:
+        """Stop serving, cut open connections and stalls short, and free the port."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        self._stop.set()
+        httpd.shutdown()
+        with self._lock:
+            open_sockets = list(self._sockets)
+        for sock in open_sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> ScriptedResponsesServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ScriptedResponsesServer:
+        return self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _track(self, sock: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._sockets.add(sock)
+            else:
+                self._sockets.discard(sock)
+
+    def _next_id(self, prefix: str) -> str:
+        with self._lock:
+            self._counter += 1
+            return f"{prefix}_{self._counter:04d}"
+
+    # -- dispatch ------------------------------------------------------------------
+
+    def _handle(self, h: _Handler, method: str) -> None:
+        path = h.path.split("?", 1)[0].rstrip("/")
+        if path.startswith("/v1/"):
+            path = path[3:]
+        headers = {k.lower(): v for k, v in h.headers.items() if k.lower() != "authorization"}
+        rec = RecordedRequest(method=method, path=h.path, headers=headers)
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        if raw:
+            try:
+                rec.body = json.loads(raw)
+            except ValueError:
+                rec.body = raw.decode("utf-8", "replace")
+        with self._lock:
+            self.requests.append(rec)
+        if self._require_api_key is not None:
+            auth = h.headers.get("Authorization", "")
+            if auth != f"Bearer {self._require_api_key}":
+                self._reject(
+                    h,
+                    rec,
+                    Rejection(
+                        401,
+                        "Incorrect API key provided. Check the key you passed.",
+                        code="invalid_api_key",
+                    ),
+                )
+                return
+        parts = path.strip("/").split("/")
+        if parts[0] != "responses" or len(parts) > 3:
+            self._reject(h, rec, Rejection(404, f"Unknown path {h.path!r}.", code="not_found"))
+            return
+        if method == "POST" and len(parts) == 1:
+            self._create(h, rec)
+        elif method == "GET" and len(parts) == 2:
+            self._retrieve(h, rec, parts[1])
+        elif method == "POST" and len(parts) == 3 and parts[2] == "cancel":
+            self._cancel(h, rec, parts[1])
+        else:
+            self._reject(
+                h, rec, Rejection(404, f"No route for {method} {h.path!r}.", code="not_found")
+            )
+
+    def _reject(self, h: _Handler, rec: RecordedRequest, rej: Rejection) -> None:
+        rec.status = rej.status
+        rec.error = rej.message
+        h.send_json(rej.status, rej.body())
+
+    def _answer(self, h: _Handler, rec: RecordedRequest, status: int, obj: Any) -> None:
+        rec.status = status
+        h.send_json(status, obj)
+
+    def _retrieve(self, h: _Handler, rec: RecordedRequest, response_id: str) -> None:
+        with self._lock:
+            stored = copy.deepcopy(self.responses.get(response_id))
+        if stored is None:
+            self._reject(h, rec, _not_found(response_id))
+            return
+        rec.response_id = response_id
+        self._answer(h, rec, 200, stored)
+
+    def _cancel(self, h: _Handler, rec: RecordedRequest, response_id: str) -> None:
+        with self._lock:
+            stored = self.responses.get(response_id)
+            if stored is not None and stored.get("status") in ("queued", "in_progress"):
+                stored["status"] = "cancelled"
+            snapshot = copy.deepcopy(stored)
+        if snapshot is None:
+            self._reject(h, rec, _not_found(response_id))
+            return
+        rec.response_id = response_id
+        if snapshot.get("status") != "cancelled":
+            self._reject(
+                h,
+                rec,
+                Rejection(
+                    400,
+                    f"Cannot cancel response {response_id!r}: its status is "
+                    f"{snapshot.get('status')!r}; only queued or in-progress (background) "
+                    "responses can be cancelled.",
+                ),
+            )
+            return
+        self._answer(h, rec, 200, snapshot)
+
+    def _create(self, h: _Handler, rec: RecordedRequest) -> None:
+        body = rec.body
+        if not isinstance(body, dict):
+            self._reject(h, rec, Rejection(400, "The request body must be a JSON object."))
+            return
+        rejection = self._validate(body, rec)
+        if rejection is not None:
+            self._reject(h, rec, rejection)
+            return
+        nxt = self.script.next_turn()
+        if nxt is None:
+            logger.warning(
+                "scripted server: script exhausted; answering %s", self.script.on_exhausted
+            )
+            if self.script.on_exhausted == "error":
+                self._reject(
+                    h,
+                    rec,
+                    Rejection(
+                        500,
+                        f"Scripted server: the script ran out after {len(self.script)} turn(s).",
+                        code="script_exhausted",
+                    ),
+                )
+                return
+            t: dict[str, Any] = {"output": [message("script exhausted")]}
+        else:
+            rec.turn_index, t = nxt
+        delay = float(t.get("delay", 0))
+        if delay and self._stop.wait(delay):
+            h.drop()
+            return
+        stream = body.get("stream") is True
+        if "fault" in t:
+            rec.fault = t["fault"]
+            self._fault(h, rec, t, body, stream)
+            return
+        response = self._build_response(t, body)
+        rec.response_id = response["id"]
+        if body.get("store", True) is not False:
+            with self._lock:
+                self.responses[response["id"]] = copy.deepcopy(response)
+        if stream:
+            rec.status = 200
+            self._stream(h, response)
+        else:
+            self._answer(h, rec, 200, response)
+
+    def _validate(self, body: dict[str, Any], rec: RecordedRequest) -> Rejection | None:
+        if "input" not in body and not body.get("previous_response_id"):
+            return Rejection(400, "Missing required parameter: 'input'.", "input")
+        tool_type, rejection = check_tools(body, self.dialect)
+        rec.computer_tool_type = tool_type
+        if rejection is not None:
+            return rejection
+        previous_output: list[dict[str, Any]] = []
+        prev_id = body.get("previous_response_id")
+        if prev_id is not None:
+            with self._lock:
+                prev = copy.deepcopy(self.responses.get(str(prev_id)))
+            if prev is None:
+                return Rejection(
+                    404,
+                    f"Previous response with id {prev_id!r} not found (was it created with "
+                    "store: false?).",
+                    "previous_response_id",
+                    "previous_response_not_found",
+                )
+            previous_output = [i for i in prev.get("output", []) if isinstance(i, dict)]
+        image_types, rejection = check_call_outputs(
+            input_items(body), previous_output, self.dialect
+        )
+        rec.output_image_types = image_types
+        return rejection
+
+    # -- building responses --------------------------------------------------------
+
+    def _build_response(self, t: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        output = [self._fill_item(dict(item)) for item in t["output"]]
+        status = t.get("status", "completed")
+        usage = t.get("usage") or {
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "total_tokens": 0,
+        }
+        return {
+            "id": self._next_id("resp"),
+            "object": "response",
+            "created_at": int(time.time()),
+            "model": t.get("model") or body.get("model") or self.model,
+            "status": status,
+            "output": output,
+            "usage": usage,
+            "error": t.get("error"),
+            "incomplete_details": t.get("incomplete_details"),
+            "previous_response_id": body.get("previous_response_id"),
+            "tools": body.get("tools") or [],
+            "store": body.get("store", True) is not False,
+            "background": bool(body.get("background", False)),
+        }
+
+    def _fill_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        itype = item.get("type")
+        prefix = {
+            "computer_call": "cu",
+            "function_call": "fc",
+            "message": "msg",
+            "reasoning": "rs",
+            "custom_tool_call": "ctc",
+        }.get(str(itype), "item")
+        if "id" not in item:
+            item["id"] = self._next_id(prefix)
+        if (
+            itype in ("computer_call", "function_call", "custom_tool_call")
+            and "call_id" not in item
+        ):
+            item["call_id"] = self._next_id("call")
+        if itype == "computer_call":
+            item.setdefault("pending_safety_checks", [])
+        if itype == "function_call" and isinstance(item.get("arguments"), dict):
+            item["arguments"] = json.dumps(item["arguments"])
+        if itype == "message":
+            item.setdefault("role", "assistant")
+            if isinstance(item.get("content"), str):
+                item["content"] = [
+                    {"type": "output_text", "text": item["content"], "annotations": []}
+                ]
+        if itype != "reasoning":
+            item.setdefault("status", "completed")
+        return item
+
+    # -- faults --------------------------------------------------------------------
+
+    def _fault(
+        self,
+        h: _Handler,
+        rec: RecordedRequest,
+        t: dict[str, Any],
+        body: dict[str, Any],
+        stream: bool,
+    ) -> None:
+        kind = t["fault"]
+        if kind == "http":
+            status = int(t["status"])
+            extra: dict[str, str] = {}
+            if t.get("retry_after") is not None:
+                extra["Retry-After"] = str(t["retry_after"])
+            rec.status = status
+            payload = t.get("body")
+            if payload is None:
+                payload = {
+                    "error": {
+                        "message": f"Scripted HTTP {status}.",
+                        "type": "scripted_error",
+                        "code": str(status),
+                    }
+                }
+            if isinstance(payload, str):
+                rec.error = payload
+                h.send_bytes(status, payload.encode(), "text/plain; charset=utf-8", extra)
+            else:
+                h.send_json(status, payload, extra)
+        elif kind == "delay":
+            self._stop.wait(float(t["seconds"]))
+            h.drop()
+        elif kind == "drop":
+            h.drop()
+        elif kind == "malformed_json":
+            rec.status = 200
+            if stream:
+                h.start_chunked("text/event-stream")
+                h.write_chunk(b'event: response.created\ndata: {"type": "response.created", \n\n')
+                h.end_chunked()
+            else:
+                h.send_bytes(200, b'{"id": "resp_bad", "output": [', "application/json")
+        elif kind == "not_a_response":
+            rec.status = 200
+            h.send_json(200, {"object": "list", "data": [], "note": "not a response"})
+        elif kind == "stream_error" and not stream:
+            self._reject(h, rec, Rejection(500, str(t.get("message")), code=str(t.get("code"))))
+        elif kind in ("drop_mid_body", "truncated_sse", "stream_error"):
+            response = self._build_response({"output": [message("partial")]}, body)
+            if stream:
+                rec.status = 200
+                events = _sse_events(response)
+                h.start_chunked("text/event-stream")
+                for name, data in events[:3]:
+                    h.write_chunk(_sse_bytes(name, data))
+                if kind == "stream_error":
+                    err = {"type": "error", "code": t.get("code"), "message": t.get("message")}
+                    h.write_chunk(_sse_bytes("error", err))
+                    h.end_chunked()
+                elif kind == "truncated_sse":
+                    h.end_chunked()  # a clean end, just without response.completed
+                h.drop()
+            else:
+                rec.status = 200
+                payload = json.dumps(response).encode()
+                half = payload[: len(payload) // 2]
+                head = (
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(payload)}\r\n\r\n"
+                )
+                h.wfile.write(head.encode("latin-1") + half)
+                h.drop()
+
+    def _stream(self, h: _Handler, response: dict[str, Any]) -> None:
+        h.start_chunked("text/event-stream")
+        for name, data in _sse_events(response):
+            h.write_chunk(_sse_bytes(name, data))
+        h.end_chunked()
+
+
+def _not_found(response_id: str) -> Rejection:
+    return Rejection(
+        404,
+        f"Response with id {response_id!r} not found (responses created with store: false "
+        "are not kept).",
+        code="not_found",
+    )
+
+
+def _sse_bytes(name: str, data: dict[str, Any]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _sse_events(response: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The events of a streamed response, in OpenAI's naming, with sequence numbers."""
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    def add(name: str, **data: Any) -> None:
+        events.append((name, {"type": name, "sequence_number": len(events), **data}))
+
+    started = {**response, "status": "in_progress", "output": []}
+    add("response.created", response=started)
+    add("response.in_progress", response=started)
+    for index, item in enumerate(response["output"]):
+        pending = {**item, "status": "in_progress"}
+        if item.get("type") == "message":
+            pending["content"] = []
+        add("response.output_item.added", output_index=index, item=pending)
+        if item.get("type") == "message":
+            for ci, part in enumerate(item.get("content") or []):
+                if isinstance(part, dict) and part.get("type") == "output_text":
+                    text = str(part.get("text", ""))
+                    common = {"item_id": item["id"], "output_index": index, "content_index": ci}
+                    add("response.output_text.delta", delta=text, **common)
+                    add("response.output_text.done", text=text, **common)
+        add("response.output_item.done", output_index=index, item=item)
+    terminal = _TERMINAL_FOR_STATUS.get(str(response.get("status")), "response.completed")
+    add(terminal, response=response)
+    return events
