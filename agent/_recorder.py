@@ -86,7 +86,7 @@ class RunRecorder:
         rel = f"screenshots/{index:04d}.{ext}"
         (self.run_dir / rel).write_bytes(shot.data)
         if url is not None:
-            self._refs[_key(url)] = rel
+            self._refs.setdefault(_key(url), rel)  # identical images share the first file
         return rel
 
     def update(self, **fields: Any) -> None:

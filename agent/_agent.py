@@ -1,0 +1,225 @@
+"""`Agent`: drives a model through a task on a `Computer` and returns a `RunResult`.
+
+The Agent holds configuration only; every `run` creates a fresh `RunLoop`
+(agent/_loop.py) whose named stages do the work. Three ways to run:
+
+    result = await agent.run(task)            # async
+    result = agent.run_sync(task)             # sync facade over the same code
+    async for event in agent.iter(task): ...  # events as they happen; the last is Finished
+
+Ownership: the Agent never closes a computer you passed in unless
+``close_computer=True``; it always releases held keys and buttons at the end
+of a run (success, error or cancel). A client built by the Agent (from
+api_key/base_url/provider) lives for one run and is closed at its end; a
+client you pass in is yours to close.
+
+Cancellation: cancelling the task running `run` (or Ctrl-C under
+`run_sync`) finishes the record with status ``cancelled``, releases held
+inputs, then re-raises `asyncio.CancelledError` (KeyboardInterrupt under
+`run_sync`), as asyncio code expects. The partial result stays available as
+`agent.last_result`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from agent._actions import Action
+from agent._errors import ConfigurationError
+from agent._events import AgentHooks, Event, Finished, dispatch_hook
+from agent._history import HistoryMode
+from agent._profiles import ProviderProfile, default_coordinate_space, resolve_profile
+from agent._result import RunResult
+from agent._safety import AskCallback, SafetyPolicy
+from agent._tools import FunctionTool
+from executors._computer import Computer, Size
+from executors._geometry import CoordinateSpace
+
+__all__ = ["Agent", "ConfirmCallback"]
+
+logger = logging.getLogger(__name__)
+
+ConfirmCallback = Callable[[Action, dict[str, Any]], "bool | Awaitable[bool]"]
+"""``confirm(action, screen) -> bool``: called before each action; False stops the run."""
+
+ALWAYS_ALLOWED = frozenset({"screenshot", "wait", "terminate"})
+
+
+class Agent:
+    """A computer-use agent: one model, one computer, many runs.
+
+    Args:
+        computer: the `Computer` to act on (PlaywrightComputer, DesktopComputer, ...).
+        model: the model name sent to the Responses API.
+        client: an `AsyncResponsesClient`-like object with ``await create(body, stream=)``;
+            built from api_key/base_url/provider when None.
+        provider: ``lightcone``, ``openai``, ``custom`` (client resolution), or a
+            `ProviderProfile` to force a dialect.
+        instructions: system instructions sent with every request.
+        coordinate_space: ``pixels`` or ``normalized``; default from the profile/model.
+        display: the size declared to the model (default: computer.size).
+        environment: ``browser`` or ``desktop`` (default: computer.environment).
+        max_steps, max_wall_time_s, token_budget: limits (status max_steps,
+            timeout, error/TokenBudgetExceededError).
+        reasoning_effort, truncation, extra_body: passed through on each request.
+        history: ``server`` (previous_response_id) or ``stateless`` (store: false).
+        keep_screenshots: stateless mode keeps this many most recent screenshots.
+        safety, ask_callback: the safety policy (see `SafetyPolicy`).
+        allowed_actions: action types that may run (screenshot, wait and
+            terminate always may); any other stops the run with safety_denied.
+        confirm: ``confirm(action, screen) -> bool`` before each action; False
+            stops the run with safety_denied before that action runs.
+        tools: `FunctionTool`s (see `function_tool`); a call to ``done`` ends the run.
+        secrets: name -> value for ``{{secret:NAME}}`` placeholders in typed text.
+        run_dir / runs_root / record: where the run directory goes (record=False: none).
+        hooks: an `AgentHooks` receiving every event.
+        settle_max_s: the bound on waiting for the screen to settle after actions.
+        stream: request server-sent events (the complete response is used either way).
+        close_computer: close the computer at the end of each run.
+    """
+
+    def __init__(
+        self,
+        computer: Computer,
+        model: str = "tzafon.northstar-cua-fast",
+        *,
+        client: Any = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        provider: str | ProviderProfile | None = None,
+        instructions: str | None = None,
+        coordinate_space: CoordinateSpace | None = None,
+        display: Size | tuple[int, int] | None = None,
+        environment: Literal["browser", "desktop"] | None = None,
+        max_steps: int = 50,
+        max_wall_time_s: float | None = None,
+        token_budget: int | None = None,
+        reasoning_effort: str | None = None,
+        truncation: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        history: HistoryMode = "server",
+        keep_screenshots: int = 3,
+        safety: SafetyPolicy | Literal["deny", "ask", "allow"] | None = None,
+        ask_callback: AskCallback | None = None,
+        allowed_actions: Collection[str] | None = None,
+        confirm: ConfirmCallback | None = None,
+        tools: Sequence[FunctionTool] = (),
+        secrets: Mapping[str, str] | None = None,
+        run_dir: str | os.PathLike[str] | None = None,
+        runs_root: str | os.PathLike[str] = "runs",
+        record: bool = True,
+        hooks: AgentHooks | None = None,
+        settle_max_s: float = 2.0,
+        stream: bool = False,
+        close_computer: bool = False,
+    ) -> None:
+        if max_steps < 1:
+            raise ConfigurationError("max_steps must be at least 1")
+        if history not in ("server", "stateless"):
+            raise ConfigurationError(f"history must be 'server' or 'stateless', got {history!r}")
+        if keep_screenshots < 1:
+            raise ConfigurationError("keep_screenshots must be at least 1")
+        if coordinate_space not in (None, "pixels", "normalized"):
+            raise ConfigurationError(
+                f"coordinate_space must be 'pixels' or 'normalized', got {coordinate_space!r}"
+            )
+        self.computer = computer
+        self.model = model
+        self.client = client
+        self.api_key = api_key
+        self.base_url = base_url
+        self.provider = provider if isinstance(provider, str) else None
+        self.profile = resolve_profile(model, base_url, provider)
+        self.instructions = instructions
+        self.coordinate_space: CoordinateSpace = coordinate_space or default_coordinate_space(
+            self.profile, model
+        )
+        self.display = Size(*display) if display is not None else Size(*computer.size)
+        self.environment = environment or computer.environment
+        self.max_steps = max_steps
+        self.max_wall_time_s = max_wall_time_s
+        self.token_budget = token_budget
+        self.reasoning_effort = reasoning_effort
+        self.truncation = truncation
+        self.extra_body = dict(extra_body or {})
+        self.history: HistoryMode = history
+        self.keep_screenshots = keep_screenshots
+        self.safety = SafetyPolicy.coerce(safety, ask_callback)
+        self.allowed_actions = (
+            frozenset(allowed_actions) | ALWAYS_ALLOWED if allowed_actions is not None else None
+        )
+        self.confirm = confirm
+        self.tools = list(tools)
+        names = [t.name for t in self.tools]
+        if len(set(names)) != len(names):
+            raise ConfigurationError(f"function tool names must be unique, got {names}")
+        self.secrets = dict(secrets or {})
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.runs_root = Path(runs_root)
+        self.record = record
+        self.hooks = hooks or AgentHooks()
+        self.settle_max_s = settle_max_s
+        self.stream = stream
+        self.close_computer = close_computer
+        self.last_result: RunResult | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Agent(model={self.model!r}, profile={self.profile.name!r}, "
+            f"environment={self.environment!r}, coordinate_space={self.coordinate_space!r})"
+        )
+
+    async def run(self, task: str) -> RunResult:
+        """Run `task` to its end and return the result (see the module doc for cancel)."""
+        return await self._run(task, None)
+
+    def run_sync(self, task: str) -> RunResult:
+        """`run` for synchronous code (starts an event loop; not inside a running one)."""
+        return asyncio.run(self.run(task))
+
+    async def iter(self, task: str) -> AsyncIterator[Event]:
+        """Run `task`, yielding every event; the last one is `Finished` (holding the result).
+
+        Leaving the loop early cancels the run (recorded as cancelled).
+        """
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        runner = asyncio.ensure_future(self._run(task, queue.put))
+
+        def _done(_: object) -> None:
+            queue.put_nowait(None)
+
+        runner.add_done_callback(_done)
+        try:
+            while True:
+                event = await queue.get()
+                if event is None:
+                    break
+                yield event
+                if isinstance(event, Finished):
+                    break
+            await runner  # re-raises a crash or cancellation of the run itself
+        finally:
+            if not runner.done():
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
+
+    async def _run(self, task: str, sink: Callable[[Event], Awaitable[None]] | None) -> RunResult:
+        from agent._loop import RunLoop
+
+        async def emit(event: Event) -> None:
+            await dispatch_hook(self.hooks, event)
+            if sink is not None:
+                await sink(event)
+
+        loop = RunLoop(self, task, emit)
+        try:
+            return await loop.run()
+        finally:
+            self.last_result = loop.result
