@@ -28,6 +28,7 @@ __all__ = [
     "MappedPoint",
     "clamp_to_screen",
     "model_to_screen",
+    "rescale_point",
     "screen_to_device",
     "screen_to_model",
 ]
@@ -99,6 +100,18 @@ def screen_to_model(point: Point, space: CoordinateSpace, size: Size) -> tuple[f
             point.y * NORMALIZED_MAX / max(size.height - 1, 1),
         )
     return (float(point.x), float(point.y))
+
+
+def rescale_point(point: Point, src: Size, dst: Size) -> Point:
+    """Map a pixel of a `src`-sized screen onto a `dst`-sized one (pixel centres), clamped.
+
+    For a backend whose real screen differs from the declared display size.
+    """
+    _check_size(src)
+    _check_size(dst)
+    x = (point.x + 0.5) * dst.width / src.width - 0.5
+    y = (point.y + 0.5) * dst.height / src.height - 0.5
+    return clamp_to_screen(x, y, dst).point
 
 
 def screen_to_device(point: Point, scale: float) -> tuple[float, float]:

@@ -1,0 +1,126 @@
+"""A Tk window that logs every input event it receives as JSON lines.
+
+Usage: python tk_events.py LOG_FILE
+
+The window fills the screen: a Text widget on top (where typed text lands) and
+a canvas below. Each line of LOG_FILE is one JSON object with a ``type``:
+``ready`` (window mapped and focused), ``ButtonPress``/``ButtonRelease``
+(``num``, ``x_root``, ``y_root``, ``state``), ``KeyPress``/``KeyRelease``
+(``keysym``, ``keycode``, ``state``, ``char``), ``Motion`` (only while a
+button is held), ``MouseWheel`` (``delta``, ``state``), ``Double``/``Triple``
+(a multi-click of button 1), and ``text`` (the Text widget's whole content
+after each key release). The file is flushed after every event, so a test can
+read it while the app runs. Escape clears the Text widget (a test's reset).
+
+`state` is X's modifier mask: Shift 1, Lock 2, Control 4, Mod1 (Alt) 8,
+Mod4 (Super) 64, Button1 256, Button2 512, Button3 1024.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import tkinter as tk
+
+
+def main(log_path: str) -> None:
+    log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the app
+
+    def emit(kind: str, **fields: object) -> None:
+        fields["type"] = kind
+        fields["t"] = time.monotonic()
+        log.write(json.dumps(fields, ensure_ascii=False) + "\n")
+        log.flush()
+
+    root = tk.Tk()
+    root.title("tk_events")
+    width, height = root.winfo_screenwidth(), root.winfo_screenheight()
+    root.geometry(f"{width}x{height}+0+0")
+    root.attributes("-fullscreen", True)
+
+    text = tk.Text(root, height=6, font=("DejaVu Sans", 14), undo=False)
+    text.pack(side="top", fill="x")
+    canvas = tk.Canvas(root, background="white", highlightthickness=0)
+    canvas.pack(side="top", fill="both", expand=True)
+
+    def on_button(event: tk.Event, kind: str) -> None:
+        emit(
+            kind,
+            num=event.num,
+            x_root=event.x_root,
+            y_root=event.y_root,
+            state=event.state,
+            widget=str(event.widget),
+        )
+
+    def on_key(event: tk.Event, kind: str) -> None:
+        emit(kind, keysym=event.keysym, keycode=event.keycode, state=event.state, char=event.char)
+        if kind == "KeyPress" and event.keysym == "Escape":
+            text.delete("1.0", "end")
+        if kind == "KeyRelease":
+            emit("text", text=text.get("1.0", "end-1c"))
+
+    def on_motion(event: tk.Event) -> None:
+        if int(event.state) & (0x100 | 0x200 | 0x400):  # a button is held
+            emit("Motion", x_root=event.x_root, y_root=event.y_root, state=event.state)
+
+    def on_wheel(event: tk.Event) -> None:
+        emit(
+            "MouseWheel",
+            delta=event.delta,
+            state=event.state,
+            x_root=event.x_root,
+            y_root=event.y_root,
+        )
+
+    # Raw events go to the "log" tag, multi-clicks to the "multi" tag: within one
+    # tag Tk runs only the most specific binding, so <Double-1> would hide the
+    # second ButtonPress if both lived on the same tag.
+    for widget in (root, text, canvas):
+        widget.bindtags((*widget.bindtags(), "log", "multi"))
+    root.bind_class("log", "<ButtonPress>", lambda e: on_button(e, "ButtonPress"))
+    root.bind_class("log", "<ButtonRelease>", lambda e: on_button(e, "ButtonRelease"))
+    root.bind_class("log", "<KeyPress>", lambda e: on_key(e, "KeyPress"))
+    root.bind_class("log", "<KeyRelease>", lambda e: on_key(e, "KeyRelease"))
+    root.bind_class("log", "<Motion>", on_motion)
+    root.bind_class("log", "<MouseWheel>", on_wheel)
+    root.bind_class(
+        "multi",
+        "<Double-ButtonPress-1>",
+        lambda e: emit("Double", x_root=e.x_root, y_root=e.y_root),
+    )
+    root.bind_class(
+        "multi",
+        "<Triple-ButtonPress-1>",
+        lambda e: emit("Triple", x_root=e.x_root, y_root=e.y_root),
+    )
+
+    ready = False
+
+    def announce() -> None:
+        nonlocal ready
+        if ready:
+            return
+        root.update_idletasks()
+        if root.winfo_viewable() and root.focus_get() is not None:
+            ready = True
+            emit(
+                "ready",
+                width=width,
+                height=height,
+                x=root.winfo_rootx(),
+                y=root.winfo_rooty(),
+                text_height=text.winfo_height(),
+            )
+        else:
+            text.focus_force()
+            root.after(20, announce)
+
+    text.focus_force()
+    root.after(20, announce)
+    root.mainloop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
