@@ -42,7 +42,7 @@ from agent._history import make_history
 from agent._recorder import RunRecorder, default_run_dir
 from agent._result import RunResult, RunStatus, StepRecord, empty_usage
 from agent._safety import CheckDecision
-from agent._secrets import Redactor
+from agent._secrets import Redactor, redacted_logging
 from agent._tools import DONE_TOOL_NAME, ToolOutcome
 from agent._validate import ParsedComputerCall, ParsedFunctionCall, ParsedResponse, read_response
 from executors._errors import ExecutorError
@@ -106,6 +106,10 @@ class RunLoop:
     # -- the run --------------------------------------------------------------
     async def run(self) -> RunResult:
         """Run every stage; map each ending to a status; always finish the record."""
+        with redacted_logging(self.redact):
+            return await self._run_redacted()
+
+    async def _run_redacted(self) -> RunResult:
         status: RunStatus = "error"
         final: str | None = None
         error: BaseException | None = None

@@ -8,9 +8,10 @@ about to be written, as a second line of defence.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from agent._errors import ModelOutputError
@@ -20,6 +21,7 @@ __all__ = [
     "RedactingFilter",
     "Redactor",
     "UnknownSecretError",
+    "redacted_logging",
     "resolve_secrets",
 ]
 
@@ -100,3 +102,24 @@ class RedactingFilter(logging.Filter):
             record.msg = self.redactor.text(record.getMessage())
             record.args = None
         return True
+
+
+@contextlib.contextmanager
+def redacted_logging(redactor: Redactor) -> Iterator[None]:
+    """While active, every handler of the root logger redacts secrets from what it emits.
+
+    Handler filters (unlike logger filters) see records from every module,
+    including executors that log the text they type.
+    """
+    if not redactor.active:
+        yield
+        return
+    flt = RedactingFilter(redactor)
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(flt)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(flt)

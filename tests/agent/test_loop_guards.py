@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from loop_harness import Harness
 
 from agent._actions import Action
+from agent._events import AgentHooks
 from agent._safety import SafetyCheck, SafetyPolicy
 from agent._tools import function_tool
 from agent.testing import computer_call, function_call, message, safety_check, turn
@@ -155,3 +157,27 @@ async def test_unknown_secret_is_a_model_error(harness: Harness) -> None:
     assert result.status == "error"
     assert result.error is not None and result.error["type"] == "UnknownSecretError"
     assert harness.computer is not None and harness.computer.calls_named("type") == []
+
+
+async def test_secrets_never_reach_the_logs(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    secret = "tr0ub4dor&3"
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("some.executor").info("typing %s", secret)  # outside a run: visible
+        outside = caplog.text
+        caplog.clear()
+
+        class Leaky(AgentHooks):
+            async def on_action(self, event: Any) -> None:
+                logging.getLogger("some.executor").info("typed %s", secret)
+
+        await harness.run(
+            [turn(computer_call("type", text="{{secret:PW}}")), turn(message("ok"))],
+            secrets={"PW": secret},
+            hooks=Leaky(),
+        )
+    assert secret in outside
+    assert "typed {{secret:PW}}" in caplog.text and secret not in caplog.text
