@@ -9,9 +9,9 @@ See `agent.testing._script` for the script format (turns, faults, `repeat`,
 `delay`) and `agent.testing._server` for what the server checks.
 """
 
+from .._recording_computer import Call, RecordingComputer
 from ._checks import Dialect
 from ._script import (
-    FAULT_KINDS,
     Delay,
     Drop,
     DropMidBody,
@@ -32,7 +32,7 @@ from ._script import (
 from ._server import RecordedRequest, ScriptedResponsesServer
 
 __all__ = [
-    "FAULT_KINDS",
+    "Call",
     "Delay",
     "Dialect",
     "Drop",
@@ -42,6 +42,7 @@ __all__ = [
     "MalformedJSON",
     "NotAResponse",
     "RecordedRequest",
+    "RecordingComputer",
     "Script",
     "ScriptedResponsesServer",
     "StreamErrorFault",

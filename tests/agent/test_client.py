@@ -37,7 +37,7 @@ from agent.testing import (
     turn,
 )
 
-FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.02, "timeout": 5.0}
+FAST: dict[str, Any] = {"backoff_base_s": 0.01, "backoff_max_s": 0.02, "timeout": 5.0}
 BODY = {"model": "scripted", "input": "hello"}
 
 
@@ -71,9 +71,9 @@ RETRIED = [
 @pytest.mark.parametrize(("fault", "reason"), RETRIED)
 def test_retried_fault_recovers_sync(fault: Any, reason: str) -> None:
     events: list[RetryEvent] = []
-    with ScriptedResponsesServer([fault, turn(message("recovered"))]) as srv:
-        with sync_client(srv, timeout=0.3, on_retry=events.append) as client:
-            response = client.create(BODY)
+    srv = ScriptedResponsesServer([fault, turn(message("recovered"))])
+    with srv, sync_client(srv, timeout=0.3, on_retry=events.append) as client:
+        response = client.create(BODY)
         assert text_of(response) == "recovered"
         assert [r.fault for r in srv.requests] == [fault.kind, None]
     assert len(events) == 1
@@ -84,9 +84,9 @@ def test_retried_fault_recovers_sync(fault: Any, reason: str) -> None:
 @pytest.mark.parametrize(("fault", "reason"), RETRIED)
 async def test_retried_fault_recovers_async(fault: Any, reason: str) -> None:
     events: list[RetryEvent] = []
-    async with ScriptedResponsesServer([fault, turn(message("recovered"))]) as srv:
-        async with async_client(srv, timeout=0.3, on_retry=events.append) as client:
-            response = await client.create(BODY)
+    srv = ScriptedResponsesServer([fault, turn(message("recovered"))])
+    async with srv, async_client(srv, timeout=0.3, on_retry=events.append) as client:
+        response = await client.create(BODY)
         assert text_of(response) == "recovered"
         assert len(srv.requests) == 2
     assert [e.reason.startswith(reason) for e in events] == [True]
@@ -157,10 +157,10 @@ def test_non_retried_fault_raises_typed_error_sync(fault: Any, error: type, text
 async def test_non_retried_fault_raises_typed_error_async(
     fault: Any, error: type, text: str
 ) -> None:
-    async with ScriptedResponsesServer([fault, turn(message("never served"))]) as srv:
-        async with async_client(srv) as client:
-            with pytest.raises(error) as info:
-                await client.create(BODY)
+    srv = ScriptedResponsesServer([fault, turn(message("never served"))])
+    async with srv, async_client(srv) as client:
+        with pytest.raises(error) as info:
+            await client.create(BODY)
         assert len(srv.requests) == 1
     assert text in str(info.value)
 
@@ -178,7 +178,7 @@ def test_error_messages_say_what_to_do_next() -> None:
 
 def test_retry_after_seconds_is_honoured() -> None:
     events: list[RetryEvent] = []
-    script = [HTTPFault(status=429, retry_after=0.2), turn(message("ok"))]
+    script: list[Any] = [HTTPFault(status=429, retry_after=0.2), turn(message("ok"))]
     srv = ScriptedResponsesServer(script)
     with srv, sync_client(srv, on_retry=events.append) as client:
         assert text_of(client.create(BODY)) == "ok"
@@ -188,7 +188,7 @@ def test_retry_after_seconds_is_honoured() -> None:
 
 
 def test_retry_after_beyond_budget_gives_up_at_once() -> None:
-    script = [HTTPFault(status=429, retry_after=30), turn(message("not reached"))]
+    script: list[Any] = [HTTPFault(status=429, retry_after=30), turn(message("not reached"))]
     with ScriptedResponsesServer(script) as srv, sync_client(srv, retry_budget_s=1.0) as client:
         with pytest.raises(RateLimitError, match=r"asked to wait 30\.0s") as info:
             client.create(BODY)
@@ -217,10 +217,10 @@ def test_persistent_fault_is_bounded_by_the_time_budget() -> None:
 
 
 async def test_persistent_stall_raises_timeout_error() -> None:
-    async with ScriptedResponsesServer([Delay(seconds=10, repeat=10)]) as srv:
-        async with async_client(srv, timeout=0.2, max_retries=1) as client:
-            with pytest.raises(APITimeoutError, match=r"Raise timeout="):
-                await client.create(BODY)
+    srv = ScriptedResponsesServer([Delay(seconds=10, repeat=10)])
+    async with srv, async_client(srv, timeout=0.2, max_retries=1) as client:
+        with pytest.raises(APITimeoutError, match=r"Raise timeout="):
+            await client.create(BODY)
         assert len(srv.requests) == 2
 
 
@@ -316,9 +316,9 @@ def test_pydantic_model_body_is_sent_as_json() -> None:
 
 
 def test_request_headers() -> None:
-    with ScriptedResponsesServer([turn(message("x"))], require_api_key="test-key") as srv:
-        with sync_client(srv, headers={"X-Trace": "abc"}) as client:
-            client.create(BODY)
+    srv = ScriptedResponsesServer([turn(message("x"))], require_api_key="test-key")
+    with srv, sync_client(srv, headers={"X-Trace": "abc"}) as client:
+        client.create(BODY)
         headers = srv.requests[0].headers
     assert headers["x-trace"] == "abc"
     assert headers["user-agent"].startswith("screenloop/")
@@ -419,7 +419,8 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after({"Retry-After": "2"}) == 2.0
     assert parse_retry_after({"retry-after": "0.5"}) == 0.5
     assert parse_retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
-    assert parse_retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=lambda: 0) > 0
+    from_epoch = parse_retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=lambda: 0)
+    assert from_epoch == 1445412480.0
     date_in_past = parse_retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     assert date_in_past == 0.0
     assert parse_retry_after({"Retry-After": "soon"}) is None
