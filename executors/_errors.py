@@ -1,11 +1,12 @@
 """Errors raised by executors.
 
-    ExecutorError
-    ├── UnsupportedActionError   the backend cannot perform this action
-    ├── ExecutorClosedError      the executor, its browser or its display is gone
-    ├── CaptureError             a screenshot failed or timed out
-    ├── HostDisplayRefusedError  refusing to drive a display screenloop did not create
-    └── ActionFailedError        the backend raised while performing an action
+ExecutorError
+├── UnsupportedActionError   the backend cannot perform this action
+├── ExecutorClosedError      the executor, its browser or its display is gone
+├── CaptureError             a screenshot failed or timed out
+├── HostDisplayRefusedError  refusing to drive a display screenloop did not create
+├── ActionFailedError        the backend raised while performing an action
+└── UnknownKeyError          a key name is not in the canonical key table (also a ValueError)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = [
     "ExecutorClosedError",
     "ExecutorError",
     "HostDisplayRefusedError",
+    "UnknownKeyError",
     "UnsupportedActionError",
 ]
 
@@ -47,3 +49,11 @@ class HostDisplayRefusedError(ExecutorError):
 
 class ActionFailedError(ExecutorError):
     """The backend raised while performing an action."""
+
+
+class UnknownKeyError(ExecutorError, ValueError):
+    """A key name is not a canonical key nor one of its aliases (see `executors.normalize_key`)."""
+
+    def __init__(self, key: object) -> None:
+        self.key = key
+        super().__init__(f"unknown key {key!r}")
