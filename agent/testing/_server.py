@@ -76,6 +76,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     owner: ScriptedResponsesServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints tracebacks to stderr; a client hanging up (after a
+        # stream's completion event, or on a timeout) is normal here.
+        logger.debug(
+            "scripted server: connection from %s ended with an error", client_address, exc_info=True
+        )
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
