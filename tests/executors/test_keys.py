@@ -6,11 +6,11 @@ import string
 
 import pytest
 
-from executors import (
+from executors._errors import ExecutorError, UnknownKeyError
+from executors._keys import (
+    _ALIASES,
     CANONICAL_KEYS,
     MODIFIERS,
-    ExecutorError,
-    UnknownKeyError,
     is_modifier,
     needs_shift,
     normalize_chord,
@@ -18,9 +18,10 @@ from executors import (
     playwright_key,
     pyautogui_key,
     split_chord,
+    unshifted,
+    windows_key_code,
     x11_keysym,
 )
-from executors._keys import _ALIASES, unshifted, windows_key_code
 
 ALIASES = [
     # modifiers, every spelling seen from OpenAI (upper-case), Lightcone, X and Playwright
