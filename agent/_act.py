@@ -17,8 +17,9 @@ from agent._actions import Terminate
 from agent._dispatch import execute_action, map_action
 from agent._errors import ScreenloopError
 from agent._events import ActionExecuted, ExecutorNotice, ScreenshotTaken, TabSwitched, WarningEvent
+from agent._guards import decide_locally
 from agent._profiles import data_url
-from agent._result import ActionRecord, RunStatus, StepRecord
+from agent._result import ActionRecord, StepRecord
 from agent._safety import maybe_await
 from agent._validate import ParsedComputerCall
 from executors._computer import Point, Screenshot
@@ -27,19 +28,7 @@ from executors._errors import ExecutorError
 if TYPE_CHECKING:
     from agent._loop import RunLoop
 
-__all__ = ["ComputerCallRunner", "Stop"]
-
-
-class Stop(Exception):
-    """Internal: end the run with `status` (raised by stages, caught by `RunLoop.run`)."""
-
-    def __init__(
-        self, status: RunStatus, final_output: str | None, error: BaseException | None
-    ) -> None:
-        super().__init__(status)
-        self.status = status
-        self.final_output = final_output
-        self.error = error
+__all__ = ["ComputerCallRunner"]
 
 
 class ComputerCallRunner:
@@ -83,7 +72,8 @@ class ComputerCallRunner:
                 ok = await maybe_await(agent.confirm(action, dict(mapped.screen)))
                 if not ok:
                     record.error = "declined by confirm"
-                    await loop.decide_locally(
+                    await decide_locally(
+                        loop,
                         step,
                         call.call_id,
                         f"confirm_{index}",

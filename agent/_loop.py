@@ -7,6 +7,22 @@
 Each stage is a method of `RunLoop`; `RunLoop.run` wires them and turns every
 way a run can end into a status. Computer actions are executed by
 agent/_act.py, function tools by agent/_tools.py.
+
+How a run ends:
+
+- completed: the model answers without calls (final output = its text), a
+  ``terminate``/``answer``/``done`` action, or a ``done`` function call;
+- max_steps, timeout (max_wall_time_s bounds the whole run, model calls included);
+- safety_denied: a pending check denied, an action outside ``allowed_actions``,
+  or ``confirm`` returning False -- nothing of that response runs past the refusal;
+- cancelled: the task was cancelled; the record is finished, held inputs are
+  released, and `asyncio.CancelledError` propagates;
+- error: an API error, an executor error, a token budget overrun, or a
+  `ModelOutputError`. An unparseable action ends the run rather than being
+  reported back to the model: computer_call_output has no field for an error
+  in either dialect, the parser already accepts every variant models are
+  known to emit, and the whole response is validated before any of it runs,
+  so the screen is left in a known state and the bad item is in the record.
 """
 
 from __future__ import annotations
@@ -18,10 +34,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agent._act import ComputerCallRunner, Stop
+from agent._act import ComputerCallRunner
 from agent._errors import (
     ModelOutputError,
-    SafetyDeniedError,
     ScreenloopError,
     TokenBudgetExceededError,
 )
@@ -29,21 +44,19 @@ from agent._events import (
     Event,
     ExecutorNotice,
     Finished,
-    FunctionCalled,
     ResponseReceived,
     Retry,
-    SafetyDecision,
     StepStarted,
     TabSwitched,
     WarningEvent,
     event_to_dict,
 )
+from agent._function_calls import call_function
+from agent._guards import Stop, guard_response
 from agent._history import make_history
 from agent._recorder import RunRecorder, default_run_dir
 from agent._result import RunResult, RunStatus, StepRecord, empty_usage
-from agent._safety import CheckDecision
 from agent._secrets import Redactor, redacted_logging
-from agent._tools import DONE_TOOL_NAME, ToolOutcome
 from agent._validate import ParsedComputerCall, ParsedFunctionCall, ParsedResponse, read_response
 from executors._errors import ExecutorError
 from sandbox._errors import SandboxError
@@ -172,7 +185,7 @@ class RunLoop:
         self._check_budget()
         if not parsed.has_calls:
             return _Ended("\n".join(parsed.messages).strip() or None), []
-        await self._guard(step, parsed)
+        await guard_response(self, step, parsed)
         return await self._act(step, parsed)
 
     # -- stages ---------------------------------------------------------------
@@ -304,63 +317,6 @@ class RunLoop:
                 f"used {self.usage['total_tokens']} tokens, budget {budget}"
             )
 
-    async def _guard(self, step: StepRecord, parsed: ParsedResponse) -> None:
-        """Safety checks and the action allowlist, for every call, before anything runs."""
-        t0 = time.monotonic()
-        allowed = self.agent.allowed_actions
-        try:
-            for call in parsed.computer_calls:
-                if allowed is not None:
-                    for i, action in enumerate(call.actions):
-                        if action.type not in allowed:
-                            await self.decide_locally(
-                                step,
-                                call.call_id,
-                                f"allowed_actions_{i}",
-                                "action_not_allowed",
-                                f"action {action.type!r} is not in allowed_actions",
-                                "allowed_actions",
-                            )
-                if not call.checks:
-                    continue
-                decisions = await self.agent.safety.decide(call.call_id, call.checks)
-                for d in decisions:
-                    await self.record_decision(step, d)
-                denied = [d for d in decisions if not d.acknowledged]
-                if denied:
-                    codes = ", ".join(d.check.code or d.check.id for d in denied)
-                    raise Stop(
-                        "safety_denied", None, SafetyDeniedError(f"safety check denied: {codes}")
-                    )
-                self.calls.acknowledged[call.call_id] = [d.check.to_json() for d in decisions]
-        finally:
-            step.timings["safety_s"] = time.monotonic() - t0
-
-    async def record_decision(self, step: StepRecord, d: CheckDecision) -> None:
-        """Record one safety decision in the step and as an event."""
-        step.safety.append(d.to_json())
-        c = d.check
-        await self.emit(
-            SafetyDecision(step.step, d.call_id, c.id, c.code, c.message, d.decision, d.decided_by)
-        )
-
-    async def decide_locally(
-        self, step: StepRecord, call_id: str, id_: str, code: str, message: str, by: str
-    ) -> None:
-        """A local guard refused: record the denial and stop with safety_denied."""
-        step.safety.append(
-            {
-                "call_id": call_id,
-                "id": id_,
-                "code": code,
-                "message": message,
-                "decision": "denied",
-                "decided_by": by,
-            }
-        )
-        await self.emit(SafetyDecision(step.step, call_id, id_, code, message, "denied", by))
-        raise Stop("safety_denied", None, SafetyDeniedError(message))
-
     async def _act(
         self, step: StepRecord, parsed: ParsedResponse
     ) -> tuple[_Ended | None, list[dict[str, Any]]]:
@@ -369,7 +325,7 @@ class RunLoop:
         ended: _Ended | None = None
         for call in parsed.calls:
             if isinstance(call, ParsedFunctionCall):
-                outcome, final = await self._call_function(step, call)
+                outcome, final = await call_function(self, step, call)
                 outputs.append(
                     {
                         "type": "function_call_output",
@@ -386,33 +342,6 @@ class RunLoop:
                 if item is not None:
                     outputs.append(item)
         return ended, outputs
-
-    async def _call_function(
-        self, step: StepRecord, call: ParsedFunctionCall
-    ) -> tuple[ToolOutcome, str | None]:
-        tool = next((t for t in self.agent.tools if t.name == call.name), None)
-        final: str | None = None
-        if tool is not None:
-            outcome = await tool.invoke(call.arguments)
-        elif call.name == DONE_TOOL_NAME:
-            outcome = ToolOutcome("ok")
-        else:
-            msg = f"unknown function {call.name!r}; available: {[t.name for t in self.agent.tools]}"
-            outcome = ToolOutcome(f"error: {msg}", error=msg)
-        if call.name == DONE_TOOL_NAME and outcome.error is None:
-            final = _done_result(call.arguments, outcome.output)
-        entry = {
-            "call_id": call.call_id,
-            "name": call.name,
-            "arguments": call.arguments,
-            "output": outcome.output,
-            "error": outcome.error,
-        }
-        step.function_calls.append(entry)
-        await self.emit(FunctionCalled(step.step, **entry))  # type: ignore[arg-type]
-        if outcome.error:
-            await self.emit(WarningEvent(step.step, "function_error", outcome.error))
-        return outcome, final
 
     def _record_step(self, step: StepRecord) -> None:
         t0 = time.monotonic()
@@ -471,20 +400,6 @@ class RunLoop:
                 await self.client.aclose()
             except Exception as exc:
                 logger.warning("closing the client failed: %s", exc)
-
-
-def _done_result(arguments: str, output: str) -> str:
-    import json
-
-    try:
-        args = json.loads(arguments or "{}")
-    except ValueError:
-        return output
-    if isinstance(args, dict):
-        for key in ("result", "answer", "text", "summary"):
-            if isinstance(args.get(key), str):
-                return str(args[key])
-    return output
 
 
 def _build_report(run_dir: Any) -> None:
