@@ -1,0 +1,509 @@
+"""DesktopComputer on a real Xvfb, proved by effect: a Tk app logs every event it
+receives (tests/apps/tk_events.py) and ``xdotool getmouselocation`` reports the
+pointer. No fixed sleeps: tests poll the app's log until the expected events
+arrive (bounded)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from executors import DesktopComputer, HostDisplayRefusedError, UnsupportedActionError
+from executors._computer import Point, Size
+from sandbox import VirtualDisplay, connect_xlib
+
+pytestmark = [
+    pytest.mark.desktop,
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
+]
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "tk_events.py"
+WIDTH, HEIGHT = 800, 600
+SHIFT, CONTROL = 0x1, 0x4
+Event = dict[str, Any]
+
+
+def _python_with_tkinter() -> str | None:
+    for python in (sys.executable, "/usr/bin/python3"):
+        if Path(python).exists() and (
+            subprocess.run([python, "-c", "import tkinter"], capture_output=True).returncode == 0
+        ):
+            return python
+    return None
+
+
+class TkApp:
+    """The running event-logging app and its log."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+
+    def events(self) -> list[Event]:
+        lines = self.log.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def mark(self) -> int:
+        """The number of events so far; pass it to `wait` to see only newer ones."""
+        return len(self.events())
+
+    async def wait(
+        self, since: int, done: Callable[[list[Event]], bool], timeout_s: float = 10.0
+    ) -> list[Event]:
+        """Events after `since`, once `done(events)` holds (or fail after `timeout_s`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            events = self.events()[since:]
+            if done(events):
+                return events
+            if loop.time() > deadline:
+                raise AssertionError(f"expected events never arrived; got {events}")
+            await asyncio.sleep(0.02)
+
+
+def of(events: list[Event], kind: str) -> list[Event]:
+    return [e for e in events if e["type"] == kind]
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[VirtualDisplay]:
+    with VirtualDisplay(WIDTH, HEIGHT) as display:
+        yield display
+
+
+@pytest.fixture(scope="module")
+def app(display: VirtualDisplay, tmp_path_factory: pytest.TempPathFactory) -> TkApp:
+    python = _python_with_tkinter()
+    if python is None:
+        pytest.skip("no Python with tkinter (apt-get install python3-tk)")
+    log = tmp_path_factory.mktemp("tk") / "events.jsonl"
+    log.touch()
+    display.launch([python, str(APP), str(log)])  # stopped with the display
+    app = TkApp(log)
+    for _ in range(1500):
+        if of(app.events(), "ready"):
+            return app
+        subprocess.run(["sleep", "0.02"], check=True)
+    raise AssertionError("the Tk app did not come up")
+
+
+@pytest.fixture
+async def computer(display: VirtualDisplay, app: TkApp) -> AsyncIterator[DesktopComputer]:
+    async with DesktopComputer(display) as computer:
+        yield computer
+
+
+def mouse_location(display: VirtualDisplay) -> tuple[int, int]:
+    out = subprocess.run(
+        ["xdotool", "getmouselocation", "--shell"],
+        env=display.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    values = dict(line.split("=", 1) for line in out.split())
+    return int(values["X"]), int(values["Y"])
+
+
+def near(event: Event, x: int, y: int) -> bool:
+    return abs(event["x_root"] - x) <= 1 and abs(event["y_root"] - y) <= 1
+
+
+async def clear_text(computer: DesktopComputer, app: TkApp) -> None:
+    """Focus the Text widget and empty it (Escape clears it in the app)."""
+    await computer.click(20, 20)
+    since = app.mark()
+    await computer.keypress(["esc"])
+    await app.wait(since, lambda ev: any(e.get("text") == "" for e in of(ev, "text")))
+
+
+# -- pointer --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("button", "number"),
+    [("left", 1), ("middle", 2), ("right", 3), ("back", 8), ("forward", 9)],
+)
+async def test_click_lands_exactly_with_the_right_button(
+    computer: DesktopComputer, app: TkApp, display: VirtualDisplay, button: Any, number: int
+) -> None:
+    x, y = 411, 333
+    since = app.mark()
+    await computer.click(x, y, button=button)
+    events = await app.wait(since, lambda ev: len(of(ev, "ButtonRelease")) >= 1)
+    (press,) = of(events, "ButtonPress")
+    (release,) = of(events, "ButtonRelease")
+    assert press["num"] == release["num"] == number
+    assert near(press, x, y) and near(release, x, y)
+    assert mouse_location(display) == (x, y)
+
+
+async def test_corners_are_reachable(
+    computer: DesktopComputer, app: TkApp, display: VirtualDisplay
+) -> None:
+    # No fail-safe corner: an agent clicking (0, 0) must not lock itself out.
+    for x, y in [(0, 0), (WIDTH - 1, HEIGHT - 1), (WIDTH - 1, 0)]:
+        since = app.mark()
+        await computer.click(x, y)
+        events = await app.wait(since, lambda ev: bool(of(ev, "ButtonRelease")))
+        assert near(of(events, "ButtonPress")[0], x, y)
+        assert mouse_location(display) == (x, y)
+
+
+@pytest.mark.parametrize(("clicks", "multi", "x"), [(2, "Double", 450), (3, "Triple", 650)])
+async def test_double_and_triple_click(
+    computer: DesktopComputer, app: TkApp, clicks: int, multi: str, x: int
+) -> None:
+    # A different spot per case: Tk would count on from an earlier test's clicks.
+    since = app.mark()
+    if clicks == 2:
+        await computer.double_click(x, 400)
+    else:
+        await computer.triple_click(x, 400)
+    events = await app.wait(since, lambda ev: len(of(ev, "ButtonRelease")) >= clicks)
+    assert len(of(events, "ButtonPress")) == clicks
+    assert len(of(events, multi)) == 1
+    assert all(near(e, x, 400) for e in of(events, "ButtonPress"))
+
+
+async def test_modifiers_are_held_during_the_click_only(
+    computer: DesktopComputer, app: TkApp
+) -> None:
+    since = app.mark()
+    await computer.click(300, 350, keys=["ctrl", "shift"])
+    await computer.click(310, 350)
+    events = await app.wait(since, lambda ev: len(of(ev, "ButtonRelease")) >= 2)
+    with_keys, without = of(events, "ButtonPress")
+    assert with_keys["state"] & (CONTROL | SHIFT) == CONTROL | SHIFT
+    assert without["state"] & (CONTROL | SHIFT) == 0
+    pressed = [e["keysym"] for e in of(events, "KeyPress")]
+    released = [e["keysym"] for e in of(events, "KeyRelease")]
+    assert pressed == ["Control_L", "Shift_L"]
+    assert released == ["Shift_L", "Control_L"]
+
+
+async def test_move_puts_the_pointer_there(
+    computer: DesktopComputer, display: VirtualDisplay
+) -> None:
+    await computer.move(123, 456)
+    assert mouse_location(display) == (123, 456)
+
+
+async def test_drag_follows_the_path_with_modifiers(computer: DesktopComputer, app: TkApp) -> None:
+    path = [Point(200, 300), Point(250, 320), Point(300, 340), Point(350, 360)]
+    since = app.mark()
+    await computer.drag(path, keys=["shift"])
+    events = await app.wait(since, lambda ev: bool(of(ev, "ButtonRelease")))
+    (press,) = of(events, "ButtonPress")
+    (release,) = of(events, "ButtonRelease")
+    assert near(press, *path[0]) and near(release, *path[-1])
+    motions = [(e["x_root"], e["y_root"]) for e in of(events, "Motion")]
+    assert motions == [tuple(p) for p in path[1:]]
+    assert all(e["state"] & SHIFT for e in of(events, "Motion"))
+    assert press["state"] & SHIFT
+
+
+async def test_mouse_down_and_up_any_button(computer: DesktopComputer, app: TkApp) -> None:
+    since = app.mark()
+    await computer.mouse_down(100, 400, "right")
+    await computer.mouse_up(150, 420, "right")
+    events = await app.wait(since, lambda ev: bool(of(ev, "ButtonRelease")))
+    (press,) = of(events, "ButtonPress")
+    (release,) = of(events, "ButtonRelease")
+    assert press["num"] == release["num"] == 3
+    assert near(press, 100, 400) and near(release, 150, 420)
+
+
+async def test_scroll_pixels_become_notches_with_the_remainder_carried(
+    computer: DesktopComputer, app: TkApp
+) -> None:
+    def wheel(events: list[Event]) -> list[tuple[int, bool]]:
+        # Tk 8.6 reports horizontal buttons 6/7 as Shift+4/5.
+        return [(e["num"], bool(e["state"] & SHIFT)) for e in of(events, "ButtonPress")]
+
+    since = app.mark()
+    await computer.scroll(400, 400, 0, 250)  # 2 notches down, 50 px carried
+    events = await app.wait(since, lambda ev: len(of(ev, "ButtonRelease")) >= 2)
+    assert wheel(events) == [(5, False), (5, False)]
+    assert all(near(e, 400, 400) for e in of(events, "ButtonPress"))
+
+    since = app.mark()
+    await computer.scroll(400, 400, 0, 60)  # 50 + 60 = 110: one more notch, 10 carried
+    await computer.scroll(400, 400, 0, -110)  # 10 - 110 = -100: one notch up
+    events = await app.wait(since, lambda ev: len(of(ev, "ButtonRelease")) >= 2)
+    assert wheel(events) == [(5, False), (4, False)]
+
+    since = app.mark()
+    await computer.scroll(400, 400, 40, 0)  # below one notch: nothing yet
+    await computer.scroll(400, 400, 70, 0)  # 110: one notch right (button 7)
+    await computer.scroll(400, 400, -210, 0)  # 10 - 210 = -200: two notches left (6)
+    events = await app.wait(since, lambda ev: len(of(ev, "ButtonRelease")) >= 3)
+    assert wheel(events) == [(5, True), (4, True), (4, True)]
+
+
+# -- keyboard -------------------------------------------------------------------------
+
+
+async def test_chord_goes_down_in_order_and_up_in_reverse(
+    computer: DesktopComputer, app: TkApp
+) -> None:
+    await computer.click(20, 20)
+    since = app.mark()
+    await computer.keypress(["ctrl", "shift", "k"])
+    events = await app.wait(since, lambda ev: len(of(ev, "KeyRelease")) >= 3)
+    down = [e["keycode"] for e in of(events, "KeyPress")]
+    up = [e["keycode"] for e in of(events, "KeyRelease")]  # paired by keycode, not name
+    assert [e["keysym"] for e in of(events, "KeyPress")] == ["Control_L", "Shift_L", "K"]
+    assert up == list(reversed(down))
+    k_press = of(events, "KeyPress")[2]
+    assert k_press["state"] & (CONTROL | SHIFT) == CONTROL | SHIFT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a<b>c",
+        'Hello, World! <tag attr="v"> {x: [1, 2]} ~`|\\ 100% & $5 #1 ^_^ ?;:\'',
+        "é€ü漢",
+        "naïve café — 東京 <ok> €5",
+    ],
+)
+async def test_type_text_exactly(computer: DesktopComputer, app: TkApp, text: str) -> None:
+    await clear_text(computer, app)
+    since = app.mark()
+    await computer.type(text)
+    events = await app.wait(since, lambda ev: any(e.get("text") == text for e in of(ev, "text")))
+    assert of(events, "text")[-1]["text"] == text
+
+
+async def test_non_ascii_right_after_a_burst_of_typing(
+    computer: DesktopComputer, app: TkApp
+) -> None:
+    # The app is still working through the burst when the bindings change.
+    text = "The quick brown fox <jumps> over the lazy dog. " * 4 + "é€ü漢"
+    await clear_text(computer, app)
+    since = app.mark()
+    await computer.type(text)
+    events = await app.wait(since, lambda ev: any(e.get("text") == text for e in of(ev, "text")))
+    assert of(events, "text")[-1]["text"] == text
+
+
+async def test_type_then_click_is_not_held_back(
+    computer: DesktopComputer, app: TkApp, display: VirtualDisplay
+) -> None:
+    # openbox with its default bindings delayed a click that followed non-ASCII typing.
+    await clear_text(computer, app)
+    await computer.type("漢字")
+    since = app.mark()
+    await computer.click(600, 500)
+    events = await app.wait(since, lambda ev: bool(of(ev, "ButtonRelease")), timeout_s=2)
+    assert near(of(events, "ButtonPress")[0], 600, 500)
+
+
+async def test_key_held_across_calls_until_key_up(computer: DesktopComputer, app: TkApp) -> None:
+    since = app.mark()
+    await computer.key_down("shift")
+    await computer.click(300, 450)
+    await computer.click(310, 450)
+    await computer.key_up("shift")
+    await computer.click(320, 450)
+    events = await app.wait(since, lambda ev: len(of(ev, "ButtonRelease")) >= 3)
+    states = [e["state"] & SHIFT for e in of(events, "ButtonPress")]
+    assert states == [SHIFT, SHIFT, 0]
+    assert [e["keysym"] for e in of(events, "KeyPress")] == ["Shift_L"]
+    assert [e["keysym"] for e in of(events, "KeyRelease")] == ["Shift_L"]
+
+
+async def test_release_all_releases_held_keys_and_buttons(
+    computer: DesktopComputer, app: TkApp, display: VirtualDisplay
+) -> None:
+    since = app.mark()
+    await computer.key_down("ctrl")
+    await computer.key_down("alt")
+    await computer.mouse_down(250, 450, "left")
+    await computer.mouse_down(250, 450, "middle")
+    await app.wait(since, lambda ev: len(of(ev, "ButtonPress")) >= 2)
+    await computer.release_all()
+    events = await app.wait(
+        since, lambda ev: len(of(ev, "KeyRelease")) >= 2 and len(of(ev, "ButtonRelease")) >= 2
+    )
+    assert {e["keysym"] for e in of(events, "KeyRelease")} == {"Control_L", "Alt_L"}
+    assert sorted(e["num"] for e in of(events, "ButtonRelease")) == [1, 2]
+    conn = connect_xlib(display.display)
+    try:
+        assert not any(conn.query_keymap())
+        assert conn.screen().root.query_pointer().mask & 0x1F00 == 0
+    finally:
+        conn.close()
+
+
+async def test_close_releases_held_keys(display: VirtualDisplay, app: TkApp) -> None:
+    computer = await DesktopComputer(display).start()
+    since = app.mark()
+    await computer.key_down("shift")
+    await computer.close()
+    events = await app.wait(since, lambda ev: bool(of(ev, "KeyRelease")))
+    assert [e["keysym"] for e in of(events, "KeyRelease")] == ["Shift_L"]
+
+
+# -- capture and settle ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image_format", "pil_format"), [("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WEBP")]
+)
+async def test_screenshot_formats_at_the_declared_size(
+    display: VirtualDisplay, app: TkApp, image_format: Any, pil_format: str
+) -> None:
+    async with DesktopComputer(display, image_format=image_format) as computer:
+        shot = await computer.screenshot()
+    assert (shot.width, shot.height) == (WIDTH, HEIGHT)
+    image = Image.open(io.BytesIO(shot.data))
+    assert image.format == pil_format
+    assert image.size == (WIDTH, HEIGHT)
+    assert shot.media_type == f"image/{image_format}"
+    # The Tk canvas (white) fills the lower part of the screen.
+    assert image.convert("RGB").getpixel((WIDTH // 2, HEIGHT - 20)) >= (240, 240, 240)
+
+
+async def test_bigger_screen_is_scaled_to_the_declared_size(tmp_path: Path) -> None:
+    python = _python_with_tkinter()
+    if python is None:
+        pytest.skip("no Python with tkinter")
+    log = tmp_path / "events.jsonl"
+    log.touch()
+    async with VirtualDisplay(1280, 720) as big:
+        big.launch([python, str(APP), str(log)])
+        app = TkApp(log)
+        await app.wait(0, lambda ev: bool(of(ev, "ready")))
+        async with DesktopComputer(big, size=Size(640, 360)) as computer:
+            assert computer.size == Size(640, 360)
+            shot = await computer.screenshot()
+            assert (shot.width, shot.height) == (640, 360)
+            assert Image.open(io.BytesIO(shot.data)).size == (640, 360)
+            [event] = computer.drain_events()
+            assert event.kind == "warning" and "scaled" in event.message
+            since = app.mark()
+            await computer.click(320, 180)  # the declared display's centre
+            events = await app.wait(since, lambda ev: bool(of(ev, "ButtonRelease")))
+            assert near(of(events, "ButtonPress")[0], 640, 360)
+
+
+async def test_settle_returns_quickly_on_a_static_screen(computer: DesktopComputer) -> None:
+    result = await computer.settle(max_wait_s=5.0)
+    assert result.stable
+    assert result.waited_s < 5.0
+
+
+def _keep_drawing(display: VirtualDisplay, stop: threading.Event) -> None:
+    """Paint the root window a new colour every 2 ms until `stop` (server-side, no lag)."""
+    conn = connect_xlib(display.display)
+    root = conn.screen().root
+    gc = root.create_gc(foreground=0)
+    colour = 0
+    while not stop.is_set():
+        colour = (colour + 0x010203) & 0xFFFFFF
+        gc.change(foreground=colour)
+        root.fill_rectangle(gc, 0, 0, 64, 64)
+        conn.sync()
+        stop.wait(0.002)
+    conn.close()
+
+
+async def test_settle_is_bounded_on_a_changing_screen() -> None:
+    async with VirtualDisplay(320, 240, window_manager=False) as other:
+        stop = threading.Event()
+        painter = threading.Thread(target=_keep_drawing, args=(other, stop))
+        painter.start()
+        try:
+            async with DesktopComputer(other, settle_interval_s=0.03) as computer:
+                result = await computer.settle(max_wait_s=0.5)
+        finally:
+            stop.set()
+            painter.join()
+    assert not result.stable
+    assert result.reason == "max_wait"
+    assert result.waited_s >= 0.5
+
+
+# -- safety and capabilities ---------------------------------------------------------
+
+
+def test_refuses_a_display_it_did_not_create(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(HostDisplayRefusedError):
+        DesktopComputer(":0")
+    monkeypatch.setenv("DISPLAY", ":0")
+    with pytest.raises(HostDisplayRefusedError):
+        DesktopComputer()
+    monkeypatch.delenv("DISPLAY")
+    with pytest.raises(HostDisplayRefusedError):
+        DesktopComputer(None)
+
+
+async def test_host_display_allowed_explicitly(display: VirtualDisplay, app: TkApp) -> None:
+    async with DesktopComputer(display.display, allow_host_display=True) as computer:
+        assert computer.size == Size(WIDTH, HEIGHT)
+        shot = await computer.screenshot()
+        assert (shot.width, shot.height) == (WIDTH, HEIGHT)
+
+
+async def test_browser_actions_are_unsupported(computer: DesktopComputer) -> None:
+    assert "navigate" not in computer.capabilities
+    assert "current_url" not in computer.capabilities
+    assert {"click", "scroll", "type", "key_down", "screenshot"} <= computer.capabilities
+    with pytest.raises(UnsupportedActionError):
+        await computer.navigate("https://example.com")
+    with pytest.raises(UnsupportedActionError):
+        await computer.current_url()
+
+
+async def test_two_displays_in_one_process() -> None:
+    async with (
+        VirtualDisplay(640, 480, window_manager=False) as one,
+        VirtualDisplay(800, 600, window_manager=False) as two,
+        DesktopComputer(one) as first,
+        DesktopComputer(two) as second,
+    ):
+        await first.move(10, 20)
+        await second.move(30, 40)
+        assert mouse_location(one) == (10, 20)
+        assert mouse_location(two) == (30, 40)
+        assert (await first.screenshot()).width == 640
+        assert (await second.screenshot()).width == 800
+
+
+async def test_an_unstarted_virtual_display_is_started_and_closed_by_the_computer() -> None:
+    display = VirtualDisplay(320, 240, window_manager=False)
+    async with DesktopComputer(display) as computer:
+        assert display.running
+        assert (await computer.screenshot()).height == 240
+    assert not display.running
+
+
+@pytest.mark.parametrize(
+    ("point", "src", "dst", "expected"),
+    [
+        (Point(0, 0), Size(640, 360), Size(1280, 720), Point(0, 0)),
+        (Point(320, 180), Size(640, 360), Size(1280, 720), Point(640, 360)),
+        (Point(639, 359), Size(640, 360), Size(1280, 720), Point(1278, 718)),  # covers 1278-9
+        (Point(1279, 719), Size(1280, 720), Size(640, 360), Point(639, 359)),
+        (Point(100, 100), Size(800, 600), Size(800, 600), Point(100, 100)),
+    ],
+)
+def test_rescale_point_maps_pixel_centres(
+    point: Point, src: Size, dst: Size, expected: Point
+) -> None:
+    from executors._geometry import rescale_point
+
+    assert rescale_point(point, src, dst) == expected
