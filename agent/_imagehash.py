@@ -122,9 +122,7 @@ def screen_distance(a: ImageLike, b: ImageLike) -> float:
     return float(worst) / 255.0
 
 
-def write_diff_image(
-    expected: ImageLike, actual: ImageLike, path: str | os.PathLike[str]
-) -> Path:
+def write_diff_image(expected: ImageLike, actual: ImageLike, path: str | os.PathLike[str]) -> Path:
     """Write a PNG: recorded | replayed | differences (red over a faded copy); returns `path`.
 
     The replayed image is scaled to the recorded one's size when they differ.
