@@ -347,8 +347,9 @@ class RunLoop:
         t0 = time.monotonic()
         if self.recorder is not None:
             self.recorder.write_step(step.to_json())
-            step.timings["record_s"] = time.monotonic() - t0
             self.recorder.update(steps=len(self.steps), usage=self.usage, timings=self._timings())
+            # in memory only (the line is already written): screenshot file + step line + run.json
+            step.timings["record_s"] = step.timings.get("record_s", 0.0) + time.monotonic() - t0
 
     def _timings(self) -> dict[str, float]:
         total = time.monotonic() - self.started
