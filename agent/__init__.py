@@ -21,6 +21,7 @@ from agent._events import (
     TabSwitched,
     WarningEvent,
 )
+from agent._report import build_report
 from agent._result import RunResult, StepRecord
 from agent._retry import RetryEvent
 from agent._safety import SafetyCheck, SafetyPolicy
@@ -51,6 +52,7 @@ __all__ = [
     "StreamEvent",
     "TabSwitched",
     "WarningEvent",
+    "build_report",
     "done_tool",
     "function_tool",
 ]

@@ -55,6 +55,29 @@ def serve_script(
             typer.echo(f"stopped after {len(server.requests)} request(s)", err=True)
 
 
+@app.command("report")
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (holds run.json).")],
+    open_: Annotated[
+        bool, typer.Option("--open", help="Open the report in the default web browser.")
+    ] = False,
+) -> None:
+    """(Re)build RUN_DIR/report.html from the run directory and print its path."""
+    from ._errors import RunDirectoryError
+    from ._report import build_report
+
+    try:
+        path = build_report(run_dir)
+    except RunDirectoryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(str(path))
+    if open_:
+        import webbrowser
+
+        webbrowser.open(path.resolve().as_uri())
+
+
 def main() -> None:
     """Entry point of the `screenloop` console script."""
     app()

@@ -8,47 +8,41 @@ script completes the task).
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from demo_driver import (
+    HEIGHT,
+    WIDTH,
+    assert_lands_on,
+    launch_browser,
+    run_step,
+    screen_points,
+    until,
+    wait_for_path,
+)
+from playwright.async_api import Browser, Page
 
 from agent._errors import ConfigurationError
 from agent.demo import (
-    DEMO_DISPLAY,
     DEMO_ORDER_NUMBER,
     DEMO_PASSWORD,
     DEMO_SAFETY_CODE,
-    DEMO_SECRETS,
     DEMO_STEPS,
     DemoApp,
     demo_script,
 )
-from executors._computer import Size
-from executors._geometry import model_to_screen
-from sandbox import chromium_args, find_chromium
 
 pytestmark = pytest.mark.browser
-
-WIDTH, HEIGHT = DEMO_DISPLAY
-SCREEN = Size(WIDTH, HEIGHT)
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(find_chromium()), args=chromium_args(), headless=True
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async for browser in launch_browser():
+        yield browser
 
 
 @pytest.fixture
@@ -61,16 +55,6 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     yield page
     await context.close()
     assert errors == [], f"the page logged errors: {errors}"
-
-
-async def until(predicate: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    """Wait (bounded) for a condition the page reports asynchronously."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def sign_in(page: Page, app: DemoApp) -> None:
@@ -175,80 +159,6 @@ async def test_playwright_completes_the_demo_task_and_the_state_api_reports_it(
 
 # ---- the bundled script, executed by its coordinates ------------------------------------
 
-# Lightcone key names the script uses -> Playwright's names.
-PLAYWRIGHT_KEYS = {"enter": "Enter", "ctrl": "Control", "a": "a"}
-
-
-def screen_points(action: dict[str, Any]) -> list[tuple[int, int]]:
-    """The action's points in screen pixels (the runtime's formula, not a copy of it)."""
-    raw = action.get("path") or ([action] if "x" in action else [])
-    points = []
-    for point in raw:
-        mapped = model_to_screen(point["x"], point["y"], "normalized", SCREEN)
-        assert not mapped.clamped, f"{action} leaves the screen"
-        points.append((mapped.point.x, mapped.point.y))
-    return points
-
-
-async def assert_lands_on(page: Page, point: tuple[int, int], selector: str) -> None:
-    """The point is inside the target's box and the target (or a child) is what is hit there."""
-    box = await page.eval_on_selector(
-        selector,
-        "el => { const r = el.getBoundingClientRect();"
-        " return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; }",
-    )
-    x, y = point
-    assert box["left"] <= x < box["right"] and box["top"] <= y < box["bottom"], (
-        f"({x}, {y}) is outside {selector} {box} on {page.url}"
-    )
-    hit = await page.evaluate(
-        "([x, y, sel]) => { const el = document.elementFromPoint(x, y);"
-        " return !!el && !!el.closest(sel); }",
-        [x, y, selector],
-    )
-    assert hit, f"({x}, {y}) is inside {selector}'s box but another element covers it"
-
-
-async def run_step(page: Page, action: dict[str, Any], points: list[tuple[int, int]]) -> None:
-    kind = action["type"]
-    mouse, keyboard = page.mouse, page.keyboard
-    if kind == "click":
-        await mouse.click(*points[0], button=action.get("button", "left"))
-    elif kind == "double_click":
-        await mouse.dblclick(*points[0])
-    elif kind == "triple_click":
-        await mouse.click(*points[0], click_count=3)
-    elif kind == "move":
-        await mouse.move(*points[0])
-    elif kind == "drag":
-        await mouse.move(*points[0])
-        await mouse.down()
-        for point in points[1:]:
-            await mouse.move(*point, steps=4)
-        await mouse.up()
-    elif kind == "scroll":
-        await mouse.move(*points[0])
-        await mouse.wheel(action["scroll_x"], action["scroll_y"])
-    elif kind in ("type", "point_and_type"):
-        if points:
-            await mouse.click(*points[0])
-        text = action["text"]
-        for name, value in DEMO_SECRETS.items():
-            text = text.replace("{{secret:" + name + "}}", value)
-        await keyboard.type(text)
-    elif kind == "keypress":
-        keys = [PLAYWRIGHT_KEYS[k.lower()] for k in action["keys"]]
-        for key in keys:
-            await keyboard.down(key)
-        for key in reversed(keys):
-            await keyboard.up(key)
-    elif kind == "wait":
-        await page.wait_for_load_state("load")
-    elif kind == "screenshot":
-        await page.screenshot()
-    else:
-        raise AssertionError(f"the test does not know how to run {kind!r}")
-
 
 async def test_every_scripted_point_lands_on_its_target_and_the_script_completes_the_task(
     page: Page,
@@ -257,8 +167,7 @@ async def test_every_scripted_point_lands_on_its_target_and_the_script_completes
         await page.goto(app.url)
         for number, step in enumerate(DEMO_STEPS, start=1):
             action = dict(step.action)
-            await page.wait_for_url(lambda url, step=step: urlsplit(url).path == step.page)
-            await page.wait_for_load_state("load")
+            await wait_for_path(page, step.page)
             points = screen_points(action)
             assert len(points) == len(step.targets), f"step {number}: one target per point"
             for point, target in zip(points, step.targets, strict=True):
