@@ -6,9 +6,13 @@
     ├── ModelOutputError              the model emitted something we cannot act on
     │   ├── ActionParseError          an action (item id + field) was not understood
     │   ├── ResponseValidationError   a response broke the protocol (dup call ids, ...)
-    │   └── RefusalError              the model refused the task
+    │   ├── RefusalError              the model refused the task
+    │   └── CheckAnswerError          a check/extract answer is not the asked-for JSON
     ├── SafetyDeniedError             a pending safety check was not acknowledged
     ├── TokenBudgetExceededError      the run used more tokens than its budget
+    ├── CassetteError                 a test cassette cannot serve this request
+    │   ├── CassetteMissingError      no cassette, and the record mode forbids recording
+    │   └── CassetteMismatchError     a request differs from the recorded one
     └── APIError                      the Responses API failed
         ├── APIConnectionError        could not reach the server
         │   └── APITimeoutError       the request timed out
@@ -33,6 +37,10 @@ __all__ = [
     "ActionParseError",
     "AuthenticationError",
     "BadRequestError",
+    "CassetteError",
+    "CassetteMismatchError",
+    "CassetteMissingError",
+    "CheckAnswerError",
     "ConfigurationError",
     "MalformedResponseError",
     "ModelOutputError",
@@ -84,12 +92,28 @@ class RefusalError(ModelOutputError):
     """The model answered with a refusal instead of acting."""
 
 
+class CheckAnswerError(ModelOutputError):
+    """The model's answer to `check`/`extract` is not JSON matching the asked-for schema."""
+
+
 class SafetyDeniedError(ScreenloopError):
     """A pending safety check was denied by the safety policy."""
 
 
 class TokenBudgetExceededError(ScreenloopError):
     """The run's token usage reached its `token_budget`; raise the budget or simplify the task."""
+
+
+class CassetteError(ScreenloopError):
+    """A test cassette cannot serve a request (see agent/_cassette.py)."""
+
+
+class CassetteMissingError(CassetteError):
+    """No cassette exists and the record mode is ``none``; record one with a model first."""
+
+
+class CassetteMismatchError(CassetteError):
+    """A request differs from the recorded one; the message holds the diff."""
 
 
 class APIError(ScreenloopError):
