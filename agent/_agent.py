@@ -6,6 +6,7 @@ The Agent holds configuration only; every `run` creates a fresh `RunLoop`
     result = await agent.run(task)            # async
     result = agent.run_sync(task)             # sync facade over the same code
     async for event in agent.iter(task): ...  # events as they happen; the last is Finished
+                                              # (wrap in contextlib.aclosing to leave early)
 
 Ownership: the Agent never closes a computer you passed in unless
 ``close_computer=True``; it always releases held keys and buttons at the end
@@ -186,7 +187,9 @@ class Agent:
     async def iter(self, task: str) -> AsyncIterator[Event]:
         """Run `task`, yielding every event; the last one is `Finished` (holding the result).
 
-        Leaving the loop early cancels the run (recorded as cancelled).
+        Leaving the loop early cancels the run (recorded as cancelled) when the
+        generator is closed: use ``async with contextlib.aclosing(agent.iter(task))``
+        to close it at once (otherwise asyncio closes it later, when collected).
         """
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         runner = asyncio.ensure_future(self._run(task, queue.put))

@@ -6,6 +6,7 @@ recorded proves the protocol; the run directory proves the record.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from typing import Any
 
@@ -124,6 +125,8 @@ async def test_every_action_type_runs_in_order_with_normalized_mapping(harness: 
     shots = sorted(p.name for p in (harness.run_dir / "screenshots").iterdir())
     assert len(shots) == len(EVERY_ACTION) + 1
     assert steps[-1]["messages"] == ["all done"]
+    if importlib.util.find_spec("agent._report") is not None:
+        assert (harness.run_dir / "report.html").stat().st_size > 0
 
 
 async def test_openai_dialect_pixels_and_batched_actions(harness: Harness) -> None:

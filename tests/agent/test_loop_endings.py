@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -146,3 +147,19 @@ async def test_computer_is_closed_only_when_asked(harness: Harness) -> None:
     assert harness.computer is not None and not harness.computer.closed
     await harness.run([turn(message("ok"))], close_computer=True, run_dir=harness.tmp_path / "r2")
     assert harness.computer.closed
+
+
+async def test_leaving_the_event_iterator_early_cancels_the_run(harness: Harness) -> None:
+    from agent._agent import Agent
+    from agent.testing import ScriptedResponsesServer
+
+    computer = RecordingComputer((100, 100))
+    with ScriptedResponsesServer([turn(computer_call("wait"), repeat=20)]) as server:
+        agent = Agent(computer, base_url=server.base_url, api_key="k" * 8, run_dir=harness.run_dir)
+        async with contextlib.aclosing(agent.iter("t")) as events:
+            async for event in events:
+                if event.kind == "action_executed":
+                    break
+    assert agent.last_result is not None and agent.last_result.status == "cancelled"
+    assert computer.calls_named("release_all")
+    assert harness.run_json()["status"] == "cancelled"
