@@ -78,6 +78,10 @@ def report(
         webbrowser.open(path.resolve().as_uri())
 
 
+# Registers run, demo, replay and doctor on `app` (they live in their own module).
+from agent import _cli_commands  # noqa: E402, F401
+
+
 def main() -> None:
     """Entry point of the `screenloop` console script."""
     app()
