@@ -288,6 +288,8 @@ def _tokens(usage: object) -> str:
         return ""
     i, o = int(_f(usage.get("input_tokens"))), int(_f(usage.get("output_tokens")))
     t = int(_f(usage.get("total_tokens"))) or i + o
+    if not t:  # scripted models report no usage; "0 tokens" on every step is noise
+        return ""
     return f"{t:,} tokens ({i:,} in, {o:,} out)"
 
 

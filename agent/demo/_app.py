@@ -511,7 +511,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif kind == "scroll":
                 state.scroll_y = int(value)
                 state.max_scroll_y = max(state.max_scroll_y, int(value))
-        self._json({"ok": True})
+        self._send(HTTPStatus.NO_CONTENT, b"", "text/plain")
 
     # A form shown again with an error is a 200, as most sites do: an error
     # status would put a console error in every page an agent sees.

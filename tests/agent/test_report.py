@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -21,7 +20,6 @@ from agent._errors import RunDirectoryError
 from agent._report import EMBED_AS_IS_BYTES, build_report, describe_action
 from agent.demo import DEMO_FINAL_OUTPUT, DEMO_STEPS, DemoApp
 
-DOCS_PNG = Path(__file__).resolve().parents[2] / "docs" / "report.png"
 W, H = 1280, 720
 XSS = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">'
 
@@ -346,7 +344,7 @@ async def test_report_in_chromium_markers_escaping_and_keyboard(
 
 @pytest.mark.browser
 async def test_report_of_a_recorded_demo_run(browser: Browser, tmp_path: Path) -> None:
-    """The demo, followed by its own coordinates, reported; the picture goes to docs/."""
+    """The demo, followed by its own coordinates (no agent loop), reported."""
     with DemoApp() as app:
         context = await browser.new_context(viewport={"width": 1280, "height": 720})
         run_dir = await record_demo_run(await context.new_page(), app, tmp_path / "run")
@@ -373,8 +371,6 @@ async def test_report_of_a_recorded_demo_run(browser: Browser, tmp_path: Path) -
     await page.screenshot(path=str(shot))
     await page.context.close()
     assert errors == []
-    if os.environ.get("SCREENLOOP_UPDATE_DOCS") == "1":
-        shutil.copyfile(shot, DOCS_PNG)
 
 
 def test_cli_report_command_builds_the_report(tmp_path: Path) -> None:

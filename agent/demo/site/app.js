@@ -15,8 +15,11 @@
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: body,
-        keepalive: true,
-      }).catch(function () {});
+      })
+        // Read the (empty) body: an unread response stays "in flight" for
+        // whoever waits for the network to go quiet (Chromium never finishes it).
+        .then(function (response) { return response.text(); })
+        .catch(function () {});
     });
     return chain;
   }
