@@ -393,6 +393,15 @@ class AsyncResponsesClient:
         """The base URL requests go to (up to and including /v1)."""
         return self._core.settings.base_url
 
+    @property
+    def on_retry(self) -> OnRetry | None:
+        """Called with a `RetryEvent` before each retry (settable; the Agent chains onto it)."""
+        return self._core.on_retry
+
+    @on_retry.setter
+    def on_retry(self, callback: OnRetry | None) -> None:
+        self._core.on_retry = callback
+
     async def __aenter__(self) -> AsyncResponsesClient:
         return self
 
@@ -569,6 +578,15 @@ class ResponsesClient:
     def base_url(self) -> str:
         """The base URL requests go to (up to and including /v1)."""
         return self._core.settings.base_url
+
+    @property
+    def on_retry(self) -> OnRetry | None:
+        """Called with a `RetryEvent` before each retry (settable; the Agent chains onto it)."""
+        return self._core.on_retry
+
+    @on_retry.setter
+    def on_retry(self, callback: OnRetry | None) -> None:
+        self._core.on_retry = callback
 
     def __enter__(self) -> ResponsesClient:
         return self

@@ -101,6 +101,7 @@ class RunLoop:
         self.result = RunResult("running", None, self.steps, self.usage, {}, None)
         self.calls = ComputerCallRunner(self)
         self._retries: list[Any] = []
+        self._restore_on_retry: tuple[Any] | None = None
 
     # -- events ---------------------------------------------------------------
     async def emit(self, event: Event) -> None:
@@ -201,6 +202,8 @@ class RunLoop:
                 provider=agent.provider,
                 on_retry=self._retries.append,
             )
+        else:
+            self._chain_retries()
         if agent.record:
             run_dir = agent.run_dir or default_run_dir(agent.runs_root, self.task)
             self.recorder = RunRecorder(run_dir, self.redact)
@@ -210,6 +213,20 @@ class RunLoop:
         if self.recorder is not None:
             self.recorder.update(initial_screenshot=self.calls.last_screenshot)
         return self.profile.first_message(self.task, url)
+
+    def _chain_retries(self) -> None:
+        """Record the retries of a client we were given too (its own callback still runs)."""
+        if not hasattr(type(self.client), "on_retry"):
+            return
+        previous = self.client.on_retry
+        self._restore_on_retry = (previous,)
+
+        def on_retry(event: Any) -> None:
+            self._retries.append(event)
+            if previous is not None:
+                previous(event)
+
+        self.client.on_retry = on_retry
 
     def _summary(self) -> dict[str, Any]:
         agent, computer = self.agent, self.computer
@@ -387,6 +404,9 @@ class RunLoop:
             logger.warning("a hook failed on the Finished event: %s", exc)
 
     async def _cleanup(self) -> None:
+        if self._restore_on_retry is not None:
+            self.client.on_retry = self._restore_on_retry[0]
+            self._restore_on_retry = None
         try:
             await asyncio.wait_for(self.computer.release_all(), _RELEASE_TIMEOUT_S)
         except Exception as exc:
