@@ -1,0 +1,117 @@
+"""Shared helpers for the reliability and security suites.
+
+`check_run_dir` is the "the record is complete and valid" assertion used after
+every fault; `count_procs` counts processes by executable name (orphan checks);
+`fast_client` is a client whose retry budget is small enough for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from agent._client import AsyncResponsesClient
+
+API_KEY = "sk-reliability-0123456789abcdef"
+FINAL_STATUSES = {"completed", "max_steps", "timeout", "safety_denied", "cancelled", "error"}
+
+
+def fast_client(base_url: str, **overrides: Any) -> AsyncResponsesClient:
+    """A client with a short timeout and a small retry budget."""
+    kwargs: dict[str, Any] = {
+        "timeout": 1.0,
+        "max_retries": 3,
+        "retry_budget_s": 4.0,
+        "backoff_base_s": 0.02,
+        "backoff_max_s": 0.1,
+    }
+    kwargs.update(overrides)
+    return AsyncResponsesClient(base_url=base_url, api_key=API_KEY, **kwargs)
+
+
+def _refs(obj: Any) -> list[str]:
+    """Every screenshot path referenced inside a steps.jsonl object."""
+    found: list[str] = []
+    if isinstance(obj, dict):
+        ref = obj.get("screenshot_ref")
+        if isinstance(ref, str):
+            found.append(ref)
+        for value in obj.values():
+            found += _refs(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            found += _refs(value)
+    return found
+
+
+def check_run_dir(run_dir: Path, status: str | None = None) -> tuple[dict[str, Any], list[dict]]:
+    """Assert the run directory is complete and valid; returns (run.json, steps).
+
+    run.json parses and holds a final status (the given one, if any);
+    every steps.jsonl line parses; every referenced screenshot exists; no
+    temporary run.json is left behind.
+    """
+    summary = json.loads((run_dir / "run.json").read_text())
+    assert summary["schema_version"] == 1
+    assert summary["status"] in FINAL_STATUSES, summary["status"]
+    if status is not None:
+        assert summary["status"] == status, (summary["status"], summary.get("error"))
+    assert summary["ended_at"], "run.json was not finished"
+    if summary["status"] == "error":
+        assert summary["error"] and summary["error"]["type"], summary
+    lines = (run_dir / "steps.jsonl").read_text().splitlines()
+    steps = [json.loads(line) for line in lines]
+    assert summary["steps"] == len(steps), (summary["steps"], len(steps))
+    assert [s["step"] for s in steps] == list(range(1, len(steps) + 1))
+    paths = [summary.get("initial_screenshot")]
+    for s in steps:
+        paths += [s.get("observed"), s.get("screenshot"), *_refs(s.get("request"))]
+    for rel in paths:
+        if rel is not None:
+            assert (run_dir / rel).is_file(), f"{rel} is referenced but missing"
+    assert not list(run_dir.glob(".run.*")), "a temporary run.json was left behind"
+    return summary, steps
+
+
+def count_procs(*names: str) -> dict[str, set[int]]:
+    """Pids of live (non-zombie) processes whose executable basename is one of `names`."""
+    found: dict[str, set[int]] = {n: set() for n in names}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+            state = stat[stat.rindex(")") + 2]
+        except (OSError, ValueError):
+            continue
+        if state == "Z":
+            continue
+        for name in names:
+            if comm == name[:15]:
+                found[name].add(int(entry))
+    return found
+
+
+def children_of(pid: int) -> set[int]:
+    """Every live descendant of `pid`."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            rest = stat[stat.rindex(")") + 2 :].split()
+        except (OSError, ValueError):
+            continue
+        if rest[0] != "Z":
+            parents[int(entry)] = int(rest[1])
+    out: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        nxt = {p for p, pp in parents.items() if pp in frontier} - out
+        out |= nxt
+        frontier = nxt
+    return out
