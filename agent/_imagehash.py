@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from array import array
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageOps
@@ -55,7 +56,7 @@ def dhash(image: bytes | Image.Image, size: int = DEFAULT_HASH_SIZE) -> str:
     grey = img.convert("L").resize((size + 1, size), Image.Resampling.BOX)
     # BOX averages whole pixels into each cell; read the cell means back as floats
     # so the dead zone compares real averages, not values rounded by the resize.
-    cells = list(grey.convert("F").getdata())
+    cells = array("f", grey.convert("F").tobytes())
     bits = 0
     for row in range(size):
         base = row * (size + 1)
