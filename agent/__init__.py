@@ -4,8 +4,36 @@ from agent import Agent
 result = await Agent(computer, model="tzafon.northstar-cua-fast").run("...")
 """
 
+from agent._action_parser import parse_action
 from agent._agent import Agent
 from agent._client import AsyncResponsesClient, ResponsesClient
+from agent._errors import (
+    ActionParseError,
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    CassetteError,
+    CassetteMismatchError,
+    CassetteMissingError,
+    CheckAnswerError,
+    ConfigurationError,
+    MalformedResponseError,
+    ModelOutputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RefusalError,
+    ResponseValidationError,
+    RunDirectoryError,
+    SafetyDeniedError,
+    ScreenloopError,
+    ServerError,
+    StreamError,
+    TokenBudgetExceededError,
+)
 from agent._events import (
     ActionExecuted,
     AgentHooks,
@@ -21,7 +49,9 @@ from agent._events import (
     TabSwitched,
     WarningEvent,
 )
+from agent._protocol import parse_item
 from agent._report import build_report
+from agent._response import Response
 from agent._result import RunResult, StepRecord
 from agent._retry import RetryEvent
 from agent._safety import SafetyCheck, SafetyPolicy
@@ -29,30 +59,58 @@ from agent._sse import StreamEvent
 from agent._tools import FunctionTool, done_tool, function_tool
 
 __all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
     "ActionExecuted",
+    "ActionParseError",
     "Agent",
     "AgentHooks",
     "AsyncResponsesClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "CassetteError",
+    "CassetteMismatchError",
+    "CassetteMissingError",
+    "CheckAnswerError",
+    "ConfigurationError",
     "Event",
     "ExecutorNotice",
     "Finished",
     "FunctionCalled",
     "FunctionTool",
+    "MalformedResponseError",
+    "ModelOutputError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RefusalError",
+    "Response",
     "ResponseReceived",
+    "ResponseValidationError",
     "ResponsesClient",
     "Retry",
     "RetryEvent",
+    "RunDirectoryError",
     "RunResult",
     "SafetyCheck",
     "SafetyDecision",
+    "SafetyDeniedError",
     "SafetyPolicy",
+    "ScreenloopError",
     "ScreenshotTaken",
+    "ServerError",
     "StepRecord",
     "StepStarted",
+    "StreamError",
     "StreamEvent",
     "TabSwitched",
+    "TokenBudgetExceededError",
     "WarningEvent",
     "build_report",
     "done_tool",
     "function_tool",
+    "parse_action",
+    "parse_item",
 ]
