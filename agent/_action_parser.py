@@ -489,7 +489,14 @@ def parse_call_actions(call: object) -> list[Action]:
                 item_id, "actions", f"expected a list, got {type(actions).__name__}"
             )
         if actions:
-            return [parse_action(a, item_id=item_id) for a in actions]
+            parsed: list[Action] = []
+            for index, raw in enumerate(actions):
+                try:
+                    parsed.append(parse_action(raw, item_id=item_id))
+                except ActionParseError as exc:
+                    field = f"actions[{index}].{exc.field}"
+                    raise ActionParseError(item_id, field, exc.problem) from exc
+            return parsed
     action = data.get("action")
     if action is None:
         raise ActionParseError(

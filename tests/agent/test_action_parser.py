@@ -256,7 +256,7 @@ def test_parse_call_actions(call: dict[str, Any], expected: list[Action]) -> Non
         ({"type": "computer_call", "id": "cu_4", "call_id": "c4"}, "action"),
         ({"id": "cu_4", "actions": []}, "action"),
         ({"id": "cu_4", "actions": {"type": "click"}}, "actions"),
-        ({"id": "cu_4", "actions": [{"type": "screenshot"}, {"type": "fly"}]}, "type"),
+        ({"id": "cu_4", "actions": [{"type": "screenshot"}, {"type": "fly"}]}, "actions[1].type"),
         ("computer_call", "computer_call"),
     ],
 )
