@@ -1,0 +1,145 @@
+"""``python -m bench``: run screenloop's benchmarks, print markdown tables, write JSON.
+
+    python -m bench                      # everything (about 8 minutes on 2 cores)
+    python -m bench --smoke              # one small iteration of each figure (< 60 s)
+    python -m bench --only step,settle   # some figures
+    python -m bench --out results.json   # where the JSON goes (default bench/results/)
+
+Progress goes to stderr, tables to stdout. See bench/README.md for how to read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench._common import log
+from bench._render import render_all
+from executors._computer import Size
+
+FIGURES = ("step", "settle", "growth", "concurrency", "capture")
+
+FULL: dict[str, Any] = {
+    "sizes": [[1280, 720], [1920, 1080]],
+    "step": {"steps": 15, "reps": 4},
+    "settle": {"delays": [0, 100, 300, 1000], "fixed": [0.5, 2.0], "reps": 4},
+    "growth": {"steps": 200, "checkpoints": [1, 10, 50, 200]},
+    "concurrency": {"counts": [1, 2, 4, 8], "steps": 10},
+    "capture": {"n": 15},
+}
+
+SMOKE: dict[str, Any] = {
+    "sizes": [[640, 400]],
+    "step": {"steps": 3, "reps": 1},
+    "settle": {"delays": [0, 300], "fixed": [0.5], "reps": 1},
+    "growth": {"steps": 3, "checkpoints": [1, 3]},
+    "concurrency": {"counts": [1], "steps": 2},
+    "capture": {"n": 1},
+}
+
+
+def _environment() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)),
+        "loadavg_start": list(os.getloadavg()),
+    }
+
+
+def run(figures: list[str], config: dict[str, Any]) -> dict[str, Any]:
+    """Run the chosen figures with `config`; the JSON-ready results."""
+    sizes = [Size(*s) for s in config["sizes"]]
+    results: dict[str, Any] = {
+        "schema": 1,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "config": config,
+        "environment": _environment(),
+        "figures": {},
+        "durations_s": {},
+    }
+    for figure in figures:
+        t0 = time.perf_counter()
+        if figure == "step":
+            from bench._step import measure_step_overhead
+
+            out: Any = measure_step_overhead(sizes, **config["step"])
+        elif figure == "settle":
+            from bench._settle import measure_settle
+
+            out = measure_settle(**config["settle"])
+        elif figure == "growth":
+            from bench._growth import measure_growth
+
+            out = measure_growth(**config["growth"])
+        elif figure == "concurrency":
+            from bench._concurrency import measure_concurrency
+
+            out = measure_concurrency(**config["concurrency"])
+        else:
+            from bench._capture import measure_capture
+
+            out = measure_capture(sizes, **config["capture"])
+        results["figures"][figure] = out
+        results["durations_s"][figure] = round(time.perf_counter() - t0, 1)
+        log(f"{figure}: done in {results['durations_s'][figure]} s")
+    results["environment"]["loadavg_end"] = list(os.getloadavg())
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run, print the tables, write the JSON file."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="one small iteration of each figure")
+    parser.add_argument("--only", default=",".join(FIGURES), help="comma-separated figures")
+    parser.add_argument("--out", type=Path, default=None, help="JSON output path")
+    parser.add_argument("--note", default="", help="a note stored with the results")
+    args = parser.parse_args(argv)
+    figures = [f.strip() for f in args.only.split(",") if f.strip()]
+    unknown = [f for f in figures if f not in FIGURES]
+    if unknown:
+        parser.error(f"unknown figure(s) {unknown}; choose from {list(FIGURES)}")
+    config = SMOKE if args.smoke else FULL
+    t0 = time.perf_counter()
+    log(f"{'smoke' if args.smoke else 'full'} run of {figures}")
+    results = run(figures, config)
+    results["smoke"] = args.smoke
+    results["note"] = args.note
+    results["total_s"] = round(time.perf_counter() - t0, 1)
+    out = args.out
+    if out is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out = (
+            Path(__file__).resolve().parent
+            / "results"
+            / f"{stamp}{'-smoke' if args.smoke else ''}.json"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results = _finite(results)
+    out.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n")
+    print(render_all(results))
+    log(f"total {results['total_s']} s; results in {out}")
+    return 0
+
+
+def _finite(value: Any) -> Any:
+    """The results with NaN/inf as null and tuples as lists (strict JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Markdown tables for each figure of a results dict (see bench/__main__.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench._common import fmt_spread, md_table
+from bench._workload import PHASES
+
+__all__ = ["render_all"]
+
+MB = 1024 * 1024
+
+
+def _ms(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value * 1000:.{digits}f}"
+
+
+def render_step(fig: dict[str, Any]) -> str:
+    """Figure 1."""
+    parts = ["## 1. Step overhead (ms per step, zero-latency scripted model)", ""]
+    parts.append(
+        "runtime = step window minus settle. Cells: median [p10-p90]; phases are medians "
+        "(they need not add up to the median total)."
+    )
+    for key, res in fig.items():
+        rows = []
+        for side in ("screenloop", "baseline"):
+            s = res["summary"][side]
+            rows.append(
+                [
+                    side,
+                    s["n"],
+                    fmt_spread(s["total_s"]),
+                    fmt_spread(s["runtime_s"]),
+                    *(_ms(s["phases_median_s"][p]) for p in PHASES),
+                    f"{s['request_bytes_median'] / 1024:.0f}",
+                ]
+            )
+        parts += [
+            "",
+            f"### {key} ({res['reps']} reps x {res['steps_per_run']} steps, interleaved)",
+            "",
+            md_table(
+                ["side", "n", "total", "runtime", *PHASES, "request KB"],
+                rows,
+            ),
+            "",
+            f"runtime ratio screenloop/baseline = {res['ratio_runtime_median']:.3f} "
+            f"(target <= {res['target_ratio']:.3f}): "
+            f"**{'met' if res['target_met'] else 'NOT met'}**",
+        ]
+    return "\n".join(parts)
+
+
+def render_settle(fig: dict[str, Any]) -> str:
+    """Figure 2."""
+    rows = [
+        [
+            r["method"],
+            r["delay_ms"],
+            fmt_spread(r["late_s"]),
+            f"{r['late_frames_median']:.2f}",
+            f"{r['late_frames_max']:.2f}",
+            f"{r['early_or_unstable']}/{r['n']}",
+        ]
+        for r in fig["rows"]
+    ]
+    return "\n".join(
+        [
+            "## 2. Settle: screenshot time after the true stable moment",
+            "",
+            md_table(
+                [
+                    "method",
+                    "stable after (ms)",
+                    "late ms median [p10-p90]",
+                    "frames late (median)",
+                    "frames late (max)",
+                    "early or changing",
+                ],
+                rows,
+            ),
+            "",
+            f"target {fig['target']}: median <= 2 frames "
+            f"**{'met' if fig['target_met_median_2_frames'] else 'NOT met'}**, never early "
+            f"**{'met' if fig['target_met_never_early'] else 'NOT met'}**",
+        ]
+    )
+
+
+def render_growth(fig: dict[str, Any]) -> str:
+    """Figure 3."""
+    rows = []
+    for mode, res in fig.items():
+        for p in res["points"]:
+            rows.append(
+                [
+                    mode,
+                    p["step"],
+                    f"{p['request_bytes'] / 1024:.0f}",
+                    fmt_spread(p["runtime_s"]),
+                ]
+            )
+    notes = []
+    for mode in ("server", "stateless"):
+        res = fig.get(mode, {})
+        if "bytes_growth_last_over_first" in res:
+            notes.append(
+                f"{mode}: last/first request bytes = {res['bytes_growth_last_over_first']:.2f}, "
+                f"flat (within 5%) after step 1: {res['bytes_flat_after_step1']}"
+            )
+    return "\n".join(
+        [
+            "## 3. Growth: request size and step runtime (ms, settle excluded) by step",
+            "",
+            md_table(["history", "step", "request KB", "runtime ms median [p10-p90]"], rows),
+            "",
+            *notes,
+        ]
+    )
+
+
+def render_concurrency(fig: dict[str, Any]) -> str:
+    """Figure 4."""
+    rows = []
+    for r in fig["rows"]:
+        scaling = fig["summary"][r["config"]]["scaling_vs_1"].get(str(r["agents"]), 0)
+        rows.append(
+            [
+                r["config"],
+                r["agents"],
+                f"{r['completed']}/{r['agents']}",
+                f"{r['steps_per_s']:.1f}",
+                f"{scaling:.2f}x",
+                fmt_spread(r["step_window_s"], digits=0),
+                f"{r['peak_rss_bytes'] / MB:.0f}",
+                f"{r['peak_rss_bytes'] / MB / r['agents']:.0f}",
+                f"{r['peak_pss_bytes'] / MB:.0f}",
+                f"{r['idle_pss_bytes'] / MB:.0f}",
+            ]
+        )
+    notes = []
+    for config, s in fig["summary"].items():
+        rss, pss = s["rss_per_additional_agent_bytes"], s["pss_per_additional_agent_bytes"]
+        if rss is not None:
+            notes.append(
+                f"{config}: per additional agent +{rss / MB:.0f} MB RSS, +{pss / MB:.0f} MB PSS"
+            )
+    return "\n".join(
+        [
+            f"## 4. Concurrency and memory ({fig['cores']} cores, agents in one process)",
+            "",
+            md_table(
+                [
+                    "config",
+                    "agents",
+                    "completed",
+                    "steps/s",
+                    "scaling",
+                    "step ms median [p10-p90]",
+                    "peak RSS MB",
+                    "RSS MB/agent",
+                    "peak PSS MB",
+                    "idle PSS MB",
+                ],
+                rows,
+            ),
+            "",
+            *notes,
+        ]
+    )
+
+
+def render_capture(fig: dict[str, Any]) -> str:
+    """Figure 5."""
+    rows = []
+    for r in fig["rows"]:
+        t = r["time_s"]
+        ratio = r["x_faster_than_baseline"]
+        rows.append(
+            [
+                r["environment"],
+                f"{r['size'][0]}x{r['size'][1]}",
+                r["method"],
+                fmt_spread(t) if "p10" in t else _ms(t["median"]),
+                "-" if ratio is None else f"{ratio:.1f}",
+                "-" if r["bytes"] is None else f"{r['bytes'] / 1024:.0f}",
+            ]
+        )
+    return "\n".join(
+        [
+            "## 5. Capture: time per screenshot and bytes by format",
+            "",
+            md_table(
+                ["env", "size", "method", "ms median [p10-p90]", "x faster", "KB"],
+                rows,
+            ),
+            "",
+            "x faster: against page.screenshot() PNG (browser) and pyautogui.screenshot() + "
+            "PNG (desktop) at the same size, same run.",
+        ]
+    )
+
+
+RENDERERS = {
+    "step": render_step,
+    "settle": render_settle,
+    "growth": render_growth,
+    "concurrency": render_concurrency,
+    "capture": render_capture,
+}
+
+
+def render_all(results: dict[str, Any]) -> str:
+    """Every figure present in `results`, as markdown."""
+    env = results.get("environment", {})
+    head = [
+        f"# screenloop bench ({'smoke' if results.get('smoke') else 'full'} run, "
+        f"{results.get('started_at', '')})",
+        "",
+        f"Python {env.get('python')}, {env.get('cpus_usable')} usable cores, load average "
+        f"{env.get('loadavg_start', ['?'])[0]:.2f} at start, "
+        f"{env.get('loadavg_end', ['?'])[0]:.2f} at end (other work shares these cores). "
+        f"Durations (s): {results.get('durations_s')}.",
+    ]
+    body = [RENDERERS[name](fig) for name, fig in results.get("figures", {}).items()]
+    return "\n\n".join(["\n".join(head), *body]) + "\n"

@@ -1,0 +1,59 @@
+"""`python -m bench --smoke` keeps working: it exits 0 and writes a valid JSON result.
+
+A benchmark is not a test: nothing here looks at a timing. This only keeps the
+bench from rotting (every figure runs one small iteration on real Chromium and
+real Xvfb).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.browser
+@pytest.mark.desktop
+@pytest.mark.timeout(420)
+def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "smoke.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads(out.read_text())  # strict JSON: NaN would be written as null
+    assert data["smoke"] is True
+    figures = data["figures"]
+    assert set(figures) == {"step", "settle", "growth", "concurrency", "capture"}
+    for key, res in figures["step"].items():
+        for side in ("screenloop", "baseline"):
+            assert res["summary"][side]["n"] > 0, (key, side)
+    assert {r["method"] for r in figures["settle"]["rows"]} >= {"screenloop", "fixed 0.5 s"}
+    assert all(
+        t["captured_stable"] for t in figures["settle"]["trials"] if t["method"] == "screenloop"
+    )
+    for mode in ("server", "stateless", "naive"):
+        assert figures["growth"][mode]["status"] == "completed"
+        assert figures["growth"][mode]["points"]
+    rows = figures["concurrency"]["rows"]
+    assert {r["config"] for r in rows} == {"browser, shared", "browser, own", "desktop"}
+    assert all(r["completed"] == r["agents"] for r in rows)
+    envs = {r["environment"] for r in figures["capture"]["rows"]}
+    assert envs == {"browser", "desktop"}
+    for title in (
+        "## 1. Step overhead",
+        "## 2. Settle",
+        "## 3. Growth",
+        "## 4. Concurrency",
+        "## 5. Capture",
+    ):
+        assert title in proc.stdout
