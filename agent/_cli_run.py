@@ -160,10 +160,10 @@ async def run_cancellable(coro: Awaitable[T]) -> tuple[T | None, int | None]:
         task.cancel()
 
     installed: list[int] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for each in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, on_signal, sig)
-            installed.append(sig)
+            loop.add_signal_handler(each, on_signal, int(each))
+            installed.append(int(each))
         except (NotImplementedError, RuntimeError):  # not the main thread / platform
             pass
     try:
@@ -173,8 +173,8 @@ async def run_cancellable(coro: Awaitable[T]) -> tuple[T | None, int | None]:
             return None, received[0]
         raise
     finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        for number in installed:
+            loop.remove_signal_handler(number)
 
 
 def signal_exit_code(sig: int) -> ExitCode:
@@ -397,8 +397,8 @@ def run_command(
     out = out or sys.stdout
     err = err or sys.stderr
     tty = interactive if interactive is not None else (out.isatty() and sys.stdin.isatty())
-    console = Console(file=out if not opts.json_output else err, highlight=False)
-    err_console = Console(file=err, highlight=False)
+    console = Console(file=out if not opts.json_output else err, highlight=False, soft_wrap=True)
+    err_console = Console(file=err, highlight=False, soft_wrap=True)
     try:
         size = _check_options(opts)
         secrets = parse_secrets(opts.secrets)
@@ -414,7 +414,10 @@ def run_command(
 
         run_dir = default_run_dir(opts.runs_root, opts.task)
     live = LiveView(
-        console, opts.task, enabled=tty and not opts.json_output, max_steps=opts.max_steps
+        Console(file=out, highlight=False),
+        opts.task,
+        enabled=tty and not opts.json_output,
+        max_steps=opts.max_steps,
     )
     live.follow(Path(run_dir) / "steps.jsonl")
     executor_info: dict[str, Any] = {"launch": list(opts.launch)}

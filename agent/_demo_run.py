@@ -138,15 +138,18 @@ def demo_command(
     err: TextIO | None = None,
 ) -> int:
     """`screenloop demo`; returns the exit status."""
-    from agent.demo import DEMO_SECRETS, DEMO_STEPS, DEMO_TASK
+    from agent.demo import DEMO_SECRETS, DEMO_TASK
 
     out = out or sys.stdout
     err = err or sys.stderr
-    console = Console(file=err if json_output else out, highlight=False)
-    err_console = Console(file=err, highlight=False)
+    console = Console(file=err if json_output else out, highlight=False, soft_wrap=True)
+    err_console = Console(file=err, highlight=False, soft_wrap=True)
     setup_logging(verbose, secrets=dict(DEMO_SECRETS), stream=err)
     live = LiveView(
-        console, DEMO_TASK, enabled=out.isatty() and not json_output, max_steps=len(DEMO_STEPS)
+        Console(file=out, highlight=False),
+        DEMO_TASK,
+        enabled=out.isatty() and not json_output,
+        max_steps=None,
     )
     try:
         outcome, sig = asyncio.run(

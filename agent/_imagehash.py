@@ -118,8 +118,8 @@ def screen_distance(a: ImageLike, b: ImageLike) -> float:
     tiles = ImageChops.difference(small_a, small_b).resize(
         (max(1, width // _TILE), max(1, height // _TILE)), Image.Resampling.BOX
     )
-    low_high = tiles.getextrema()
-    worst = low_high[1] if isinstance(low_high, tuple) else 0
+    worst = tiles.getextrema()[1]  # "L" mode: (min, max)
+    assert isinstance(worst, (int, float))
     return float(worst) / 255.0
 
 

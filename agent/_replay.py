@@ -369,8 +369,8 @@ def replay_command(
 
     out = out or sys.stdout
     err = err or sys.stderr
-    console = Console(file=err if json_output else out, highlight=False)
-    err_console = Console(file=err, highlight=False)
+    console = Console(file=err if json_output else out, highlight=False, soft_wrap=True)
+    err_console = Console(file=err, highlight=False, soft_wrap=True)
     try:
         known = parse_secrets(secrets or [])
     except ConfigurationError as exc:

@@ -1,0 +1,109 @@
+"""The live terminal view, rendered to a string: what a person sees while a run goes."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from agent._events import (
+    ActionExecuted,
+    ResponseReceived,
+    SafetyDecision,
+    StepStarted,
+    WarningEvent,
+)
+from agent._live import LiveView, describe_screen_action, mask_placeholders
+
+
+def _render(view: LiveView) -> str:
+    buf = io.StringIO()
+    Console(file=buf, width=120, color_system=None).print(view.render())
+    return buf.getvalue()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_view_shows_step_action_in_words_time_tokens_and_notes(tmp_path: Path) -> None:
+    clock = _Clock()
+    view = LiveView(
+        Console(file=io.StringIO()), "buy a lamp", enabled=False, max_steps=9, clock=clock
+    )
+    await view.on_event(StepStarted(3))
+    await view.on_event(
+        ResponseReceived(
+            3,
+            "resp_1",
+            ("computer_call",),
+            {"input_tokens": 120, "output_tokens": 7, "total_tokens": 127},
+            0.4,
+        )
+    )
+    await view.on_event(
+        ActionExecuted(
+            3, "c1", 0, "click", {"x": 412, "y": 230, "button": "left", "keys": []}, False, 0.01
+        )
+    )
+    await view.on_event(
+        ActionExecuted(3, "c1", 1, "type", {"text": "pw {{secret:shop_pw}}"}, False, 0.01)
+    )
+    await view.on_event(
+        SafetyDecision(3, "c1", "sc_1", "sensitive_action", "buying", "acknowledged", "callback")
+    )
+    await view.on_event(WarningEvent(3, "clamped", "click was off screen; clamped"))
+    clock.now += 65.0
+    text = _render(view)
+    assert "task: buy a lamp" in text
+    assert "step 3/9" in text
+    assert "1:05" in text
+    assert "tokens 120 in / 7 out" in text
+    assert "now: type 'pw ••••shop_pw'" in text
+    assert "click (412, 230) left" in text
+    assert "safety sensitive_action: acknowledged by callback" in text
+    assert "clamped" in text
+    assert "{{secret" not in text
+
+
+async def test_view_reads_model_text_from_the_record_as_steps_are_written(tmp_path: Path) -> None:
+    steps = tmp_path / "steps.jsonl"
+    view = LiveView(Console(file=io.StringIO()), "t", enabled=False)
+    view.follow(steps)
+    await view.on_event(StepStarted(1))  # no file yet
+    line = {"step": 1, "messages": ["Signed in."], "reasoning": ["The form is on the left."]}
+    steps.write_text(json.dumps(line) + "\n" + '{"step": 2, "messa')  # a torn line is skipped
+    await view.on_event(StepStarted(2))
+    text = _render(view)
+    assert "model: (thinking) The form is on the left." in text
+    assert "model: Signed in." in text
+
+
+def test_drawing_to_a_terminal_leaves_the_last_frame() -> None:
+    buf = io.StringIO()
+    view = LiveView(Console(file=buf, force_terminal=True, width=100), "draw me", enabled=True)
+    with view:
+        view.note_response(["hello from the model"], [])
+    assert "hello from the model" in buf.getvalue()
+
+
+def test_disabled_view_draws_nothing() -> None:
+    buf = io.StringIO()
+    view = LiveView(Console(file=buf, force_terminal=True), "quiet", enabled=False)
+    with view:
+        view.note_response(["not shown"], [])
+    assert buf.getvalue() == ""
+
+
+def test_words_for_actions() -> None:
+    assert describe_screen_action("click", {"x": 412, "y": 230, "button": "left"}) == (
+        "click (412, 230) left"
+    )
+    assert describe_screen_action("type", {"text": "hello"}) == "type 'hello'"
+    assert mask_placeholders("{{secret:a}} and {{ secret:b }}") == "••••a and ••••b"
