@@ -53,7 +53,7 @@ __all__ = ["CassetteOutcome", "CassetteTransport"]
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["unused", "replayed", "recorded", "extended", "healed"]
+Outcome = Literal["unused", "replayed", "recorded", "extended", "healed", "mismatched"]
 
 
 @dataclass
@@ -270,6 +270,11 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         """Write the cassette when it should be, and say what happened."""
         path = str(self.cassette.path)
         recorded_now = self.sent_live > 0
+        if self.mismatch is not None and self.healed_at is None:
+            first = self.mismatch.splitlines()[0]
+            return CassetteOutcome(
+                "mismatched", path, False, f"replay stopped at a mismatch: {first}"
+            )
         if not self.interactions and not recorded_now:
             status: Outcome = "unused"
         elif self.healed_at is not None:

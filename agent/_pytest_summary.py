@@ -10,7 +10,7 @@ import pytest
 
 __all__ = ["OUTCOMES", "CassetteSummary"]
 
-OUTCOMES = ("recorded", "replayed", "extended", "healed")
+OUTCOMES = ("recorded", "replayed", "extended", "healed", "mismatched")
 
 
 class CassetteSummary:
@@ -30,12 +30,12 @@ class CassetteSummary:
             self.tests[str(status)].append((report.nodeid, message))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """One line of counts, then each recorded, extended and healed test."""
+        """One line of counts, then each healed, mismatched, recorded and extended test."""
         if not any(self.tests.values()):
             return
         counts = ", ".join(f"{len(self.tests[k])} {k}" for k in OUTCOMES if self.tests[k])
         terminalreporter.write_sep("-", "screenloop cassettes")
         terminalreporter.write_line(f"screenloop: {counts}")
-        for kind in ("healed", "recorded", "extended"):
+        for kind in ("healed", "mismatched", "recorded", "extended"):
             for nodeid, message in self.tests[kind]:
                 terminalreporter.write_line(f"  {kind.upper()} {nodeid}: {message}")
