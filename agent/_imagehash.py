@@ -86,8 +86,9 @@ def hash_distance(a: str, b: str) -> int:
 DEFAULT_SCREEN_THRESHOLD = 0.05
 """`screen_distance` at or below this counts as "the same screen"."""
 
-_THUMB_WIDTH = 256  # thumbnail width in pixels; a tile is _TILE x _TILE of them
+_THUMB_WIDTH = 256  # thumbnail width in pixels at 1280 wide; a tile is _TILE x _TILE of them
 _TILE = 8
+_SCREEN_PX_PER_THUMB_PX = 5
 
 ImageLike = Image.Image | bytes | str | os.PathLike[str]
 
@@ -106,12 +107,14 @@ def load_image(image: ImageLike) -> Image.Image:
 def screen_distance(a: ImageLike, b: ImageLike) -> float:
     """How different two screenshots look: 0.0 identical ... 1.0 black vs white.
 
-    Both become grey thumbnails 256 px wide (height from the first image's
-    aspect ratio); their absolute difference is averaged over 8 x 8 tiles
-    (40 x 40 screen pixels at 1280 x 720) and the largest tile mean is returned.
+    Both become grey thumbnails of a fifth of the first image's size (256 px
+    wide at 1280 x 720); their absolute difference is averaged over 8 x 8
+    tiles (about 40 x 40 screen pixels) and the largest tile mean is returned.
     """
     first, second = load_image(a), load_image(b)
-    width = _THUMB_WIDTH
+    # One thumbnail pixel per 5 screen pixels (256 wide at 1280), so a tile is
+    # always about 40 x 40 screen pixels whatever the screen size.
+    width = max(_TILE * 8, min(_THUMB_WIDTH * 2, round(first.width / _SCREEN_PX_PER_THUMB_PX)))
     height = max(_TILE, round(width * first.height / max(first.width, 1)))
     small_a = first.convert("L").resize((width, height), Image.Resampling.BOX)
     small_b = second.convert("L").resize((width, height), Image.Resampling.BOX)

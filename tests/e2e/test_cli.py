@@ -321,3 +321,50 @@ def test_python_dash_m_agent_is_the_cli() -> None:
     assert res.code == 0
     for command in ("run", "demo", "replay", "report", "doctor", "serve-script"):
         assert command in res.stdout
+
+
+@pytest.mark.desktop
+def test_desktop_run_replays_on_a_fresh_display(tmp_path: Path) -> None:
+    log = tmp_path / "tk.jsonl"
+    run_dir = tmp_path / "run"
+    script = [turn(computer_call("click", x=200, y=100)), turn(computer_call("type", text="abc"))]
+    with ScriptedResponsesServer([*script, turn(message("ok"))]) as server:
+        res = screenloop(
+            "run", "type abc", "--desktop", "--launch", f"python3 {TK_APP} {log}",
+            "--display", "800x600", "--base-url", server.base_url, "--model", MODEL,
+            "--coordinates", "pixels", "--record", str(run_dir),
+        )  # fmt: skip
+    assert res.code == ExitCode.COMPLETED, res.stderr
+    log.unlink()
+    replayed = screenloop("replay", str(run_dir), "--json")
+    assert replayed.code == ExitCode.COMPLETED, replayed.stdout + replayed.stderr
+    assert replayed.json()["compared"] == 3
+    # the replay really typed into a freshly launched app
+    texts = [e["text"] for e in _tk_log(log) if e["type"] == "text"]
+    assert texts[-1] == "abc"
+
+
+@pytest.mark.desktop
+def test_x_display_attaches_to_an_existing_display(tmp_path: Path) -> None:
+    from sandbox import VirtualDisplay
+
+    log = tmp_path / "tk.jsonl"
+    run_dir = tmp_path / "run"
+    script = [turn(computer_call("click", x=300, y=60)), turn(message("clicked"))]
+    with VirtualDisplay(800, 600) as display:
+        name = display.display
+        display.launch(["python3", str(TK_APP), str(log)])
+        deadline = time.monotonic() + 30
+        while not (log.exists() and '"ready"' in log.read_text()):
+            assert time.monotonic() < deadline, "the Tk app never became ready"
+            time.sleep(0.05)
+        with ScriptedResponsesServer(script) as server:
+            res = screenloop(
+                "run", "click", "--x-display", display.display, "--base-url", server.base_url,
+                "--model", MODEL, "--coordinates", "pixels", "--record", str(run_dir), "--json",
+            )  # fmt: skip
+    assert res.code == ExitCode.COMPLETED, res.stderr
+    presses = [e for e in _tk_log(log) if e["type"] == "ButtonPress"]
+    assert [(p["x_root"], p["y_root"]) for p in presses] == [(300, 60)]
+    run, _ = read_run(run_dir)
+    assert run["executor"]["x_display"] == name
