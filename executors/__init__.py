@@ -34,6 +34,7 @@ from executors._keys import (
     split_chord,
     x11_keysym,
 )
+from executors._playwright import PlaywrightComputer
 
 __all__ = [
     "ALL_CAPABILITIES",
@@ -50,6 +51,7 @@ __all__ = [
     "ExecutorEvent",
     "HostDisplayRefusedError",
     "ImageFormat",
+    "PlaywrightComputer",
     "Point",
     "Screenshot",
     "SettleResult",

@@ -1,0 +1,957 @@
+"""`PlaywrightComputer`: the `Computer` protocol on a real Chromium.
+
+- Launches Chromium found by `sandbox.find_chromium` (never ``playwright
+  install``), or attaches to a remote browser by CDP URL or a Playwright
+  websocket endpoint. Each computer gets a fresh, isolated browser context.
+- Input is real input events (CDP ``Input.dispatch*`` through Playwright's
+  mouse and keyboard); back/forward buttons, which Playwright's mouse lacks,
+  go straight through CDP.
+- Capture is CDP ``Page.captureScreenshot`` (PNG with ``optimizeForSpeed`` by
+  default), at the declared size whatever the device scale factor: without a
+  clip first (this Chromium returns CSS-pixel size), else with a CSS clip at
+  scale 1, else a Pillow resize.
+- New tabs and popups are followed: actions go to the newest page; when it
+  closes, to the previous one. Each switch is an `ExecutorEvent`.
+- The domain policy is enforced at the network layer: ``context.route`` sees
+  the first hop of every request of every page (popups, iframes, fetch, XHR,
+  workers); a per-page CDP ``Fetch`` interception at the response stage checks
+  every redirect target, which Playwright's router never sees. WebSockets go
+  through ``context.route_web_socket``; service workers are blocked.
+- `settle` waits for network quiet and, in the page, for two animation frames
+  with no DOM change, no short timer pending after input, no running finite
+  animation: bounded, no fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import io
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Download,
+    Page,
+    Playwright,
+    Request,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
+
+from executors._browser_page import SETTLE_INIT_SCRIPT, SETTLE_PROBE, blocked_page_html
+from executors._browser_policy import NetworkPolicyMixin, page_of
+from executors._computer import (
+    ALL_CAPABILITIES,
+    Button,
+    Capability,
+    ExecutorEvent,
+    ImageFormat,
+    Point,
+    Screenshot,
+    SettleResult,
+    Size,
+)
+from executors._errors import (
+    ActionFailedError,
+    CaptureError,
+    ExecutorClosedError,
+    ExecutorError,
+)
+from executors._keys import normalize_chord, playwright_key, windows_key_code
+from sandbox import BrowserLaunchError, DomainPolicy, chromium_args, find_chromium
+
+__all__ = ["BROWSER_CAPABILITIES", "PlaywrightComputer"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BROWSER_CAPABILITIES: frozenset[Capability] = ALL_CAPABILITIES
+
+_PW_BUTTONS: dict[str, Literal["left", "middle", "right"]] = {
+    "left": "left",
+    "middle": "middle",
+    "right": "right",
+}
+# CDP Input.dispatchMouseEvent names and `buttons` bits for every button.
+_CDP_BUTTON_BITS = {"left": 1, "right": 2, "middle": 4, "back": 8, "forward": 16}
+# CDP modifier bits: Alt=1, Ctrl=2, Meta=4, Shift=8.
+_MODIFIER_BITS = {"Alt": 1, "Control": 2, "Meta": 4, "Shift": 8}
+# Long-lived requests never "finish"; they must not hold settling back.
+_UNTRACKED_RESOURCES = frozenset({"websocket", "eventsource", "media", "ping"})
+_NETWORK_QUIET_S = 0.05
+
+
+# Keys Playwright's keyboard layout lacks; sent as raw CDP key events.
+_CDP_ONLY_KEYS = frozenset(f"F{n}" for n in range(13, 25))
+
+
+def _pw_name(canonical: str, shift: bool) -> str:
+    """Playwright's name for a canonical key. With shift held, a letter or digit is
+    named by its physical key (``KeyA``) so the page sees ``A`` like on a real
+    keyboard (Playwright would send ``a`` for ``a`` whatever is held)."""
+    if shift and len(canonical) == 1 and canonical.isascii():
+        if canonical.isalpha():
+            return "Key" + canonical.upper()
+        if canonical.isdigit():
+            return "Digit" + canonical
+    return playwright_key(canonical)
+
+
+def _same_key(a: str, b: str) -> bool:
+    """True when two Playwright names are the same physical key (``a``/``KeyA``)."""
+
+    def physical(name: str) -> str:
+        if len(name) == 1 and name.isascii() and name.isalpha():
+            return "Key" + name.upper()
+        if len(name) == 1 and name.isdigit():
+            return "Digit" + name
+        return name
+
+    return physical(a) == physical(b)
+
+
+def _is_closed_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("has been closed", "target closed", "browser closed", "crash"))
+
+
+class PlaywrightComputer(NetworkPolicyMixin):
+    """A `Computer` driving Chromium through Playwright.
+
+    Use as ``async with PlaywrightComputer(...) as computer:`` or call
+    `start` / `close`. Coordinates are CSS pixels of the declared `size`
+    (the viewport), which is also the size of every screenshot.
+    """
+
+    environment: Literal["browser"] = "browser"
+
+    def __init__(
+        self,
+        *,
+        size: tuple[int, int] = (1280, 720),
+        device_scale_factor: float = 1.0,
+        start_url: str | None = None,
+        headless: bool = True,
+        executable_path: str | Path | None = None,
+        cdp_url: str | None = None,
+        ws_endpoint: str | None = None,
+        policy: DomainPolicy | None = None,
+        downloads_dir: str | Path | None = None,
+        image_format: ImageFormat = "png",
+        quality: int | None = None,
+        settle_max_s: float = 3.0,
+        action_timeout_s: float = 10.0,
+        navigation_timeout_s: float = 30.0,
+        capture_timeout_s: float = 10.0,
+        launch_timeout_s: float = 30.0,
+        drag_steps: int = 5,
+        launch_args: Sequence[str] = (),
+    ) -> None:
+        if cdp_url and ws_endpoint:
+            raise ValueError("pass cdp_url or ws_endpoint, not both")
+        if image_format not in ("png", "jpeg", "webp"):
+            raise ValueError(f"unknown image format {image_format!r}")
+        self._size = Size(int(size[0]), int(size[1]))
+        self.device_scale_factor = float(device_scale_factor)
+        self.start_url = start_url
+        self.headless = headless
+        self.executable_path = executable_path
+        self.cdp_url = cdp_url
+        self.ws_endpoint = ws_endpoint
+        self.policy = policy if policy is not None else DomainPolicy()
+        self.downloads_dir = Path(downloads_dir) if downloads_dir is not None else None
+        self.image_format: ImageFormat = image_format
+        self.quality = quality
+        self.settle_max_s = settle_max_s
+        self.action_timeout_s = action_timeout_s
+        self.navigation_timeout_s = navigation_timeout_s
+        self.capture_timeout_s = capture_timeout_s
+        self.launch_timeout_s = launch_timeout_s
+        self.drag_steps = max(1, int(drag_steps))
+        self.launch_args = tuple(launch_args)
+
+        self._pw: Playwright | None = None
+        self._browser: Browser | None = None
+        self._context: BrowserContext | None = None
+        self._pages: list[Page] = []
+        self._active: Page | None = None
+        self._sessions: dict[Page, CDPSession] = {}
+        # set once a page's CDP interception is on (requests of the page wait for it)
+        self._page_ready: dict[Page, asyncio.Future[None]] = {}
+        # done once a page is fully set up, popup re-navigation included (actions wait)
+        self._page_setup: dict[Page, asyncio.Future[None]] = {}
+        self._crashed: set[Page] = set()
+        self._events: list[ExecutorEvent] = []
+        self._inflight: dict[Page, set[Request]] = {}
+        self._net_activity: dict[Page, tuple[int, float]] = {}
+        self._net_changed = asyncio.Event()
+        self._popup_renavigate: set[str] = set()
+        # navigations of pages that do not exist yet (popups being opened)
+        self._orphans: set[Request] = set()
+        self._held_keys: list[str] = []
+        self._held_buttons: list[Button] = []
+        self._mouse = (0.0, 0.0)
+        self._use_clip: set[Page] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self._started = False
+
+    # -- properties ---------------------------------------------------------------
+
+    @property
+    def size(self) -> Size:
+        """The declared display (viewport) size."""
+        return self._size
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Every action of the protocol."""
+        return BROWSER_CAPABILITIES
+
+    @property
+    def page(self) -> Page:
+        """The Playwright page actions go to (for observing in tests and hooks)."""
+        return self._current_page()
+
+    @property
+    def context(self) -> BrowserContext:
+        """The isolated browser context of this computer."""
+        if self._context is None:
+            raise ExecutorClosedError("the browser is not started")
+        return self._context
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def __aenter__(self) -> PlaywrightComputer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Launch or attach to the browser and open the first page."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            await self._start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _start(self) -> None:
+        self._pw = await async_playwright().start()
+        chromium = self._pw.chromium
+        timeout_ms = self.launch_timeout_s * 1000
+        try:
+            if self.cdp_url:
+                self._browser = await chromium.connect_over_cdp(self.cdp_url, timeout=timeout_ms)
+            elif self.ws_endpoint:
+                self._browser = await chromium.connect(self.ws_endpoint, timeout=timeout_ms)
+            else:
+                executable = find_chromium(self.executable_path)
+                self._browser = await chromium.launch(
+                    executable_path=str(executable),
+                    headless=self.headless,
+                    args=chromium_args(extra=self.launch_args),
+                    downloads_path=self.downloads_dir,
+                    timeout=timeout_ms,
+                )
+        except PlaywrightError as exc:
+            where = self.cdp_url or self.ws_endpoint or "a local Chromium"
+            raise BrowserLaunchError(f"could not start or reach {where}: {exc.message}") from exc
+        if self.downloads_dir is not None:
+            self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        context = await self._browser.new_context(
+            viewport={"width": self._size.width, "height": self._size.height},
+            screen={"width": self._size.width, "height": self._size.height},
+            device_scale_factor=self.device_scale_factor,
+            accept_downloads=self.downloads_dir is not None,
+            service_workers="block",
+        )
+        self._context = context
+        context.set_default_timeout(self.action_timeout_s * 1000)
+        context.set_default_navigation_timeout(self.navigation_timeout_s * 1000)
+        await context.add_init_script(SETTLE_INIT_SCRIPT)
+        if not self.policy.is_open:
+            await context.route("**/*", self._route)
+            await context.route_web_socket("**/*", self._route_web_socket)
+        context.on("page", self._on_page)
+        context.on("request", self._on_request)
+        context.on("requestfinished", self._on_request_done)
+        context.on("requestfailed", self._on_request_done)
+        self._browser.on("disconnected", lambda _: self._emit("warning", "browser disconnected"))
+        page = await context.new_page()
+        await self._ready(page, setup=True)
+        if self.start_url:
+            await self.navigate(self.start_url)
+
+    async def close(self) -> None:
+        """Release held inputs, close the context and the browser. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._active is not None and self._active not in self._crashed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._release_all(), 5)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._context is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._context.close(), 10)
+        if self._browser is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._browser.close(), 10)
+        if self._pw is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pw.stop(), 10)
+        self._pages.clear()
+        self._active = None
+
+    # -- events -------------------------------------------------------------------
+
+    def _emit(self, kind: str, message: str, **data: object) -> None:
+        logger.info("%s: %s", kind, message)
+        self._events.append(ExecutorEvent(kind, message, dict(data)))
+
+    def drain_events(self) -> list[ExecutorEvent]:
+        """Return and forget the events noticed since the last call."""
+        events, self._events = self._events, []
+        return events
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- pages and tabs -----------------------------------------------------------
+
+    def _on_page(self, page: Page) -> None:
+        first = not self._pages
+        self._pages.append(page)
+        self._net_changed.set()
+        page.on("close", self._on_close)
+        page.on("crash", self._on_crash)
+        page.on("download", self._on_download)
+        page.on("dialog", lambda dialog: self._spawn(self._on_dialog(dialog)))
+        self._page_ready[page] = asyncio.get_running_loop().create_future()
+        self._page_setup[page] = asyncio.ensure_future(self._setup_page(page))
+        previous = self._active
+        self._active = page
+        if not first:
+            self._emit("tab_opened", f"new tab opened: {page.url}", url=page.url)
+            self._emit(
+                "tab_switched",
+                f"now acting on the new tab {page.url}",
+                url=page.url,
+                previous_url=previous.url if previous is not None else None,
+            )
+
+    async def _setup_page(self, page: Page) -> None:
+        """Open the page's CDP session and, with a policy, check its redirects."""
+        ready = self._page_ready[page]
+        try:
+            session = await self._context_or_raise().new_cdp_session(page)
+            self._sessions[page] = session
+            if not self.policy.is_open:
+                session.on("Fetch.requestPaused", lambda ev: self._on_paused(session, ev))
+                await session.send(
+                    "Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Response"}]}
+                )
+        except Exception as exc:
+            logger.warning("could not set up CDP for %s: %s", page.url, exc)
+            return
+        finally:
+            if not ready.done():
+                ready.set_result(None)
+        if page.url in self._popup_renavigate:
+            # A popup's first navigation was held back until its redirects could be
+            # checked (see `_route`); load it for real now.
+            url = page.url
+            self._popup_renavigate.discard(url)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    page.goto(url, wait_until="commit"), self.navigation_timeout_s
+                )
+
+    async def _ready(self, page: Page, *, setup: bool = False) -> None:
+        future = (self._page_setup if setup else self._page_ready).get(page)
+        if future is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(future), self.navigation_timeout_s)
+
+    def _on_close(self, page: Page) -> None:
+        was_active = page is self._active
+        if page in self._pages:
+            self._pages.remove(page)
+        self._sessions.pop(page, None)
+        self._inflight.pop(page, None)
+        self._use_clip.discard(page)
+        if self._closed:
+            return
+        self._emit("tab_closed", f"tab closed: {page.url}", url=page.url)
+        if was_active:
+            self._active = self._pages[-1] if self._pages else None
+            if self._active is not None:
+                self._emit(
+                    "tab_switched",
+                    f"back to the previous tab {self._active.url}",
+                    url=self._active.url,
+                    previous_url=page.url,
+                )
+
+    def _on_crash(self, page: Page) -> None:
+        self._crashed.add(page)
+        self._emit("page_crashed", f"the page crashed: {page.url}", url=page.url)
+
+    def _on_download(self, download: Download) -> None:
+        self._spawn(self._save_download(download))
+
+    async def _save_download(self, download: Download) -> None:
+        if self.downloads_dir is None:
+            return
+        name = Path(download.suggested_filename).name or "download"
+        target = self.downloads_dir / name
+        try:
+            await download.save_as(target)
+        except PlaywrightError as exc:
+            self._emit("download", f"download of {download.url} failed: {exc.message}")
+            return
+        self._emit("download", f"downloaded {download.url} to {target}", path=str(target))
+
+    async def _on_dialog(self, dialog: Any) -> None:
+        self._emit(
+            "dialog",
+            f"{dialog.type} dialog dismissed: {dialog.message}",
+            dialog_type=dialog.type,
+            text=dialog.message,
+        )
+        with contextlib.suppress(PlaywrightError):
+            if dialog.type == "alert":
+                await dialog.accept()
+            else:
+                await dialog.dismiss()
+
+    def _context_or_raise(self) -> BrowserContext:
+        if self._closed or self._context is None:
+            raise ExecutorClosedError("the browser computer is closed")
+        return self._context
+
+    def _current_page(self) -> Page:
+        self._context_or_raise()
+        page = self._active
+        if page is None:
+            raise ExecutorClosedError("every tab has been closed")
+        if page in self._crashed:
+            raise ExecutorClosedError(f"the page crashed ({page.url}); start a new computer")
+        if page.is_closed():
+            raise ExecutorClosedError("the page is closed")
+        return page
+
+    async def _page(self) -> Page:
+        if not self._closed and self._context is not None and self._active is None:
+            page = await self._call(self._context.new_page(), "opening a new tab")
+            self._emit("tab_opened", "every tab was closed; opened a blank one")
+        page = self._current_page()
+        await self._ready(page, setup=True)
+        return page
+
+    # -- network tracking (for settle) ---------------------------------------------
+
+    def _touch(self, page: Page) -> None:
+        count, _ = self._net_activity.get(page, (0, 0.0))
+        self._net_activity[page] = (count + 1, time.monotonic())
+        self._net_changed.set()
+
+    def _on_request(self, request: Request) -> None:
+        if request.resource_type in _UNTRACKED_RESOURCES:
+            return
+        page = page_of(request)
+        if page is None:
+            if request.is_navigation_request():
+                self._orphans.add(request)
+                self._net_changed.set()
+            return
+        self._inflight.setdefault(page, set()).add(request)
+        self._touch(page)
+
+    def _on_request_done(self, request: Request) -> None:
+        self._orphans.discard(request)
+        page = page_of(request)
+        if page is None:
+            return
+        inflight = self._inflight.get(page)
+        if inflight is not None and request in inflight:
+            inflight.discard(request)
+            self._touch(page)
+
+    async def _wait_network_quiet(self, page: Page, deadline: float) -> bool:
+        while True:
+            now = time.monotonic()
+            busy = len(self._inflight.get(page, ()))
+            _, last = self._net_activity.get(page, (0, 0.0))
+            quiet_for = now - last
+            if busy == 0 and quiet_for >= _NETWORK_QUIET_S:
+                return True
+            if now >= deadline:
+                return False
+            wait = deadline - now if busy else min(deadline - now, _NETWORK_QUIET_S - quiet_for)
+            self._net_changed.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._net_changed.wait(), max(wait, 0.001))
+
+    # -- calls --------------------------------------------------------------------
+
+    async def _call(self, coro: Awaitable[T], what: str, timeout: float | None = None) -> T:
+        limit = self.action_timeout_s if timeout is None else timeout
+        try:
+            return await asyncio.wait_for(coro, limit)
+        except asyncio.TimeoutError as exc:
+            raise ActionFailedError(f"{what} did not finish within {limit:g} s") from exc
+        except PlaywrightError as exc:
+            if self._active in self._crashed:
+                raise ExecutorClosedError(f"the page crashed during {what}") from exc
+            if _is_closed_error(exc):
+                raise ExecutorClosedError(f"the browser or page closed during {what}") from exc
+            raise ActionFailedError(f"{what} failed: {exc.message}") from exc
+
+    def _keys(self, keys: Sequence[str]) -> list[str]:
+        """Playwright names for a chord, each as typed with the keys before it held."""
+        names: list[str] = []
+        for canonical in normalize_chord(keys):
+            shift = "Shift" in self._held_keys or "Shift" in names
+            names.append(_pw_name(canonical, shift))
+        return names
+
+    async def _key(self, page: Page, name: str, down: bool) -> None:
+        """Press or release one key; F13-F24 (not in Playwright's layout) go through CDP."""
+        verb = "pressing" if down else "releasing"
+        if name in _CDP_ONLY_KEYS:
+            session = await self._session(page)
+            params = {
+                "type": "rawKeyDown" if down else "keyUp",
+                "key": name,
+                "code": name,
+                "windowsVirtualKeyCode": windows_key_code(name.lower()) or 0,
+                "modifiers": self._modifier_bits(),
+            }
+            await self._call(session.send("Input.dispatchKeyEvent", params), f"{verb} {name}")
+            return
+        action = page.keyboard.down if down else page.keyboard.up
+        await self._call(action(name), f"{verb} {name}")
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, page: Page, keys: Sequence[str]) -> AsyncIterator[None]:
+        """Hold `keys` (modifiers) down around an action, release in reverse."""
+        pressed: list[str] = []
+        try:
+            for key in self._keys(keys):
+                if any(_same_key(key, k) for k in [*self._held_keys, *pressed]):
+                    continue
+                await self._key(page, key, True)
+                pressed.append(key)
+            yield
+        finally:
+            for key in reversed(pressed):
+                with contextlib.suppress(ExecutorError):
+                    await self._key(page, key, False)
+
+    def _modifier_bits(self, extra: Sequence[str] = ()) -> int:
+        bits = 0
+        for key in [*self._held_keys, *extra]:
+            bits |= _MODIFIER_BITS.get(key, 0)
+        return bits
+
+    def _buttons_bits(self) -> int:
+        bits = 0
+        for button in self._held_buttons:
+            bits |= _CDP_BUTTON_BITS[button]
+        return bits
+
+    async def _cdp_mouse(
+        self,
+        page: Page,
+        kind: str,
+        x: float,
+        y: float,
+        button: Button,
+        clicks: int,
+        keys: Sequence[str],
+    ) -> None:
+        session = await self._session(page)
+        await self._call(
+            session.send(
+                "Input.dispatchMouseEvent",
+                {
+                    "type": kind,
+                    "x": x,
+                    "y": y,
+                    "button": button,
+                    "buttons": self._buttons_bits(),
+                    "clickCount": clicks,
+                    "modifiers": self._modifier_bits(self._keys(keys)),
+                },
+            ),
+            f"{kind} {button}",
+        )
+
+    async def _session(self, page: Page) -> CDPSession:
+        session = self._sessions.get(page)
+        if session is None:
+            session = await self._call(
+                self._context_or_raise().new_cdp_session(page), "opening a CDP session"
+            )
+            self._sessions[page] = session
+        return session
+
+    async def _move(self, page: Page, x: float, y: float, steps: int = 1) -> None:
+        await self._call(page.mouse.move(x, y, steps=steps), f"moving to ({x}, {y})")
+        self._mouse = (x, y)
+
+    async def _button(
+        self, page: Page, down: bool, button: Button, keys: Sequence[str] = ()
+    ) -> None:
+        x, y = self._mouse
+        if button in _PW_BUTTONS:
+            mouse = page.mouse.down if down else page.mouse.up
+            await self._call(mouse(button=_PW_BUTTONS[button]), f"{button} button")
+        else:
+            if down:
+                self._held_buttons.append(button)
+            elif button in self._held_buttons:
+                self._held_buttons.remove(button)
+            kind = "mousePressed" if down else "mouseReleased"
+            await self._cdp_mouse(page, kind, x, y, button, 1, keys)
+            return
+        if down:
+            self._held_buttons.append(button)
+        elif button in self._held_buttons:
+            self._held_buttons.remove(button)
+
+    # -- actions ------------------------------------------------------------------
+
+    async def screenshot(self) -> Screenshot:
+        """Capture the active page's viewport at the declared size."""
+        page = await self._page()
+        session = await self._session(page)
+        params: dict[str, Any] = {
+            "format": self.image_format,
+            "optimizeForSpeed": True,
+            "captureBeyondViewport": False,
+            "fromSurface": True,
+        }
+        if self.quality is not None and self.image_format != "png":
+            params["quality"] = int(self.quality)
+        start = time.perf_counter()
+        if page in self._use_clip:
+            params["clip"] = await self._viewport_clip(session)
+        data = await self._capture(session, params)
+        capture_s = time.perf_counter() - start
+        width, height = _image_size(data)
+        if (width, height) != self._size and "clip" not in params:
+            # This Chromium returned device pixels: use a CSS clip from now on.
+            self._use_clip.add(page)
+            params["clip"] = await self._viewport_clip(session)
+            data = await self._capture(session, params)
+            width, height = _image_size(data)
+            capture_s = time.perf_counter() - start
+        encode_start = time.perf_counter()
+        if (width, height) != self._size:
+            data = _resize(data, self._size, self.image_format, self.quality)
+        return Screenshot(
+            data=data,
+            format=self.image_format,
+            width=self._size.width,
+            height=self._size.height,
+            capture_s=capture_s,
+            encode_s=time.perf_counter() - encode_start,
+        )
+
+    async def _viewport_clip(self, session: CDPSession) -> dict[str, float]:
+        try:
+            metrics = await asyncio.wait_for(
+                session.send("Page.getLayoutMetrics"), self.capture_timeout_s
+            )
+        except (asyncio.TimeoutError, PlaywrightError) as exc:
+            raise CaptureError(f"reading the viewport position failed: {exc}") from exc
+        viewport = metrics.get("cssVisualViewport") or metrics.get("visualViewport", {})
+        return {
+            "x": float(viewport.get("pageX", 0)),
+            "y": float(viewport.get("pageY", 0)),
+            "width": float(self._size.width),
+            "height": float(self._size.height),
+            "scale": 1.0,
+        }
+
+    async def _capture(self, session: CDPSession, params: dict[str, Any]) -> bytes:
+        try:
+            result = await asyncio.wait_for(
+                session.send("Page.captureScreenshot", params), self.capture_timeout_s
+            )
+        except asyncio.TimeoutError as exc:
+            raise CaptureError(
+                f"screenshot did not finish within {self.capture_timeout_s:g} s"
+            ) from exc
+        except PlaywrightError as exc:
+            if _is_closed_error(exc) or self._active in self._crashed:
+                raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
+            raise CaptureError(f"screenshot failed: {exc.message}") from exc
+        return base64.b64decode(result["data"])
+
+    async def click(
+        self, x: int, y: int, button: Button = "left", keys: Sequence[str] = ()
+    ) -> None:
+        """Click `button` at (x, y) while holding `keys`."""
+        await self._click(x, y, button, 1, keys)
+
+    async def double_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
+        """Double-click the left button at (x, y)."""
+        await self._click(x, y, "left", 2, keys)
+
+    async def triple_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
+        """Triple-click the left button at (x, y)."""
+        await self._click(x, y, "left", 3, keys)
+
+    async def _click(self, x: int, y: int, button: Button, count: int, keys: Sequence[str]) -> None:
+        page = await self._page()
+        async with self._holding(page, keys):
+            if button in _PW_BUTTONS:
+                await self._call(
+                    page.mouse.click(x, y, button=_PW_BUTTONS[button], click_count=count),
+                    f"{button} click at ({x}, {y})",
+                )
+                self._mouse = (x, y)
+                return
+            await self._move(page, x, y)
+            for n in range(1, count + 1):
+                await self._cdp_mouse(page, "mousePressed", x, y, button, n, keys)
+                await self._cdp_mouse(page, "mouseReleased", x, y, button, n, keys)
+
+    async def drag(
+        self, path: Sequence[Point], keys: Sequence[str] = (), button: Button = "left"
+    ) -> None:
+        """Press at the first point, move through every other point, release at the last."""
+        if len(path) < 2:
+            raise ActionFailedError("a drag path needs at least two points")
+        page = await self._page()
+        async with self._holding(page, keys):
+            first = path[0]
+            await self._move(page, first[0], first[1])
+            await self._button(page, True, button, keys)
+            try:
+                for point in path[1:]:
+                    await self._move(page, point[0], point[1], steps=self.drag_steps)
+            finally:
+                await self._button(page, False, button, keys)
+
+    async def move(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
+        """Move the pointer to (x, y)."""
+        page = await self._page()
+        async with self._holding(page, keys):
+            await self._move(page, x, y)
+
+    async def scroll(
+        self, x: int, y: int, scroll_x: int, scroll_y: int, keys: Sequence[str] = ()
+    ) -> None:
+        """Send a real wheel event of (scroll_x, scroll_y) pixels with the pointer at (x, y)."""
+        page = await self._page()
+        async with self._holding(page, keys):
+            await self._move(page, x, y)
+            await self._call(
+                page.mouse.wheel(scroll_x, scroll_y), f"wheel ({scroll_x}, {scroll_y})"
+            )
+
+    async def type(self, text: str) -> None:
+        """Type text into the focused element (key events for US-layout characters,
+        text input for the rest)."""
+        page = await self._page()
+        await self._call(
+            page.keyboard.type(text), "typing text", timeout=self.action_timeout_s + len(text) / 50
+        )
+
+    async def keypress(self, keys: Sequence[str]) -> None:
+        """Press a chord: every key down in order, then up in reverse order."""
+        page = await self._page()
+        names = self._keys(keys)
+        if not names:
+            raise ActionFailedError("keypress needs at least one key")
+        async with self._holding(page, keys):
+            pass
+
+    async def key_down(self, key: str) -> None:
+        """Press and hold `key` until key_up or release_all."""
+        page = await self._page()
+        name = self._keys([key])[0]
+        if name in self._held_keys:
+            return
+        await self._key(page, name, True)
+        self._held_keys.append(name)
+
+    async def key_up(self, key: str) -> None:
+        """Release a key held by key_down."""
+        page = await self._page()
+        name = self._keys([key])[0]
+        # Released by the name it was pressed under (shift may have changed since).
+        held = [k for k in self._held_keys if _same_key(k, name)]
+        for k in held:
+            self._held_keys.remove(k)
+        for k in held or [name]:
+            await self._key(page, k, False)
+
+    async def mouse_down(self, x: int, y: int, button: Button = "left") -> None:
+        """Move to (x, y) and press `button` (held until mouse_up or release_all)."""
+        page = await self._page()
+        await self._move(page, x, y)
+        await self._button(page, True, button)
+
+    async def mouse_up(self, x: int, y: int, button: Button = "left") -> None:
+        """Move to (x, y) and release `button`."""
+        page = await self._page()
+        await self._move(page, x, y)
+        await self._button(page, False, button)
+
+    async def wait(self, ms: int) -> None:
+        """Wait `ms` milliseconds (the model asked for it)."""
+        await asyncio.sleep(max(0, ms) / 1000)
+
+    async def navigate(self, url: str) -> None:
+        """Load `url` in the active tab; a URL the policy refuses shows the blocked page."""
+        page = await self._page()
+        decision = self.policy.check(url)
+        if not decision.allowed:
+            self._emit(
+                "navigation_blocked",
+                f"blocked navigation to {url}: {decision.reason}",
+                url=url,
+                reason=decision.reason,
+            )
+            await self._call(
+                page.set_content(blocked_page_html(url, decision.reason)), "showing blocked page"
+            )
+            return
+        try:
+            await asyncio.wait_for(page.goto(url, wait_until="commit"), self.navigation_timeout_s)
+        except asyncio.TimeoutError:
+            self._emit("warning", f"navigation to {url} did not commit in time", url=url)
+        except PlaywrightError as exc:
+            if _is_closed_error(exc):
+                raise ExecutorClosedError(f"the page closed while loading {url}") from exc
+            # The page shows Chromium's error page; the model sees it.
+            self._emit("warning", f"navigation to {url} failed: {exc.message}", url=url)
+
+    async def current_url(self) -> str | None:
+        """The active tab's URL."""
+        return self._current_page().url
+
+    async def settle(self, max_wait_s: float | None = None) -> SettleResult:
+        """Wait (bounded) for network quiet and two unchanged animation frames."""
+        limit = self.settle_max_s if max_wait_s is None else max_wait_s
+        start = time.monotonic()
+        deadline = start + max(limit, 0.0)
+        page = await self._page()
+        reason = ""
+        while True:
+            if page is not self._active:  # a popup opened: settle the new tab
+                page = await self._page()
+            if not await self._wait_network_quiet(page, deadline):
+                n = len(self._inflight.get(page, ()))
+                reason = f"network busy ({n} requests in flight)"
+                break
+            mark = self._net_activity.get(page, (0, 0.0))[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                reason = "time limit reached"
+                break
+            try:
+                probe = await asyncio.wait_for(
+                    page.evaluate(SETTLE_PROBE, max(int(remaining * 1000), 1)), remaining + 0.25
+                )
+            except asyncio.TimeoutError:
+                reason = "no animation frames"
+                break
+            except PlaywrightError as exc:
+                if page in self._crashed or _is_closed_error(exc):
+                    if page is self._active:
+                        raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
+                    continue
+                continue  # the document navigated mid-probe: probe the new one
+            busy = list(probe.get("busy", []))
+            if self._net_activity.get(page, (0, 0.0))[0] != mark:
+                continue  # requests started while frames were checked
+            if self._orphans or self._popup_renavigate:
+                # a popup is opening: wait for it (bounded), then settle it
+                self._net_changed.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(
+                        self._net_changed.wait(), max(deadline - time.monotonic(), 0.001)
+                    )
+                if time.monotonic() < deadline:
+                    continue
+            if probe.get("stable") and page is self._active:
+                return SettleResult(time.monotonic() - start, True, "")
+            if probe.get("retry") and time.monotonic() < deadline:
+                continue
+            reason = "busy: " + ", ".join(busy) if busy else "time limit reached"
+            break
+        return SettleResult(time.monotonic() - start, False, reason)
+
+    async def release_all(self) -> None:
+        """Release every held mouse button and key (reverse order of pressing)."""
+        await self._release_all()
+
+    async def _release_all(self) -> None:
+        page = self._active
+        if page is None or page.is_closed():
+            self._held_buttons.clear()
+            self._held_keys.clear()
+            return
+        for button in reversed(list(self._held_buttons)):
+            with contextlib.suppress(ExecutorError):
+                await self._button(page, False, button)
+        self._held_buttons.clear()
+        for key in reversed(list(self._held_keys)):
+            with contextlib.suppress(ExecutorError):
+                await self._key(page, key, False)
+        self._held_keys.clear()
+
+    def held(self) -> tuple[tuple[str, ...], tuple[Button, ...]]:
+        """The keys (Playwright names) and mouse buttons held right now."""
+        return tuple(self._held_keys), tuple(self._held_buttons)
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def _resize(data: bytes, size: Size, fmt: ImageFormat, quality: int | None) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        resized = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if fmt == "png":
+        resized.save(out, "PNG", compress_level=1)
+    elif fmt == "jpeg":
+        resized.save(out, "JPEG", quality=quality or 80)
+    else:
+        resized.save(out, "WEBP", quality=quality or 80, method=0)
+    return out.getvalue()
