@@ -239,6 +239,27 @@ class _XInput:
         with contextlib.suppress(Exception):
             self.conn.close()
 
+    def abandon(self) -> None:
+        """Drop a connection whose X server is gone, without another request on it.
+
+        After a failed write python-xlib can leave its internal locks held, so
+        any further call (even `close`, which flushes) would block forever.
+        """
+        with contextlib.suppress(Exception):
+            self.conn.display.socket.close()
+
+    def server_gone(self) -> bool:
+        """True when the X server closed our connection (a peek reads end-of-file)."""
+        import select
+        import socket
+
+        try:
+            sock = self.conn.display.socket
+            readable, _, _ = select.select([sock], [], [], 0)
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
 
 def _char_keysym(char: str) -> int:
     """The X keysym of a single character (Latin-1 directly, others as Unicode keysyms)."""
@@ -318,6 +339,7 @@ class DesktopComputer:
         self._capture_busy: Future[Any] | None = None
         self._start_lock = asyncio.Lock()
         self._closed = False
+        self._lost = False  # the X server went away: no more requests on its connection
         self._events: list[ExecutorEvent] = []
         self._warned_scaling = False
         # held input, in press order: keycode -> canonical name; button numbers
@@ -391,15 +413,26 @@ class DesktopComputer:
         if self._closed:
             return
         self._closed = True
-        if self._x is not None:
+        if self._x is not None and not self._lost and self._display_alive():
             with contextlib.suppress(Exception):
                 await self._run_input(self._release_all_sync)
-            await self._run_input(self._x.close)
+        if self._x is not None:
+            if self._lost or not self._display_alive():
+                self._x.abandon()
+            else:
+                with contextlib.suppress(Exception):
+                    await self._run_input(self._x.close)
             self._x = None
         if self._mss is not None:
             mss_conn, self._mss = self._mss, None
-            with contextlib.suppress(Exception):
-                await asyncio.get_running_loop().run_in_executor(self._capture_pool, mss_conn.close)
+            if not self._lost and self._display_alive():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        asyncio.get_running_loop().run_in_executor(
+                            self._capture_pool, mss_conn.close
+                        ),
+                        self._capture_timeout_s,
+                    )
         self._input_pool.shutdown(wait=False)
         self._capture_pool.shutdown(wait=False, cancel_futures=True)
         if self._owns_display and self._virtual is not None:
@@ -407,7 +440,20 @@ class DesktopComputer:
 
     # -- plumbing -----------------------------------------------------------------------
 
+    def _display_alive(self) -> bool:
+        """False once a display we were given as a VirtualDisplay has lost its X server."""
+        return self._virtual is None or self._virtual.running
+
+    def _gone_error(self) -> ExecutorClosedError:
+        return ExecutorClosedError(
+            f"X display {self._display_name} went away (its X server exited); "
+            "start a new display and a new DesktopComputer"
+        )
+
     async def _run_input(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._lost or not self._display_alive():
+            self._lost = True
+            raise self._gone_error()
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._input_pool, fn, *args)
@@ -418,8 +464,17 @@ class DesktopComputer:
         except Exception as exc:
             from Xlib.error import ConnectionClosedError
 
-            if isinstance(exc, (ConnectionClosedError, BrokenPipeError, ConnectionResetError)):
-                raise ExecutorClosedError(f"X display {self._display_name} went away") from exc
+            # python-xlib reports a dead server in odd ways (a TypeError about a
+            # BrokenPipeError), and may leave its locks held: never touch the
+            # connection again once the server is gone.
+            x = self._x
+            if (
+                isinstance(exc, (ConnectionClosedError, OSError))
+                or not self._display_alive()
+                or (x is not None and x.server_gone())
+            ):
+                self._lost = True
+                raise self._gone_error() from exc
             raise ActionFailedError(f"X input failed: {exc!r}") from exc
 
     async def _act(self, fn: Callable[..., None], *args: Any) -> None:
@@ -680,8 +735,8 @@ class DesktopComputer:
 
     async def release_all(self) -> None:
         """Release every held key and mouse button (also ones not pressed by us)."""
-        if self._x is None:
-            return
+        if self._x is None or self._lost:
+            return  # a display that is gone holds nothing any more
         await self._run_input(self._release_all_sync)
 
     def _release_all_sync(self) -> None:
@@ -736,6 +791,9 @@ class DesktopComputer:
     async def _grab(self) -> tuple[bytes, Size]:
         if self._closed:
             raise ExecutorClosedError("this DesktopComputer is closed")
+        if self._lost or not self._display_alive():
+            self._lost = True
+            raise self._gone_error()
         if self._x is None:
             await self.start()
         if self._capture_busy is not None and not self._capture_busy.done():
@@ -749,6 +807,9 @@ class DesktopComputer:
                 f"capture of {self._display_name} did not finish in {self._capture_timeout_s}s"
             ) from exc
         except Exception as exc:
+            if not self._display_alive():
+                self._lost = True
+                raise self._gone_error() from exc
             raise CaptureError(f"capture of {self._display_name} failed: {exc!r}") from exc
 
     async def screenshot(self) -> Screenshot:
