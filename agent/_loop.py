@@ -70,6 +70,7 @@ logger = logging.getLogger(__name__)
 
 _STEP_EVENT_KINDS = (TabSwitched, ExecutorNotice, WarningEvent, Retry)
 _RELEASE_TIMEOUT_S = 5.0
+_CLOSE_TIMEOUT_S = 30.0  # a computer whose browser or display hangs must not hang the run
 
 
 @dataclass
@@ -413,9 +414,9 @@ class RunLoop:
             logger.warning("release_all failed: %s", exc)
         if self.agent.close_computer:
             try:
-                await self.computer.close()
+                await asyncio.wait_for(self.computer.close(), _CLOSE_TIMEOUT_S)
             except Exception as exc:
-                logger.warning("closing the computer failed: %s", exc)
+                logger.warning("closing the computer failed: %r", exc)
         if self.owns_client and self.client is not None:
             try:
                 await self.client.aclose()
