@@ -115,3 +115,16 @@ def children_of(pid: int) -> set[int]:
         out |= nxt
         frontier = nxt
     return out
+
+
+def alive(pids: list[int] | set[int]) -> list[int]:
+    """The pids of `pids` that are still running (zombies count as gone)."""
+    out = []
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2] != "Z":
+            out.append(pid)
+    return out
