@@ -210,7 +210,7 @@ class RunLoop:
             self.recorder = RunRecorder(run_dir, self.redact)
             self.recorder.start(self._summary())
             self.result.run_dir = run_dir
-        _, url = await self.calls.capture(0, settle=False)
+        _, url = await self.calls.capture(0, settle=True)
         if self.recorder is not None:
             self.recorder.update(initial_screenshot=self.calls.last_screenshot)
         return self.profile.first_message(self.task, url)

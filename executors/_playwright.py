@@ -89,6 +89,7 @@ _MODIFIER_BITS = {"Alt": 1, "Control": 2, "Meta": 4, "Shift": 8}
 # Long-lived requests never "finish"; they must not hold settling back.
 _UNTRACKED_RESOURCES = frozenset({"websocket", "eventsource", "media", "ping"})
 _NETWORK_QUIET_S = 0.05
+_CAPTURE_ATTEMPTS = 3
 
 
 # Keys Playwright's keyboard layout lacks; sent as raw CDP key events.
@@ -700,19 +701,43 @@ class PlaywrightComputer(NetworkPolicyMixin):
         }
 
     async def _capture(self, session: CDPSession, params: dict[str, Any]) -> bytes:
+        # Right after a page starts, Chromium can answer "Unable to capture screenshot"
+        # until its compositor has produced a first frame: wait for a frame and retry.
+        for attempt in range(_CAPTURE_ATTEMPTS):
+            try:
+                result = await asyncio.wait_for(
+                    session.send("Page.captureScreenshot", params), self.capture_timeout_s
+                )
+            except asyncio.TimeoutError as exc:
+                raise CaptureError(
+                    f"screenshot did not finish within {self.capture_timeout_s:g} s"
+                ) from exc
+            except PlaywrightError as exc:
+                if _is_closed_error(exc) or self._active in self._crashed:
+                    raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
+                if attempt + 1 == _CAPTURE_ATTEMPTS:
+                    raise CaptureError(f"screenshot failed: {exc.message}") from exc
+                logger.debug("screenshot failed (%s); retrying after a frame", exc.message)
+                await self._next_frame(session)
+                continue
+            return base64.b64decode(result["data"])
+        raise CaptureError("screenshot failed")  # not reached: the loop returns or raises
+
+    async def _next_frame(self, session: CDPSession) -> None:
+        """Wait (bounded) for the page's next animation frame."""
         try:
-            result = await asyncio.wait_for(
-                session.send("Page.captureScreenshot", params), self.capture_timeout_s
+            await asyncio.wait_for(
+                session.send(
+                    "Runtime.evaluate",
+                    {
+                        "expression": "new Promise(r => requestAnimationFrame(() => r(1)))",
+                        "awaitPromise": True,
+                    },
+                ),
+                self.capture_timeout_s,
             )
-        except asyncio.TimeoutError as exc:
-            raise CaptureError(
-                f"screenshot did not finish within {self.capture_timeout_s:g} s"
-            ) from exc
-        except PlaywrightError as exc:
-            if _is_closed_error(exc) or self._active in self._crashed:
-                raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
-            raise CaptureError(f"screenshot failed: {exc.message}") from exc
-        return base64.b64decode(result["data"])
+        except (asyncio.TimeoutError, PlaywrightError) as exc:
+            raise CaptureError(f"the page produced no frame to capture: {exc}") from exc
 
     async def click(
         self, x: int, y: int, button: Button = "left", keys: Sequence[str] = ()
