@@ -419,7 +419,6 @@ def run_command(
         enabled=tty and not opts.json_output,
         max_steps=opts.max_steps,
     )
-    live.follow(Path(run_dir) / "steps.jsonl")
     executor_info: dict[str, Any] = {"launch": list(opts.launch)}
     if opts.x_display:
         executor_info["x_display"] = opts.x_display

@@ -98,8 +98,6 @@ async def run_demo(
     from executors._playwright import PlaywrightComputer
 
     target = run_dir or default_run_dir(runs_root, "demo")
-    if live is not None:
-        live.follow(Path(target) / "steps.jsonl")
     with DemoApp() as app, ScriptedResponsesServer(demo_script(), dialect="lightcone") as server:
         if app_holder is not None:
             app_holder.append(app)

@@ -50,6 +50,8 @@ class ResponseReceived:
     output_types: tuple[str, ...]
     usage: dict[str, int]
     model_s: float
+    messages: tuple[str, ...] = ()
+    reasoning: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,9 @@ never reach events, so they cannot reach the screen.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -88,8 +86,6 @@ class LiveView(AgentHooks):
         self.usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
         self.model_s = 0.0
         self._live: Live | None = None
-        self._steps_file: Path | None = None
-        self._steps_offset = 0
 
     # -- lifecycle --------------------------------------------------------------
     def start(self) -> None:
@@ -138,42 +134,8 @@ class LiveView(AgentHooks):
                 self.messages.append(mask_placeholders(text.strip()))
         self._refresh()
 
-    def follow(self, steps_file: Path) -> None:
-        """Read the model's text from `steps_file` (steps.jsonl) as the recorder appends it.
-
-        Events carry no message text, so the view reads each step's
-        ``messages`` and ``reasoning`` from the record once the step is written
-        (at the next step's start and at the end of the run).
-        """
-        self._steps_file = steps_file
-        self._steps_offset = 0
-
-    def _read_recorded(self) -> None:
-        path = self._steps_file
-        if path is None or not path.exists():
-            return
-        with path.open("rb") as fh:
-            fh.seek(self._steps_offset)
-            chunk = fh.read()
-        end = chunk.rfind(b"\n")
-        if end < 0:
-            return
-        self._steps_offset += end + 1
-        for line in chunk[: end + 1].splitlines():
-            try:
-                step = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(step, dict):
-                self.note_response(
-                    [str(m) for m in step.get("messages") or []],
-                    [str(r) for r in step.get("reasoning") or []],
-                )
-
     async def on_event(self, event: Event) -> None:
         """Update the state from one event."""
-        if isinstance(event, (StepStarted, Finished)):
-            self._read_recorded()
         if isinstance(event, StepStarted):
             self.step = event.step
             self.status = "waiting for the model"
@@ -182,6 +144,7 @@ class LiveView(AgentHooks):
                 self.usage[key] += int(event.usage.get(key, 0) or 0)
             self.model_s += event.model_s
             self.status = "acting"
+            self.note_response(list(event.messages), list(event.reasoning))
         elif isinstance(event, ActionExecuted):
             words = describe_screen_action(event.type, event.screen)
             if event.error:

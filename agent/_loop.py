@@ -321,6 +321,8 @@ class RunLoop:
                 tuple(str(i.get("type")) for i in parsed.output),
                 parsed.usage,
                 step.timings.get("model_s", 0.0),
+                tuple(self.redact.text(m) for m in parsed.messages),
+                tuple(self.redact.text(r) for r in parsed.reasoning),
             )
         )
         for kind in parsed.unknown_types:

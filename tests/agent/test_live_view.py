@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 from rich.console import Console
@@ -72,14 +71,20 @@ async def test_view_shows_step_action_in_words_time_tokens_and_notes(tmp_path: P
     assert "{{secret" not in text
 
 
-async def test_view_reads_model_text_from_the_record_as_steps_are_written(tmp_path: Path) -> None:
-    steps = tmp_path / "steps.jsonl"
+async def test_view_shows_model_text_when_the_response_arrives() -> None:
     view = LiveView(Console(file=io.StringIO()), "t", enabled=False)
-    view.follow(steps)
-    await view.on_event(StepStarted(1))  # no file yet
-    line = {"step": 1, "messages": ["Signed in."], "reasoning": ["The form is on the left."]}
-    steps.write_text(json.dumps(line) + "\n" + '{"step": 2, "messa')  # a torn line is skipped
-    await view.on_event(StepStarted(2))
+    await view.on_event(StepStarted(1))
+    await view.on_event(
+        ResponseReceived(
+            1,
+            "resp_1",
+            ("reasoning", "message"),
+            {},
+            0.1,
+            messages=("Signed in.",),
+            reasoning=("The form is on the left.",),
+        )
+    )
     text = _render(view)
     assert "model: (thinking) The form is on the left." in text
     assert "model: Signed in." in text
