@@ -17,6 +17,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,11 @@ FIGURES = ("step", "settle", "growth", "concurrency", "capture")
 
 FULL: dict[str, Any] = {
     "sizes": [[1280, 720], [1920, 1080]],
-    "step": {"steps": 15, "reps": 4},
-    "settle": {"delays": [0, 100, 300, 1000], "fixed": [0.5, 2.0], "reps": 4},
+    "step": {"steps": 12, "reps": 3},
+    "settle": {"delays": [0, 100, 300, 1000], "fixed": [0.5, 2.0], "reps": 3},
     "growth": {"steps": 200, "checkpoints": [1, 10, 50, 200]},
-    "concurrency": {"counts": [1, 2, 4, 8], "steps": 10},
-    "capture": {"n": 15},
+    "concurrency": {"counts": [1, 2, 4, 8], "steps": 8},
+    "capture": {"n": 10},
 }
 
 SMOKE: dict[str, Any] = {
@@ -55,8 +56,8 @@ def _environment() -> dict[str, Any]:
     }
 
 
-def run(figures: list[str], config: dict[str, Any]) -> dict[str, Any]:
-    """Run the chosen figures with `config`; the JSON-ready results."""
+def run(figures: list[str], config: dict[str, Any], out: Path | None = None) -> dict[str, Any]:
+    """Run the chosen figures with `config`; the results (written to `out` after each figure)."""
     sizes = [Size(*s) for s in config["sizes"]]
     results: dict[str, Any] = {
         "schema": 1,
@@ -68,31 +69,44 @@ def run(figures: list[str], config: dict[str, Any]) -> dict[str, Any]:
     }
     for figure in figures:
         t0 = time.perf_counter()
-        if figure == "step":
-            from bench._step import measure_step_overhead
-
-            out: Any = measure_step_overhead(sizes, **config["step"])
-        elif figure == "settle":
-            from bench._settle import measure_settle
-
-            out = measure_settle(**config["settle"])
-        elif figure == "growth":
-            from bench._growth import measure_growth
-
-            out = measure_growth(**config["growth"])
-        elif figure == "concurrency":
-            from bench._concurrency import measure_concurrency
-
-            out = measure_concurrency(**config["concurrency"])
-        else:
-            from bench._capture import measure_capture
-
-            out = measure_capture(sizes, **config["capture"])
-        results["figures"][figure] = out
+        try:
+            results["figures"][figure] = _measure(figure, sizes, config)
+        except Exception as exc:  # one broken figure must not lose the others
+            log(f"{figure}: FAILED\n{traceback.format_exc()}")
+            results["figures"][figure] = {"error": f"{type(exc).__name__}: {exc}"}
         results["durations_s"][figure] = round(time.perf_counter() - t0, 1)
         log(f"{figure}: done in {results['durations_s'][figure]} s")
+        if out is not None:
+            _write(out, results)
     results["environment"]["loadavg_end"] = list(os.getloadavg())
     return results
+
+
+def _measure(figure: str, sizes: list[Size], config: dict[str, Any]) -> Any:
+    if figure == "step":
+        from bench._step import measure_step_overhead
+
+        return measure_step_overhead(sizes, **config["step"])
+    if figure == "settle":
+        from bench._settle import measure_settle
+
+        return measure_settle(**config["settle"])
+    if figure == "growth":
+        from bench._growth import measure_growth
+
+        return measure_growth(**config["growth"])
+    if figure == "concurrency":
+        from bench._concurrency import measure_concurrency
+
+        return measure_concurrency(**config["concurrency"])
+    from bench._capture import measure_capture
+
+    return measure_capture(sizes, **config["capture"])
+
+
+def _write(out: Path, results: dict[str, Any]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(_finite(results), indent=1, allow_nan=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,10 +124,6 @@ def main(argv: list[str] | None = None) -> int:
     config = SMOKE if args.smoke else FULL
     t0 = time.perf_counter()
     log(f"{'smoke' if args.smoke else 'full'} run of {figures}")
-    results = run(figures, config)
-    results["smoke"] = args.smoke
-    results["note"] = args.note
-    results["total_s"] = round(time.perf_counter() - t0, 1)
     out = args.out
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -122,11 +132,17 @@ def main(argv: list[str] | None = None) -> int:
             / "results"
             / f"{stamp}{'-smoke' if args.smoke else ''}.json"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    results = _finite(results)
-    out.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n")
-    print(render_all(results))
+    results = run(figures, config, out)
+    results["smoke"] = args.smoke
+    results["note"] = args.note
+    results["total_s"] = round(time.perf_counter() - t0, 1)
+    _write(out, results)
+    print(render_all(_finite(results)))
     log(f"total {results['total_s']} s; results in {out}")
+    failed = [f for f, v in results["figures"].items() if isinstance(v, dict) and "error" in v]
+    if failed:
+        log(f"FAILED figures: {failed}")
+        return 1
     return 0
 
 

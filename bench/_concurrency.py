@@ -115,13 +115,13 @@ async def _one(config: str, n: int, steps: int, url: str, cdp_url: str | None) -
                     display = VirtualDisplay(SIZE.width, SIZE.height).start()
                     displays.append(display)
                     display.launch([sys.executable, "-c", TK_APP])
-                    computer = DesktopComputer(display)
-                    await computer.start()
-                    computers.append(computer)
-                    await _wait_for_app(computer)
+                    desktop = DesktopComputer(display)
+                    await desktop.start()
+                    computers.append(desktop)
+                    await _wait_for_app(desktop)
                 else:
                     computer = PlaywrightComputer(
-                        size=tuple(SIZE),
+                        size=SIZE,
                         start_url=url,
                         cdp_url=cdp_url if config == "browser, shared" else None,
                     )

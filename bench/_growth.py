@@ -36,7 +36,7 @@ async def _run(steps: int, checkpoints: list[int]) -> dict[str, Any]:
     with PageServer({"/": STEP_PAGE}) as pages:
         url = pages.url("/")
         servers = {m: ServerProcess(turns) for m in MODES}
-        computers = {m: PlaywrightComputer(size=tuple(size), start_url=url) for m in MODES}
+        computers = {m: PlaywrightComputer(size=size, start_url=url) for m in MODES}
         try:
             for m in MODES:
                 servers[m].__enter__()

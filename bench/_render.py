@@ -224,5 +224,10 @@ def render_all(results: dict[str, Any]) -> str:
         f"{env.get('loadavg_end', ['?'])[0]:.2f} at end (other work shares these cores). "
         f"Durations (s): {results.get('durations_s')}.",
     ]
-    body = [RENDERERS[name](fig) for name, fig in results.get("figures", {}).items()]
+    body = [
+        f"## {name}: FAILED ({fig['error']})"
+        if isinstance(fig, dict) and "error" in fig
+        else RENDERERS[name](fig)
+        for name, fig in results.get("figures", {}).items()
+    ]
     return "\n\n".join(["\n".join(head), *body]) + "\n"

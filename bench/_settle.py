@@ -100,7 +100,7 @@ async def _run(delays: list[int], fixed: list[float], reps: int) -> dict[str, An
         turns.append({"output": [message("done")]})
     trials: list[dict[str, Any]] = []
     with PageServer({"/": SETTLE_PAGE}) as pages, ServerProcess(turns) as srv:
-        async with PlaywrightComputer(size=tuple(size), start_url=pages.url("/")) as computer:
+        async with PlaywrightComputer(size=size, start_url=pages.url("/")) as computer:
             stamping = _StampingComputer(computer)
             page = computer.page
             for rep in range(reps):

@@ -73,14 +73,14 @@ async def _browser(size: Size, steps: int, reps: int) -> dict[str, list[dict[str
             page = await browser.new_page(viewport={"width": size.width, "height": size.height})
             await page.goto(url)
             hands = BrowserHands(page)
-            async with PlaywrightComputer(size=tuple(size), start_url=url) as computer:
+            async with PlaywrightComputer(size=size, start_url=url) as computer:
 
                 async def sl(baton: Baton) -> list[dict[str, float]]:
                     run = await run_screenloop(computer, sl_srv.base_url, steps=steps, baton=baton)
                     return run.windows
 
                 async def base(baton: Baton) -> list[dict[str, float]]:
-                    return await run_baseline(hands, base_srv.base_url, tuple(size), baton=baton)
+                    return await run_baseline(hands, base_srv.base_url, size, baton=baton)
 
                 return await _pair(sl, base, reps)
         finally:
@@ -128,7 +128,7 @@ async def _desktop_worker(size: Size, steps: int, reps: int) -> dict[str, list[d
                 return run.windows
 
             async def base(baton: Baton) -> list[dict[str, float]]:
-                return await run_baseline(hands, base_srv.base_url, tuple(size), baton=baton)
+                return await run_baseline(hands, base_srv.base_url, size, baton=baton)
 
             return await _pair(sl, base, reps)
 
