@@ -128,3 +128,89 @@ def alive(pids: list[int] | set[int]) -> list[int]:
         if stat[stat.rindex(")") + 2] != "Z":
             out.append(pid)
     return out
+
+
+class Site:
+    """A loopback HTTP server with registered pages, hit counting and a path that never answers.
+
+    `pages[path] = (content_type, body)`; `/redirect?to=URL` answers 302;
+    `/hang` accepts the request and never answers (until `stop`). Every
+    request's path is appended to `hits`.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        import socket
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+
+        self.pages: dict[str, tuple[str, str]] = {}
+        self.hits: list[str] = []
+        self._stop = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                outer.hits.append(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                parts = urlsplit(self.path)
+                if parts.path == "/hang":
+                    outer._stop.wait(120)
+                    self.close_connection = True
+                    return
+                if parts.path == "/redirect":
+                    to = parse_qs(parts.query)["to"][0]
+                    self._send(302, "text/plain", "", {"Location": to})
+                    return
+                ctype, body = outer.pages.get(parts.path, ("text/html", "<p>ok</p>"))
+                self._send(200, ctype, body, {})
+
+            do_POST = do_GET
+
+            def _send(self, status: int, ctype: str, body: str, headers: dict[str, str]) -> None:
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Access-Control-Allow-Origin", "*")
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer((host, 0), Handler)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def origin(self) -> str:
+        """``http://host:port``."""
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this server."""
+        return self.origin + path
+
+    def __enter__(self) -> Site:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)

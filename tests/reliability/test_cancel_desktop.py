@@ -46,6 +46,12 @@ def wait_for_log(path: Path, predicate: Any, timeout: float = 20.0) -> list[dict
     raise AssertionError(f"condition not met; log tail: {read_log(path)[-8:]}")
 
 
+def wait_requests(server: ScriptedResponsesServer, n: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(server.requests) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 class Phase(AgentHooks):
     """Signals when step 3 starts; in phase "capture" cancels the run right after its action."""
 
@@ -101,9 +107,7 @@ async def test_cancel_releases_held_input_and_flushes_the_record(
             if phase != "capture":
                 await asyncio.wait_for(hooks.step3.wait(), 30)
                 if phase == "api":  # the stalled request has reached the server
-                    deadline = time.monotonic() + 10
-                    while len(server.requests) < 3 and time.monotonic() < deadline:
-                        await asyncio.sleep(0.01)
+                    await asyncio.to_thread(wait_requests, server, 3)
                 else:  # the wait action has started
                     await asyncio.sleep(0.3)
                 task.cancel()
@@ -111,14 +115,16 @@ async def test_cancel_releases_held_input_and_flushes_the_record(
                 await asyncio.wait_for(task, 30)
         log = wait_for_log(
             log_path,
-            lambda log: any(e["type"] == "ButtonRelease" and e["num"] == 1 for e in log)
-            and any(e["type"] == "KeyRelease" and e["keysym"].startswith("Shift") for e in log),
+            lambda log: (
+                any(e["type"] == "ButtonRelease" and e["num"] == 1 for e in log)
+                and any(e["type"] == "KeyRelease" and e["keysym"].startswith("Shift") for e in log)
+            ),
         )
     pressed = [e for e in log if e["type"] == "KeyPress" and e["keysym"].startswith("Shift")]
     assert pressed, "the key was never held: the test would prove nothing"
     assert any(e["type"] == "ButtonPress" and e["num"] == 1 for e in log)
     assert agent.last_result is not None and agent.last_result.status == "cancelled"
-    summary, steps = check_run_dir(tmp_path / "run", "cancelled")
+    _, steps = check_run_dir(tmp_path / "run", "cancelled")
     assert len(steps) == 3
     if phase == "capture":
         assert steps[2]["actions"][0]["type"] == "move" and steps[2]["screenshot"] is None
