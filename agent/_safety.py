@@ -6,7 +6,8 @@ runs, the policy decides each one:
 - ``deny`` (the default): nothing is acknowledged; the run stops with status
   ``safety_denied``.
 - ``ask``: a callback (sync or async) receives the call's checks and returns
-  True (acknowledge all) or False (deny; the run stops).
+  True (acknowledge all) or False (deny; the run stops). Anything but True
+  (None, "no", 1) denies.
 - ``allow``: acknowledge explicitly -- every check, or only those whose code is
   listed in `allow_codes` (the rest go to the callback if there is one, else
   are denied).
@@ -18,11 +19,14 @@ Every decision is returned as a `CheckDecision`, which the loop turns into a
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from agent._errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "AskCallback",
@@ -167,7 +171,13 @@ class SafetyPolicy:
                 undecided.append(check)
         if undecided:
             assert self.callback is not None
-            answer = bool(await maybe_await(self.callback(list(undecided))))
+            reply = await maybe_await(self.callback(list(undecided)))
+            # Only an explicit True acknowledges: "no", 1 or a stray object is not a decision.
+            answer = reply is True
+            if not isinstance(reply, bool) and reply is not None:
+                logger.warning(
+                    "the safety callback returned %r, not True/False; denying", type(reply).__name__
+                )
             verdict: Literal["acknowledged", "denied"] = "acknowledged" if answer else "denied"
             decisions.extend(CheckDecision(c, call_id, verdict, "callback") for c in undecided)
         order = {id(c): i for i, c in enumerate(checks)}
