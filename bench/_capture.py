@@ -1,15 +1,14 @@
 """Figure 5: capture. Every capture path at both sizes, time and bytes per screenshot.
 
-Browser (measured here, methods interleaved round-robin on the bench page):
-``page.screenshot()`` PNG (the typical runtime), ``page.screenshot()`` JPEG q80,
-CDP ``Page.captureScreenshot`` PNG without ``optimizeForSpeed``, and
-`PlaywrightComputer.screenshot()` in PNG (CDP, ``optimizeForSpeed``), JPEG q80
-and WebP q80.
-
-Desktop: the timings come from `bench.capture_desktop.measure` (the executors'
-capture benchmark, folded in as is); the bytes per format are those of the same
-UI picture it shows, encoded the way `DesktopComputer` encodes (PNG level 1,
-JPEG q80, WebP q80 method 0) and as Pillow's default PNG (pyautogui's path).
+The timings come from the executors' capture benchmarks, folded in as they are:
+`bench.capture_browser.measure` (``page.screenshot()`` PNG/JPEG, CDP PNG with and
+without ``optimizeForSpeed``, CDP JPEG/WebP q80, `PlaywrightComputer.screenshot()`
+at DPR 1 and 2) and `bench.capture_desktop.measure` (mss grab, + PNG level 1 /
+JPEG / WebP / default PNG, `DesktopComputer.screenshot()`, ``pyautogui.screenshot()``
+with and without PNG). Each is a median of n back-to-back captures per method.
+Added here: the bytes of one capture per method of the same content (browser:
+the same page, captured once per method; desktop: the same UI picture encoded
+the way `DesktopComputer` encodes and as Pillow's default PNG).
 """
 
 from __future__ import annotations
@@ -18,74 +17,80 @@ import asyncio
 import base64
 import io
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench._common import PageServer, log, spread
-from bench._workload import STEP_PAGE
+from bench._common import log
 from executors._computer import Size
+from executors._playwright import PlaywrightComputer
 
 __all__ = ["measure_capture"]
 
 
-async def _browser(size: Size, n: int) -> list[dict[str, Any]]:
-    from executors._playwright import PlaywrightComputer
+async def _browser_bytes(size: Size) -> dict[str, int]:
+    """Bytes of one capture per method on `bench.capture_browser`'s page (not timed)."""
 
-    with PageServer({"/": STEP_PAGE}) as pages:
-        async with PlaywrightComputer(size=size, start_url=pages.url("/")) as computer:
-            page = computer.page
-            session = await page.context.new_cdp_session(page)
+    from bench import capture_browser
 
-            async def cdp_png() -> bytes:
-                result = await session.send("Page.captureScreenshot", {"format": "png"})
-                return base64.b64decode(result["data"])
+    async with PlaywrightComputer(size=size) as computer:
+        page = computer.page
+        await page.set_content(capture_browser._PAGE)
+        await computer.settle(5)
+        session = await computer.context.new_cdp_session(page)
 
-            def computer_shot(fmt: str, quality: int | None) -> Callable[[], Awaitable[bytes]]:
-                async def shot() -> bytes:
-                    computer.image_format = fmt  # type: ignore[assignment]
-                    computer.quality = quality
-                    return (await computer.screenshot()).data
+        async def cdp(**params: Any) -> bytes:
+            result = await session.send("Page.captureScreenshot", params)
+            return base64.b64decode(result["data"])
 
-                return shot
+        methods: dict[str, Callable[[], Awaitable[bytes]]] = {
+            "page.screenshot() PNG": lambda: page.screenshot(),
+            "page.screenshot() JPEG q80": lambda: page.screenshot(type="jpeg", quality=80),
+            "CDP PNG": lambda: cdp(format="png"),
+            "CDP PNG optimizeForSpeed": lambda: cdp(format="png", optimizeForSpeed=True),
+            "CDP JPEG q80": lambda: cdp(format="jpeg", quality=80, optimizeForSpeed=True),
+            "CDP WebP q80": lambda: cdp(format="webp", quality=80, optimizeForSpeed=True),
+            "PlaywrightComputer.screenshot() PNG": lambda: _data(computer),
+        }
+        failures = {m: 0 for m in methods}
+        out: dict[str, int] = {}
+        for name, fn in methods.items():
+            data = await _retrying(fn, name, failures)
+            if data is not None:
+                out[name] = len(data)
+        return out
 
-            methods: dict[str, Callable[[], Awaitable[bytes]]] = {
-                "page.screenshot() PNG": lambda: page.screenshot(),
-                "page.screenshot() JPEG q80": lambda: page.screenshot(type="jpeg", quality=80),
-                "CDP captureScreenshot PNG": cdp_png,
-                "PlaywrightComputer PNG (CDP optimizeForSpeed)": computer_shot("png", None),
-                "PlaywrightComputer JPEG q80": computer_shot("jpeg", 80),
-                "PlaywrightComputer WebP q80": computer_shot("webp", 80),
-            }
-            times: dict[str, list[float]] = {m: [] for m in methods}
-            sizes: dict[str, int] = {}
-            failures: dict[str, int] = {m: 0 for m in methods}
-            await page.evaluate("() => new Promise(r => requestAnimationFrame(() => r(0)))")
-            for name, fn in methods.items():
-                await _retrying(fn, name, failures)  # warm up
-            for _ in range(n):
-                for name, fn in methods.items():
-                    t0 = time.perf_counter()
-                    data = await _retrying(fn, name, failures)
-                    if data is None:
-                        continue
-                    times[name].append(time.perf_counter() - t0)
-                    sizes[name] = len(data)
-            computer.image_format, computer.quality = "png", None
-    base = spread(times["page.screenshot() PNG"])["median"]
+
+async def _data(computer: PlaywrightComputer) -> bytes:
+    return (await computer.screenshot()).data
+
+
+def _browser(sizes: list[Size], n: int) -> list[dict[str, Any]]:
+    """Timings from `bench.capture_browser.measure` (folded in as is) + bytes per method."""
+    from bench import capture_browser
+
+    saved = capture_browser.SIZES
+    capture_browser.SIZES = list(sizes)  # the sizes of this run (smaller in --smoke)
+    try:
+        timing = asyncio.run(capture_browser.measure(n))
+        sizes_bytes = {size: asyncio.run(_browser_bytes(size)) for size in sizes}
+    finally:
+        capture_browser.SIZES = saved
     rows = []
-    for name in methods:
-        s = spread(times[name])
+    for row in timing:
+        w, h = (int(v) for v in str(row["size"]).split("x"))
+        size = Size(w, h)
+        nbytes = sizes_bytes.get(size, {}).get(row["method"])
+        if nbytes is None and row["method"].startswith("PlaywrightComputer"):
+            nbytes = sizes_bytes.get(size, {}).get("PlaywrightComputer.screenshot() PNG")
         rows.append(
             {
                 "environment": "browser",
-                "method": name,
-                "size": list(size),
-                "time_s": s,
-                "bytes": sizes.get(name),
-                "x_faster_than_baseline": base / s["median"] if s["median"] else None,
-                "failed_captures": failures[name],
+                "method": row["method"],
+                "size": [w, h],
+                "time_s": {"n": n, "median": row["ms"] / 1000},
+                "bytes": nbytes,
+                "x_faster_than_baseline": 1 / row["ratio"] if row.get("ratio") else None,
             }
         )
     return rows
@@ -168,10 +173,8 @@ def _desktop(sizes: list[Size], n: int) -> list[dict[str, Any]]:
 
 def measure_capture(sizes: list[Size], n: int) -> dict[str, Any]:
     """Figure 5: rows for every browser and desktop capture path at every size."""
-    rows: list[dict[str, Any]] = []
-    for size in sizes:
-        log(f"capture: browser {size.width}x{size.height}, {n} rounds")
-        rows.extend(asyncio.run(_browser(size, n)))
+    log(f"capture: browser (bench.capture_browser.measure, n={n})")
+    rows: list[dict[str, Any]] = _browser(sizes, n)
     log(f"capture: desktop (bench.capture_desktop.measure, n={n})")
     rows.extend(_desktop(sizes, n))
     return {"rows": rows, "baseline": {"browser": "page.screenshot() PNG", "desktop": "pyautogui"}}
