@@ -233,7 +233,7 @@ class _ClientCore:
         text = self.redact(resp.text)
         try:
             body: Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = text
         message: Any = None
         if isinstance(body, dict):
@@ -291,7 +291,7 @@ class _ClientCore:
         """A 2xx body as a Response, or MalformedResponseError."""
         try:
             data = json.loads(resp.content)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # nested deeper than Python can decode
             ctype = resp.headers.get("content-type", "no content-type")
             snippet = self.redact(resp.text[:120])
             raise MalformedResponseError(

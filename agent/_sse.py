@@ -115,6 +115,11 @@ class StreamEvent:
                 f"a stream event's data is not JSON ({exc.msg} at {exc.pos}; starts with "
                 f"{sse.data[:80]!r}); check that base_url points at a Responses API"
             ) from exc
+        except RecursionError as exc:
+            raise MalformedResponseError(
+                "a stream event's data is nested too deeply to decode; "
+                "check that base_url points at a Responses API"
+            ) from exc
         if not isinstance(data, dict):
             raise MalformedResponseError(
                 f"a stream event's data is {type(data).__name__}, not a JSON object; "
