@@ -74,7 +74,10 @@ def response_to_dict(response: Any) -> dict[str, Any]:
     """A response (pydantic model or dict) as a plain JSON dict, unknown fields kept."""
     if isinstance(response, Mapping):
         return dict(response)
-    dumped = response.model_dump(mode="json", exclude_none=True, by_alias=True)
+    try:
+        dumped = response.model_dump(mode="json", exclude_none=True, by_alias=True)
+    except (ValueError, RecursionError) as exc:  # pydantic: "Maximum serialization depth"
+        raise ResponseValidationError(f"the response cannot be read: {exc}") from exc
     assert isinstance(dumped, dict)
     return dumped
 
