@@ -28,6 +28,8 @@ __all__ = ["SCHEMA_VERSION", "RunRecorder", "default_run_dir"]
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+# Characters str.splitlines() treats as line ends that json.dumps leaves unescaped.
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 def _utc_now() -> str:
@@ -113,6 +115,8 @@ class RunRecorder:
         if self._steps_file is None:
             return
         line = json.dumps(self.redact(self.scrub(step)), ensure_ascii=False)
+        # str.splitlines() (used by readers) also breaks at these; JSON allows escaping them.
+        line = line.translate(_LINE_BREAKS)
         self._steps_file.write(line + "\n")
         self._steps_file.flush()
         os.fsync(self._steps_file.fileno())
