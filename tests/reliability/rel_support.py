@@ -61,7 +61,11 @@ def check_run_dir(run_dir: Path, status: str | None = None) -> tuple[dict[str, A
     assert summary["ended_at"], "run.json was not finished"
     if summary["status"] == "error":
         assert summary["error"] and summary["error"]["type"], summary
-    lines = (run_dir / "steps.jsonl").read_text().splitlines()
+    text = (run_dir / "steps.jsonl").read_text(encoding="utf-8")
+    lines = text.split("\n")[:-1] if text else []
+    assert not text or text.endswith("\n"), "steps.jsonl ends with a torn line"
+    # the report and replay read with str.splitlines(): it must see the same lines
+    assert len(text.splitlines()) == len(lines), "a line break character inside a line"
     steps = [json.loads(line) for line in lines]
     assert summary["steps"] == len(steps), (summary["steps"], len(steps))
     assert [s["step"] for s in steps] == list(range(1, len(steps) + 1))
