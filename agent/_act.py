@@ -86,6 +86,8 @@ class ComputerCallRunner:
                 await execute_action(loop.computer, mapped, agent.secrets)
             except (ExecutorError, ScreenloopError) as exc:
                 record.error = f"{type(exc).__name__}: {exc}"
+                # what the executor noticed (a crash, a closed tab) explains the failure
+                await self.drain(step.step)
                 raise
             finally:
                 record.action_s = time.monotonic() - t0
@@ -131,6 +133,15 @@ class ComputerCallRunner:
         self, step_no: int, *, settle: bool, step: StepRecord | None = None
     ) -> tuple[Screenshot, str]:
         """Settle (bounded), take a screenshot, store it; returns it and its data URL."""
+        try:
+            return await self._capture(step_no, settle=settle, step=step)
+        except ExecutorError:
+            await self.drain(step_no)  # a crash noticed while capturing explains the failure
+            raise
+
+    async def _capture(
+        self, step_no: int, *, settle: bool, step: StepRecord | None
+    ) -> tuple[Screenshot, str]:
         loop = self.loop
         settle_s = 0.0
         if settle:
