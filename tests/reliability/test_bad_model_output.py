@@ -132,9 +132,7 @@ async def run_stages(response: Any, computer: RecordingComputer) -> None:
             for action in pc.actions:
                 for space in ("pixels", "normalized"):
                     mapped = map_action(action, space, SIZE, pointer)  # type: ignore[arg-type]
-                    await asyncio.wait_for(
-                        execute_action(computer, mapped, {"PW": "pw-value"}), 10
-                    )
+                    await asyncio.wait_for(execute_action(computer, mapped, {"PW": "pw-value"}), 10)
                     pointer = mapped.pointer
     except (ModelOutputError, ExecutorError):
         pass

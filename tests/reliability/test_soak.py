@@ -63,6 +63,18 @@ class Sampler(AgentHooks):
             )
 
 
+APP = Path(__file__).resolve().parent.parent / "apps" / "tk_events.py"
+
+
+def wait_ready(log: Path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and '"ready"' in log.read_text():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the Tk app never became ready")
+
+
 def actions(n: int, w: int, h: int, *, browser: bool) -> list[Any]:
     kinds = [
         lambda i: computer_call("click", x=(i * 37) % w, y=(i * 53) % h),
@@ -123,14 +135,10 @@ async def test_browser_500_steps(tmp_path: Path) -> None:
 @pytest.mark.desktop
 async def test_desktop_200_steps(tmp_path: Path) -> None:
     n = 200
-    app = Path(__file__).resolve().parent.parent / "apps" / "tk_events.py"
+    log = tmp_path / "events.jsonl"
     with VirtualDisplay(800, 600) as display:
-        display.launch([sys.executable, str(app), str(tmp_path / "events.jsonl")])
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and "ready" not in (
-            (tmp_path / "events.jsonl").read_text() if (tmp_path / "events.jsonl").exists() else ""
-        ):
-            await asyncio.sleep(0.05)
+        display.launch([sys.executable, str(APP), str(log)])
+        await asyncio.to_thread(wait_ready, log)
         sampler = Sampler(25, list(display.pids))
         computer = DesktopComputer(display)
         with ScriptedResponsesServer(actions(n, 800, 600, browser=False)) as server:
