@@ -164,6 +164,7 @@ class RunLoop:
     async def _drive(self) -> str | None:
         new_items = [await self._start()]
         for number in range(1, self.agent.max_steps + 1):
+            raise_if_cancel_swallowed()
             step = StepRecord(number, observed=self.calls.last_screenshot)
             self.current = step
             self.steps.append(step)
@@ -357,6 +358,7 @@ class RunLoop:
                     ended = ended or _Ended(final)
             elif isinstance(call, ParsedComputerCall):
                 item, terminate = await self.calls.run(step, call)
+                raise_if_cancel_swallowed()
                 if terminate is not None:
                     return _Ended(terminate.result), []
                 if item is not None:
@@ -424,6 +426,21 @@ class RunLoop:
                 await self.client.aclose()
             except Exception as exc:
                 logger.warning("closing the client failed: %s", exc)
+
+
+def raise_if_cancel_swallowed() -> None:
+    """Raise CancelledError if this task was cancelled but something swallowed it.
+
+    On Python 3.11, ``asyncio.wait_for`` returns the inner result instead of
+    raising when the cancellation arrives as the inner future completes (see
+    https://github.com/python/cpython/issues/86296); executors use wait_for
+    everywhere, so a cancel could be lost and the run went on to completion.
+    ``Task.cancelling()`` still counts the request: honour it at stage boundaries.
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling() > 0:
+        raise asyncio.CancelledError()
 
 
 def _build_report(run_dir: Any) -> None:
