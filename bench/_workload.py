@@ -130,7 +130,7 @@ def phase_windows(
     calls = client.calls
     out: list[dict[str, float]] = []
     for n in range(1, len(calls)):
-        if n > len(steps) or n >= len(steps):
+        if n >= len(steps):
             break
         prev, nxt = calls[n - 1], calls[n]
         t_prev, t_next = steps[n - 1].timings, steps[n].timings
