@@ -84,7 +84,8 @@ async def test_bad_responses_end_with_a_typed_error_before_anything_runs(
     assert result.status == "error"
     assert result.error is not None and result.error["type"] == error_type, result.error
     assert harness.computer is not None
-    assert [c.name for c in harness.computer.calls] == ["screenshot", "release_all"]
+    # Only the first (settled) screenshot ran: no action of the bad response did.
+    assert [c.name for c in harness.computer.calls] == ["settle", "screenshot", "release_all"]
     summary = harness.run_json()
     assert summary["error"]["type"] == error_type
     (step,) = harness.steps_jsonl()
