@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from agent import Agent
 from agent.testing import ScriptedResponsesServer, computer_call, message, turn
-from executors._playwright import PlaywrightComputer
+from executors import PlaywrightComputer
 from sandbox import DomainPolicy
 
 PAGE = b"""<!doctype html><title>Library</title>

@@ -14,9 +14,9 @@ import pytest
 
 from agent import Agent, AgentHooks, SafetyPolicy
 from agent.testing import ScriptedResponsesServer, computer_call, safety_check, turn
+from executors import PlaywrightComputer
 from executors._computer import Point, Size
 from executors._geometry import screen_to_model
-from executors._playwright import PlaywrightComputer
 from sandbox import DomainPolicy
 
 pytestmark = pytest.mark.browser

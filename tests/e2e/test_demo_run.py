@@ -26,7 +26,7 @@ from agent.demo import (
     demo_script,
 )
 from agent.testing import ScriptedResponsesServer
-from executors._playwright import PlaywrightComputer
+from executors import PlaywrightComputer
 
 pytestmark = pytest.mark.browser
 
