@@ -21,10 +21,11 @@ the keymap after the undo sees a keycode with no character and drops it
 (measured with xdotool: Tk behind on a burst of typing lost ``é€``).
 
 Capture is mss (XShm) on its own connection, scaled to the declared size when
-the screen differs, encoded PNG (``compress_level=1``) by default or
-JPEG/WebP. Every blocking X call runs in one of two worker threads (input,
-capture) so the event loop stays free; a capture that hangs is bounded by
-``capture_timeout_s``.
+the screen differs, encoded as a lossless PNG (unfiltered rows, zlib level 1,
+see `executors._png`) by default or JPEG/WebP. A screenshot right after a
+stable `settle` with no input in between reuses settle's last grab. Every
+blocking X call runs in one of two worker threads (input, capture) so the
+event loop stays free; a capture that hangs is bounded by ``capture_timeout_s``.
 
 Scrolling: X has no pixel scrolling, only wheel notches (buttons 4/5 vertical,
 6/7 horizontal). A pixel delta becomes ``delta / scroll_pixels_per_notch``
@@ -70,6 +71,7 @@ from executors._errors import (
 )
 from executors._geometry import clamp_to_screen, rescale_point
 from executors._keys import normalize_key, x11_keysym
+from executors._png import encode_png_rgb
 from sandbox import DisplayError, VirtualDisplay, connect_xlib
 
 __all__ = ["DESKTOP_CAPABILITIES", "DesktopComputer"]
@@ -84,6 +86,8 @@ _BUTTONS: dict[str, int] = {"left": 1, "middle": 2, "right": 3, "back": 8, "forw
 _WHEEL_UP, _WHEEL_DOWN, _WHEEL_LEFT, _WHEEL_RIGHT = 4, 5, 6, 7
 _SHIFT_KEYSYM = "Shift_L"
 _REBIND_GRACE_S = 0.05
+# how long settle's last grab may stand in for a new one (the loop asks at once)
+_SETTLED_GRAB_MAX_AGE_S = 0.02
 _UNICODE_KEYSYM = re.compile(r"U[0-9A-Fa-f]{4,6}")
 
 
@@ -337,6 +341,10 @@ class DesktopComputer:
         self._x: _XInput | None = None
         self._mss: Any = None
         self._capture_busy: Future[Any] | None = None
+        # the grab that ended a stable settle: (pixels, screen size, monotonic time,
+        # input generation); every input call bumps the generation when it starts and ends
+        self._settled_grab: tuple[bytes, Size, float, int] | None = None
+        self._input_generation = 0
         self._start_lock = asyncio.Lock()
         self._closed = False
         self._lost = False  # the X server went away: no more requests on its connection
@@ -451,6 +459,14 @@ class DesktopComputer:
         )
 
     async def _run_input(self, fn: Callable[..., T], *args: Any) -> T:
+        # input may change the screen: a grab taken before it ends is no longer current
+        self._input_generation += 1
+        try:
+            return await self._run_input_once(fn, *args)
+        finally:
+            self._input_generation += 1
+
+    async def _run_input_once(self, fn: Callable[..., T], *args: Any) -> T:
         if self._lost or not self._display_alive():
             self._lost = True
             raise self._gone_error()
@@ -815,7 +831,17 @@ class DesktopComputer:
     async def screenshot(self) -> Screenshot:
         """Capture the screen, scaled to the declared size, encoded as configured."""
         t0 = time.perf_counter()
-        raw, screen = await self._grab()
+        settled, self._settled_grab = self._settled_grab, None
+        if (
+            settled is not None
+            and settled[3] == self._input_generation
+            and time.monotonic() - settled[2] <= _SETTLED_GRAB_MAX_AGE_S
+        ):
+            # settle's last grab was identical to the one before it and no input
+            # has been sent since: it is the screen now, no need to grab again
+            raw, screen = settled[0], settled[1]
+        else:
+            raw, screen = await self._grab()
         t1 = time.perf_counter()
         size = self.size
         if screen != size and not self._warned_scaling:
@@ -842,24 +868,34 @@ class DesktopComputer:
         )
 
     async def settle(self, max_wait_s: float) -> SettleResult:
-        """Wait until two consecutive captures are identical, at most `max_wait_s`."""
+        """Wait until two consecutive captures are identical, at most `max_wait_s`.
+
+        The last grab is kept for a `screenshot` that follows at once with no input
+        in between (within ``_SETTLED_GRAB_MAX_AGE_S``), instead of grabbing again.
+        """
         start = time.monotonic()
+        self._settled_grab = None
+        generation = self._input_generation
         previous, _ = await self._grab()
         while True:
             elapsed = time.monotonic() - start
             if elapsed >= max_wait_s:
                 return SettleResult(elapsed, stable=False, reason="max_wait")
             await asyncio.sleep(min(self._settle_interval_s, max_wait_s - elapsed))
-            current, _ = await self._grab()
+            current, screen = await self._grab()
             if current == previous:
+                if generation == self._input_generation:
+                    self._settled_grab = (current, screen, time.monotonic(), generation)
                 return SettleResult(time.monotonic() - start, stable=True, reason="unchanged")
             previous = current
+            generation = self._input_generation
 
 
 def encode_bgra(
     raw: bytes, screen: Size, size: Size, image_format: ImageFormat, quality: int = 80
 ) -> bytes:
-    """Encode a BGRX capture as PNG (level 1), JPEG or WebP, scaled to `size`."""
+    """Encode a BGRX capture as PNG (lossless, unfiltered rows, zlib level 1), JPEG or
+    WebP, scaled to `size`."""
     from PIL import Image
 
     image = Image.frombytes("RGB", (screen.width, screen.height), raw, "raw", "BGRX")
@@ -867,8 +903,8 @@ def encode_bgra(
         image = image.resize((size.width, size.height), Image.Resampling.BILINEAR)
     out = io.BytesIO()
     if image_format == "png":
-        image.save(out, format="PNG", compress_level=1)
-    elif image_format == "jpeg":
+        return encode_png_rgb(image.tobytes(), image.width, image.height)
+    if image_format == "jpeg":
         image.save(out, format="JPEG", quality=quality)
     else:
         image.save(out, format="WEBP", quality=quality, method=0)
