@@ -11,26 +11,40 @@
   exists: it is committed as an empty document and loaded for real once the
   page is set up, so its redirects are checked too.
 - WebSockets go through ``context.route_web_socket``.
+- Backstop: a browser screenloop launches itself sends all its traffic,
+  loopback included, through `sandbox.PolicyProxy`, which refuses forbidden
+  hosts at the socket level. That catches what the layers above never see (a
+  WebSocket opened in a ``blob:`` worker, SharedWorker requests). A browser
+  reached by ``cdp_url`` / ``ws_endpoint`` was launched by someone else and
+  gets no proxy: only the in-browser layers apply to it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import logging
 from typing import Any
 from urllib.parse import urljoin
 
-from playwright.async_api import CDPSession, Page, Request, Route, WebSocketRoute
+from playwright.async_api import CDPSession, Page, ProxySettings, Request, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
 from executors._browser_page import blocked_page_html
-from sandbox import DomainPolicy
+from sandbox import BlockedAttempt, DomainPolicy, PolicyProxy
 
 __all__ = ["NetworkPolicyMixin", "page_of"]
 
 logger = logging.getLogger(__name__)
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+# Chromium's own background services (component/extension updater, Google sign-in,
+# autofill), contacted whatever the page does (seen on Debian's Chromium through the
+# proxy). The proxy refuses them like any host; they are logged rather than emitted
+# as events, so they do not fill every run's record.
+_BROWSER_SERVICE_HOSTS = frozenset({"accounts.google.com", "clients2.google.com"})
+_BROWSER_SERVICE_SUFFIXES = (".googleapis.com", ".gvt1.com")
 
 
 def page_of(request: Request) -> Page | None:
@@ -53,6 +67,7 @@ class NetworkPolicyMixin:
 
     policy: DomainPolicy
     _popup_renavigate: set[str]
+    _proxy: PolicyProxy | None
 
     def _emit(self, kind: str, message: str, **data: object) -> None:
         raise NotImplementedError
@@ -62,6 +77,39 @@ class NetworkPolicyMixin:
 
     async def _ready(self, page: Page, *, setup: bool = False) -> None:
         raise NotImplementedError
+
+    def _start_proxy(self) -> ProxySettings | None:
+        """Start the policy proxy for a browser we launch; None for an open policy."""
+        if self.policy.is_open:
+            return None
+        loop = asyncio.get_running_loop()
+
+        def blocked(attempt: BlockedAttempt) -> None:  # runs on the proxy's thread
+            with contextlib.suppress(RuntimeError):  # our loop is already closed
+                loop.call_soon_threadsafe(self._on_proxy_blocked, attempt)
+
+        self._proxy = PolicyProxy(self.policy, on_blocked=blocked)
+        self._proxy.start()
+        # Chromium sends loopback hosts around a proxy unless told not to.
+        return {"server": self._proxy.url, "bypass": "<-loopback>"}
+
+    def _stop_proxy(self) -> None:
+        if self._proxy is not None:
+            self._proxy.close()
+
+    def _on_proxy_blocked(self, attempt: BlockedAttempt) -> None:
+        host = attempt.host
+        if host in _BROWSER_SERVICE_HOSTS or host.endswith(_BROWSER_SERVICE_SUFFIXES):
+            logger.info("proxy refused Chromium's own %s %s", attempt.method, attempt.target)
+            return
+        self._emit(
+            "request_blocked",
+            f"blocked {attempt.method} {attempt.target} at the network proxy: {attempt.reason}",
+            url=attempt.target,
+            reason=attempt.reason,
+            method=attempt.method,
+            via="proxy",
+        )
 
     async def _route(self, route: Route) -> None:
         request = route.request

@@ -16,7 +16,10 @@
   the first hop of every request of every page (popups, iframes, fetch, XHR,
   workers); a per-page CDP ``Fetch`` interception at the response stage checks
   every redirect target, which Playwright's router never sees. WebSockets go
-  through ``context.route_web_socket``; service workers are blocked.
+  through ``context.route_web_socket``; service workers are blocked. A browser
+  launched here also sends all its traffic through `sandbox.PolicyProxy` (a
+  backstop for worker requests the layers above miss; not for cdp_url /
+  ws_endpoint browsers).
 - `settle` waits for network quiet and, in the page, for two animation frames
   with no DOM change, no short timer pending after input, no running finite
   animation: bounded, no fixed sleeps.
@@ -67,7 +70,7 @@ from executors._errors import (
     ExecutorError,
 )
 from executors._keys import normalize_chord, playwright_key, windows_key_code
-from sandbox import BrowserLaunchError, DomainPolicy, chromium_args, find_chromium
+from sandbox import BrowserLaunchError, DomainPolicy, PolicyProxy, chromium_args, find_chromium
 
 __all__ = ["BROWSER_CAPABILITIES", "PlaywrightComputer"]
 
@@ -206,6 +209,7 @@ class PlaywrightComputer(NetworkPolicyMixin):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._started = False
+        self._proxy: PolicyProxy | None = None
 
     # -- properties ---------------------------------------------------------------
 
@@ -272,6 +276,7 @@ class PlaywrightComputer(NetworkPolicyMixin):
                     headless=self.headless,
                     args=chromium_args(extra=self.launch_args),
                     downloads_path=self.downloads_dir,
+                    proxy=self._start_proxy(),
                     timeout=timeout_ms,
                 )
         except PlaywrightError as exc:
@@ -322,6 +327,7 @@ class PlaywrightComputer(NetworkPolicyMixin):
         if self._pw is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._pw.stop(), 10)
+        self._stop_proxy()
         self._pages.clear()
         self._active = None
 

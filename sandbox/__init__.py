@@ -10,15 +10,18 @@ from sandbox._errors import (
     SandboxError,
 )
 from sandbox._policy import DomainPolicy, PolicyDecision
+from sandbox._proxy import BlockedAttempt, PolicyProxy
 
 __all__ = [
     "CHROMIUM_ARGS",
+    "BlockedAttempt",
     "BrowserLaunchError",
     "BrowserNotFoundError",
     "DisplayError",
     "DomainPolicy",
     "PolicyDecision",
     "PolicyError",
+    "PolicyProxy",
     "SandboxError",
     "VirtualDisplay",
     "chromium_args",

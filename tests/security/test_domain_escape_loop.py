@@ -125,10 +125,10 @@ def build_page(name: str, js: str, forbidden: str, control: str) -> str:
     )
 
 
-# Escapes found by this suite and not fixed yet (see the reliability/security report):
-# a WebSocket opened by a worker created from a blob: URL, and any request of a
-# SharedWorker, are seen by neither context.route nor the page-level CDP interception.
-KNOWN_ESCAPES = {"blob_worker_websocket", "shared_worker"}
+# Requests that neither context.route nor the page-level CDP interception see: a
+# WebSocket opened by a worker created from a blob: URL, and any request of a
+# SharedWorker. The executor's policy proxy (sandbox.PolicyProxy) is what stops them.
+PROXY_ONLY = {"blob_worker_websocket", "shared_worker"}
 
 
 async def run_vectors(tmp_path: Path, names: list[str]) -> tuple[Any, Site, Site, list[dict]]:
@@ -179,7 +179,7 @@ async def run_vectors(tmp_path: Path, names: list[str]) -> tuple[Any, Site, Site
 
 
 async def test_no_vector_reaches_the_forbidden_host(tmp_path: Path) -> None:
-    names = [n for n in VECTORS if n not in KNOWN_ESCAPES]
+    names = list(VECTORS)
     _, web, forbidden, steps = await run_vectors(tmp_path, names)
     assert forbidden.hits == [], f"the forbidden host was reached: {forbidden.hits}"
     missing = [n for n in names if VECTORS[n][1] and f"/ctl-{n}" not in web.hits]
@@ -191,13 +191,13 @@ async def test_no_vector_reaches_the_forbidden_host(tmp_path: Path) -> None:
         assert url in blocked, f"no navigation_blocked event for {url}"
 
 
-@pytest.mark.xfail(strict=True, reason="known escape: requests of blob:/shared workers bypass "
-                   "PlaywrightComputer's policy (reported, not fixed yet)")  # fmt: skip
-@pytest.mark.parametrize("name", sorted(KNOWN_ESCAPES))
-async def test_worker_escapes_are_known_defects(tmp_path: Path, name: str) -> None:
-    _, web, forbidden, _ = await run_vectors(tmp_path, [name])
+@pytest.mark.parametrize("name", sorted(PROXY_ONLY))
+async def test_worker_escapes_are_stopped_by_the_proxy(tmp_path: Path, name: str) -> None:
+    _, web, forbidden, steps = await run_vectors(tmp_path, [name])
     assert f"/ctl-{name}" in web.hits  # the vector fired
     assert forbidden.hits == [], f"the forbidden host was reached: {forbidden.hits}"
+    events = [e for s in steps for e in s["events"]]
+    assert any("127.0.0.2" in json.dumps(e) and "proxy" in json.dumps(e) for e in events), events
 
 
 async def test_data_urls_load_only_when_the_scheme_is_allowed(tmp_path: Path) -> None:
