@@ -10,7 +10,7 @@ of the declared display or normalized 0-999, floats allowed) until
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal, Union
+from typing import ClassVar, Literal
 
 __all__ = [
     "Action",
@@ -25,8 +25,8 @@ __all__ = [
     "Move",
     "Navigate",
     "PointAndType",
-    "Scroll",
     "Screenshot",
+    "Scroll",
     "Terminate",
     "TripleClick",
     "Type",
@@ -192,22 +192,22 @@ class Terminate:
     status: str = "success"
 
 
-Action = Union[
-    Click,
-    DoubleClick,
-    TripleClick,
-    Drag,
-    Move,
-    Scroll,
-    Type,
-    PointAndType,
-    Keypress,
-    KeyDown,
-    KeyUp,
-    MouseDown,
-    MouseUp,
-    Wait,
-    Screenshot,
-    Navigate,
-    Terminate,
-]
+Action = (
+    Click
+    | DoubleClick
+    | TripleClick
+    | Drag
+    | Move
+    | Scroll
+    | Type
+    | PointAndType
+    | Keypress
+    | KeyDown
+    | KeyUp
+    | MouseDown
+    | MouseUp
+    | Wait
+    | Screenshot
+    | Navigate
+    | Terminate
+)

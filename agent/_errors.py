@@ -1,30 +1,30 @@
 """Errors raised by the agent layer, split by who is at fault.
 
-    ScreenloopError
-    ├── ConfigurationError            the developer/user configured something wrong
-    │   └── RunDirectoryError         a run directory is missing or unreadable
-    ├── ModelOutputError              the model emitted something we cannot act on
-    │   ├── ActionParseError          an action (item id + field) was not understood
-    │   ├── ResponseValidationError   a response broke the protocol (dup call ids, ...)
-    │   ├── RefusalError              the model refused the task
-    │   └── CheckAnswerError          a check/extract answer is not the asked-for JSON
-    ├── SafetyDeniedError             a pending safety check was not acknowledged
-    ├── TokenBudgetExceededError      the run used more tokens than its budget
-    ├── CassetteError                 a test cassette cannot serve this request
-    │   ├── CassetteMissingError      no cassette, and the record mode forbids recording
-    │   └── CassetteMismatchError     a request differs from the recorded one
-    └── APIError                      the Responses API failed
-        ├── APIConnectionError        could not reach the server
-        │   └── APITimeoutError       the request timed out
-        ├── APIStatusError            the server answered with an error status
-        │   ├── BadRequestError       400
-        │   ├── AuthenticationError   401
-        │   ├── PermissionDeniedError 403
-        │   ├── NotFoundError         404
-        │   ├── RateLimitError        429
-        │   └── ServerError           5xx
-        ├── MalformedResponseError    the body is not a valid response
-        └── StreamError               an SSE stream ended without its completion event
+ScreenloopError
+├── ConfigurationError            the developer/user configured something wrong
+│   └── RunDirectoryError         a run directory is missing or unreadable
+├── ModelOutputError              the model emitted something we cannot act on
+│   ├── ActionParseError          an action (item id + field) was not understood
+│   ├── ResponseValidationError   a response broke the protocol (dup call ids, ...)
+│   ├── RefusalError              the model refused the task
+│   └── CheckAnswerError          a check/extract answer is not the asked-for JSON
+├── SafetyDeniedError             a pending safety check was not acknowledged
+├── TokenBudgetExceededError      the run used more tokens than its budget
+├── CassetteError                 a test cassette cannot serve this request
+│   ├── CassetteMissingError      no cassette, and the record mode forbids recording
+│   └── CassetteMismatchError     a request differs from the recorded one
+└── APIError                      the Responses API failed
+    ├── APIConnectionError        could not reach the server
+    │   └── APITimeoutError       the request timed out
+    ├── APIStatusError            the server answered with an error status
+    │   ├── BadRequestError       400
+    │   ├── AuthenticationError   401
+    │   ├── PermissionDeniedError 403
+    │   ├── NotFoundError         404
+    │   ├── RateLimitError        429
+    │   └── ServerError           5xx
+    ├── MalformedResponseError    the body is not a valid response
+    └── StreamError               an SSE stream ended without its completion event
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Errors raised by the sandbox layer.
 
-    SandboxError
-    ├── DisplayError          a virtual X display could not start or went away
-    ├── BrowserNotFoundError  no Chromium binary was found (lists what was tried)
-    ├── BrowserLaunchError    a browser binary was found but did not start
-    └── PolicyError           a domain policy is malformed
+SandboxError
+├── DisplayError          a virtual X display could not start or went away
+├── BrowserNotFoundError  no Chromium binary was found (lists what was tried)
+├── BrowserLaunchError    a browser binary was found but did not start
+└── PolicyError           a domain policy is malformed
 """
 
 from __future__ import annotations
