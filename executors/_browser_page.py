@@ -3,16 +3,30 @@
 `SETTLE_INIT_SCRIPT` runs in every frame before the page's own scripts. It
 records DOM mutations and short timers scheduled shortly after user input or
 page load, so `settle` can wait for "a change is coming in 300 ms" without a
-fixed sleep. `SETTLE_PROBE` then waits, in the page, for two consecutive
-animation frames with no DOM change, no such pending timer, no running finite
-animation, and a complete document.
+fixed sleep. `SETTLE_PROBE` then waits, in the page, for animation frames with
+no DOM change, no such pending timer, no running finite animation, and a
+complete document: one such frame when the page has no animation-frame
+callback or interval scheduled since the last input (or page load) either,
+else two in a row (a change two frames away, ``requestAnimationFrame`` inside
+``requestAnimationFrame``, is then still seen).
+
+`SETTLE_BEGIN` starts the same probe and returns at once; `SETTLE_RESULT`
+waits for it. Between the two the executor can request a capture: when the
+probe then reports ``changed: false`` (nothing moved since it began), that
+capture, whose frame is drawn after the probe began, shows the settled screen.
 """
 
 from __future__ import annotations
 
 import html
 
-__all__ = ["SETTLE_INIT_SCRIPT", "SETTLE_PROBE", "blocked_page_html"]
+__all__ = [
+    "SETTLE_BEGIN",
+    "SETTLE_INIT_SCRIPT",
+    "SETTLE_PROBE",
+    "SETTLE_RESULT",
+    "blocked_page_html",
+]
 
 SETTLE_INIT_SCRIPT = r"""
 (() => {
@@ -20,11 +34,20 @@ SETTLE_INIT_SCRIPT = r"""
   // Timers shorter than SHORT_MS scheduled within INPUT_WINDOW_MS of the last
   // user input (or of page load) are waited for; background polling loops
   // that run long after any input are not, so settling stays bounded.
+  // Animation-frame callbacks and intervals scheduled in that window do not
+  // hold settling back, but make it wait for two quiet frames instead of one.
   const SHORT_MS = 1000, INPUT_WINDOW_MS = 1000;
   const state = { mutations: 0, lastInput: 0 };
   const pending = new Map();
+  const frames = new Set();
+  const intervals = new Set();
+  const recent = () => performance.now() - state.lastInput <= INPUT_WINDOW_MS;
   const nativeSetTimeout = window.setTimeout;
   const nativeClearTimeout = window.clearTimeout;
+  const nativeSetInterval = window.setInterval;
+  const nativeClearInterval = window.clearInterval;
+  const nativeRaf = window.requestAnimationFrame.bind(window);
+  const nativeCancelRaf = window.cancelAnimationFrame.bind(window);
   window.setTimeout = function (fn, ms, ...args) {
     const delay = Number(ms) || 0;
     const now = performance.now();
@@ -39,9 +62,35 @@ SETTLE_INIT_SCRIPT = r"""
     pending.set(id, now + delay);
     return id;
   };
+  // setTimeout and setInterval share one id space; either clear works on both.
   window.clearTimeout = function (id) {
     pending.delete(id);
+    intervals.delete(id);
     return nativeClearTimeout(id);
+  };
+  window.setInterval = function (...args) {
+    const id = nativeSetInterval(...args);
+    if (recent()) intervals.add(id);
+    return id;
+  };
+  window.clearInterval = function (id) {
+    pending.delete(id);
+    intervals.delete(id);
+    return nativeClearInterval(id);
+  };
+  window.requestAnimationFrame = function (fn) {
+    if (typeof fn !== 'function' || !recent()) return nativeRaf(fn);
+    let id = 0;
+    id = nativeRaf(function (time) {
+      frames.delete(id);
+      return fn.call(this, time);
+    });
+    frames.add(id);
+    return id;
+  };
+  window.cancelAnimationFrame = function (id) {
+    frames.delete(id);
+    return nativeCancelRaf(id);
   };
   for (const type of ['pointerdown', 'pointerup', 'keydown', 'keyup', 'wheel', 'input', 'click']) {
     window.addEventListener(type, () => { state.lastInput = performance.now(); },
@@ -57,24 +106,46 @@ SETTLE_INIT_SCRIPT = r"""
       return Number.isFinite(a.effect.getComputedTiming().endTime);
     });
   };
-  const probe = (maxMs) => new Promise((resolve) => {
+  // changed: whether anything was busy at any frame since the probe began.
+  // unchangedFrames: quiet frames needed when nothing changed at all (a capture
+  // started with the probe takes about two frames: checking a second one is free).
+  const probe = (maxMs, unchangedFrames = 1) => new Promise((resolve) => {
     const start = performance.now();
-    let seen = state.mutations, quiet = 0, frames = 0;
+    let seen = state.mutations, quiet = 0, count = 0, changed = false;
     const tick = () => {
-      frames++;
+      count++;
       const busy = [];
       if (state.mutations !== seen) { busy.push('dom'); seen = state.mutations; }
       if (pending.size) busy.push('timers');
       if (document.readyState !== 'complete') busy.push('loading');
       if (runningAnimations()) busy.push('animations');
+      if (busy.length) changed = true;
       quiet = busy.length ? 0 : quiet + 1;
-      if (quiet >= 2) return resolve({ stable: true, frames, busy });
-      if (performance.now() - start >= maxMs) return resolve({ stable: false, frames, busy });
-      requestAnimationFrame(tick);
+      const needed = frames.size || intervals.size ? 2 : (changed ? 1 : unchangedFrames);
+      if (quiet >= needed) return resolve({ stable: true, frames: count, busy, changed });
+      if (performance.now() - start >= maxMs) {
+        return resolve({ stable: false, frames: count, busy, changed: true });
+      }
+      nativeRaf(tick);
     };
-    requestAnimationFrame(tick);
+    nativeRaf(tick);
   });
-  Object.defineProperty(window, '__screenloop', { value: { probe, state }, enumerable: false });
+  const running = new Map();
+  let nextId = 0;
+  const begin = (maxMs, unchangedFrames) => {
+    nextId++;
+    running.set(nextId, probe(maxMs, unchangedFrames));
+    return nextId;
+  };
+  const result = (id) => {
+    const found = running.get(id);
+    running.delete(id);
+    return found || Promise.resolve({ stable: false, frames: 0, busy: [], changed: true,
+                                      retry: true });
+  };
+  Object.defineProperty(window, '__screenloop', {
+    value: { probe, begin, result, state }, enumerable: false,
+  });
 })();
 """
 
@@ -83,9 +154,13 @@ SETTLE_PROBE = """
   ? window.__screenloop.probe(maxMs)
   : new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve({
       stable: document.readyState === 'complete', frames: 2,
-      busy: document.readyState === 'complete' ? [] : ['loading'], retry: true,
+      busy: document.readyState === 'complete' ? [] : ['loading'], retry: true, changed: true,
     }))))
 """
+
+# `Runtime.evaluate` expressions (the CDP session of the page, main world).
+SETTLE_BEGIN = "window.__screenloop ? window.__screenloop.begin({max_ms}, 2) : 0"
+SETTLE_RESULT = "window.__screenloop.result({probe_id})"
 
 
 def blocked_page_html(url: str, reason: str) -> str:

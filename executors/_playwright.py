@@ -20,9 +20,16 @@
   launched here also sends all its traffic through `sandbox.PolicyProxy` (a
   backstop for worker requests the layers above miss; not for cdp_url /
   ws_endpoint browsers).
-- `settle` waits for network quiet and, in the page, for two animation frames
+- `settle` waits for network quiet and, in the page, for animation frames
   with no DOM change, no short timer pending after input, no running finite
-  animation: bounded, no fixed sleeps.
+  animation (one such frame, or two when the page has scheduled frame
+  callbacks or intervals since the last input): bounded, no fixed sleeps.
+- The capture overlaps the settle: once the network is quiet, `settle` starts
+  the page probe, then requests the screenshot, whose frame Chromium draws
+  after that request (40-50 ms, two frames plus encoding). If the probe then
+  reports that nothing changed since it began, that capture is kept for the
+  `screenshot` call that follows at once (no input in between); otherwise it
+  is dropped and `screenshot` captures afresh.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import io
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -50,7 +58,13 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
-from executors._browser_page import SETTLE_INIT_SCRIPT, SETTLE_PROBE, blocked_page_html
+from executors._browser_page import (
+    SETTLE_BEGIN,
+    SETTLE_INIT_SCRIPT,
+    SETTLE_PROBE,
+    SETTLE_RESULT,
+    blocked_page_html,
+)
 from executors._browser_policy import NetworkPolicyMixin, page_of
 from executors._computer import (
     ALL_CAPABILITIES,
@@ -93,6 +107,40 @@ _MODIFIER_BITS = {"Alt": 1, "Control": 2, "Meta": 4, "Shift": 8}
 _UNTRACKED_RESOURCES = frozenset({"websocket", "eventsource", "media", "ping"})
 _NETWORK_QUIET_S = 0.05
 _CAPTURE_ATTEMPTS = 3
+# how long after settle a capture it started may stand in for a new one (the loop
+# asks at once; later callers get a fresh capture)
+_PREFETCH_MAX_AGE_S = 0.05
+
+
+# Characters typed as pipelined CDP key events (see `PlaywrightComputer.type`).
+_PLAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 ")
+
+
+def _plain_key_events(char: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Key down and up for one of `_PLAIN_CHARS`, as Playwright's US layout sends them."""
+    if char == " ":
+        key, code, key_code = " ", "Space", 32
+    elif char.isdigit():
+        key, code, key_code = char, "Digit" + char, ord(char)
+    else:
+        key, code, key_code = char, "Key" + char.upper(), ord(char.upper())
+    common = {
+        "modifiers": 0,
+        "windowsVirtualKeyCode": key_code,
+        "code": code,
+        "key": key,
+        "location": 0,
+        "isKeypad": False,
+    }
+    down = {
+        "type": "keyDown",
+        **common,
+        "commands": [],
+        "text": char,
+        "unmodifiedText": char,
+        "autoRepeat": False,
+    }
+    return down, {"type": "keyUp", **common}
 
 
 # Keys Playwright's keyboard layout lacks; sent as raw CDP key events.
@@ -206,6 +254,9 @@ class PlaywrightComputer(NetworkPolicyMixin):
         self._held_buttons: list[Button] = []
         self._mouse = (0.0, 0.0)
         self._use_clip: set[Page] = set()
+        # every input (and navigation) bumps this when it starts and when it ends
+        self._input_generation = 0
+        self._prefetch: _Prefetch | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._started = False
@@ -527,6 +578,7 @@ class PlaywrightComputer(NetworkPolicyMixin):
 
     async def _call(self, coro: Awaitable[T], what: str, timeout: float | None = None) -> T:
         limit = self.action_timeout_s if timeout is None else timeout
+        self._input_generation += 1  # a capture started before this is not current
         try:
             return await asyncio.wait_for(coro, limit)
         except asyncio.TimeoutError as exc:
@@ -537,6 +589,8 @@ class PlaywrightComputer(NetworkPolicyMixin):
             if _is_closed_error(exc):
                 raise ExecutorClosedError(f"the browser or page closed during {what}") from exc
             raise ActionFailedError(f"{what} failed: {exc.message}") from exc
+        finally:
+            self._input_generation += 1
 
     def _keys(self, keys: Sequence[str]) -> list[str]:
         """Playwright names for a chord, each as typed with the keys before it held."""
@@ -654,30 +708,18 @@ class PlaywrightComputer(NetworkPolicyMixin):
     # -- actions ------------------------------------------------------------------
 
     async def screenshot(self) -> Screenshot:
-        """Capture the active page's viewport at the declared size."""
+        """Capture the active page's viewport at the declared size.
+
+        Right after a `settle` that found the page unchanged since it started a
+        capture (and no input since), that capture is the screenshot.
+        """
         page = await self._page()
-        session = await self._session(page)
-        params: dict[str, Any] = {
-            "format": self.image_format,
-            "optimizeForSpeed": True,
-            "captureBeyondViewport": False,
-            "fromSurface": True,
-        }
-        if self.quality is not None and self.image_format != "png":
-            params["quality"] = int(self.quality)
         start = time.perf_counter()
-        if page in self._use_clip:
-            params["clip"] = await self._viewport_clip(session)
-        data = await self._capture(session, params)
+        captured = await self._take_prefetch(page)
+        if captured is None:
+            captured = await self._capture_page(page, await self._session(page))
+        data, width, height = captured
         capture_s = time.perf_counter() - start
-        width, height = _image_size(data)
-        if (width, height) != self._size and "clip" not in params:
-            # This Chromium returned device pixels: use a CSS clip from now on.
-            self._use_clip.add(page)
-            params["clip"] = await self._viewport_clip(session)
-            data = await self._capture(session, params)
-            width, height = _image_size(data)
-            capture_s = time.perf_counter() - start
         encode_start = time.perf_counter()
         if (width, height) != self._size:
             data = _resize(data, self._size, self.image_format, self.quality)
@@ -689,6 +731,57 @@ class PlaywrightComputer(NetworkPolicyMixin):
             capture_s=capture_s,
             encode_s=time.perf_counter() - encode_start,
         )
+
+    def _capture_key(self) -> tuple[str, int | None]:
+        return (self.image_format, self.quality)
+
+    async def _capture_page(self, page: Page, session: CDPSession) -> tuple[bytes, int, int]:
+        """One CDP capture of the viewport: (data, width, height) as Chromium sent it."""
+        params: dict[str, Any] = {
+            "format": self.image_format,
+            "optimizeForSpeed": True,
+            "captureBeyondViewport": False,
+            "fromSurface": True,
+        }
+        if self.quality is not None and self.image_format != "png":
+            params["quality"] = int(self.quality)
+        if page in self._use_clip:
+            params["clip"] = await self._viewport_clip(session)
+        data = await self._capture(session, params)
+        width, height = _image_size(data)
+        if (width, height) != self._size and "clip" not in params:
+            # This Chromium returned device pixels: use a CSS clip from now on.
+            self._use_clip.add(page)
+            params["clip"] = await self._viewport_clip(session)
+            data = await self._capture(session, params)
+            width, height = _image_size(data)
+        return data, width, height
+
+    def _drop_prefetch(self) -> None:
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            _forget(prefetch.task)
+
+    async def _take_prefetch(self, page: Page) -> tuple[bytes, int, int] | None:
+        """The capture the last settle started, if it still shows the screen now."""
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is None:
+            return None
+        if (
+            prefetch.page is not page
+            or prefetch.generation != self._input_generation
+            or prefetch.key != self._capture_key()
+            or time.monotonic() - prefetch.settled_at > _PREFETCH_MAX_AGE_S
+        ):
+            _forget(prefetch.task)
+            return None
+        try:
+            return await prefetch.task
+        except ExecutorClosedError:
+            raise
+        except (ExecutorError, PlaywrightError) as exc:
+            logger.debug("the capture started during settle failed (%s); capturing again", exc)
+            return None
 
     async def _viewport_clip(self, session: CDPSession) -> dict[str, float]:
         try:
@@ -803,18 +896,64 @@ class PlaywrightComputer(NetworkPolicyMixin):
         """Send a real wheel event of (scroll_x, scroll_y) pixels with the pointer at (x, y)."""
         page = await self._page()
         async with self._holding(page, keys):
-            await self._move(page, x, y)
+            if self._held_buttons:  # Playwright's mouse knows the buttons held
+                await self._move(page, x, y)
+                await self._call(
+                    page.mouse.wheel(scroll_x, scroll_y), f"wheel ({scroll_x}, {scroll_y})"
+                )
+                return
+            # Chromium dispatches mouse moves and wheels at the next animation frame
+            # and answers each after it: sent one after the other they cost two
+            # frames. The same two events as Playwright's move + wheel, sent together
+            # on the page's CDP session (one ordered channel), cost one. (Every later
+            # Playwright mouse call moves first, so its own idea of the pointer
+            # position being behind does not matter.)
+            session = await self._session(page)
+            modifiers = self._modifier_bits(self._keys(keys))
+            move = {
+                "type": "mouseMoved",
+                "button": "none",
+                "buttons": 0,
+                "x": x,
+                "y": y,
+                "modifiers": modifiers,
+                "force": 0,
+            }
+            wheel = {
+                "type": "mouseWheel",
+                "x": x,
+                "y": y,
+                "modifiers": modifiers,
+                "deltaX": scroll_x,
+                "deltaY": scroll_y,
+            }
             await self._call(
-                page.mouse.wheel(scroll_x, scroll_y), f"wheel ({scroll_x}, {scroll_y})"
+                asyncio.gather(
+                    session.send("Input.dispatchMouseEvent", move),
+                    session.send("Input.dispatchMouseEvent", wheel),
+                ),
+                f"wheel ({scroll_x}, {scroll_y}) at ({x}, {y})",
             )
+            self._mouse = (x, y)
 
     async def type(self, text: str) -> None:
         """Type text into the focused element (key events for US-layout characters,
         text input for the rest)."""
         page = await self._page()
-        await self._call(
-            page.keyboard.type(text), "typing text", timeout=self.action_timeout_s + len(text) / 50
-        )
+        timeout = self.action_timeout_s + len(text) / 50
+        if self._held_keys or not set(text) <= _PLAIN_CHARS:
+            await self._call(page.keyboard.type(text), "typing text", timeout=timeout)
+            return
+        # Lower-case letters, digits and spaces: the very key events Playwright's
+        # keyboard.type sends (tests/executors/test_playwright_capture.py compares
+        # them), but sent together on the page's CDP session instead of waiting
+        # for Chromium to answer each of them (~1.7 ms each, 22 for 11 characters).
+        session = await self._session(page)
+        sends = []
+        for char in text:
+            for params in _plain_key_events(char):
+                sends.append(session.send("Input.dispatchKeyEvent", params))
+        await self._call(asyncio.gather(*sends), "typing text", timeout=timeout)
 
     async def keypress(self, keys: Sequence[str]) -> None:
         """Press a chord: every key down in order, then up in reverse order."""
@@ -876,6 +1015,7 @@ class PlaywrightComputer(NetworkPolicyMixin):
                 page.set_content(blocked_page_html(url, decision.reason)), "showing blocked page"
             )
             return
+        self._input_generation += 1
         try:
             await asyncio.wait_for(page.goto(url, wait_until="commit"), self.navigation_timeout_s)
         except asyncio.TimeoutError:
@@ -885,62 +1025,139 @@ class PlaywrightComputer(NetworkPolicyMixin):
                 raise ExecutorClosedError(f"the page closed while loading {url}") from exc
             # The page shows Chromium's error page; the model sees it.
             self._emit("warning", f"navigation to {url} failed: {exc.message}", url=url)
+        finally:
+            self._input_generation += 1
 
     async def current_url(self) -> str | None:
         """The active tab's URL."""
         return self._current_page().url
 
     async def settle(self, max_wait_s: float | None = None) -> SettleResult:
-        """Wait (bounded) for network quiet and two unchanged animation frames."""
+        """Wait (bounded) for network quiet and unchanged animation frames.
+
+        The screenshot is captured meanwhile (see the module docstring) and kept
+        for a `screenshot` call that follows at once.
+        """
         limit = self.settle_max_s if max_wait_s is None else max_wait_s
         start = time.monotonic()
         deadline = start + max(limit, 0.0)
+        self._drop_prefetch()
         page = await self._page()
         reason = ""
-        while True:
-            if page is not self._active:  # a popup opened: settle the new tab
-                page = await self._page()
-            if not await self._wait_network_quiet(page, deadline):
-                n = len(self._inflight.get(page, ()))
-                reason = f"network busy ({n} requests in flight)"
-                break
-            mark = self._net_activity.get(page, (0, 0.0))[0]
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                reason = "time limit reached"
-                break
-            try:
-                probe = await asyncio.wait_for(
-                    page.evaluate(SETTLE_PROBE, max(int(remaining * 1000), 1)), remaining + 0.25
-                )
-            except asyncio.TimeoutError:
-                reason = "no animation frames"
-                break
-            except PlaywrightError as exc:
-                if page in self._crashed or _is_closed_error(exc):
-                    if page is self._active:
-                        raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
+        speculate = True
+        capture: asyncio.Future[tuple[bytes, int, int]] | None = None
+        try:
+            while True:
+                if page is not self._active:  # a popup opened: settle the new tab
+                    page = await self._page()
+                if not await self._wait_network_quiet(page, deadline):
+                    n = len(self._inflight.get(page, ()))
+                    reason = f"network busy ({n} requests in flight)"
+                    break
+                mark = self._net_activity.get(page, (0, 0.0))[0]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    reason = "time limit reached"
+                    break
+                if capture is not None:
+                    _forget(capture)
+                    capture = None
+                generation = self._input_generation
+                try:
+                    if speculate:
+                        speculate = False
+                        probe, capture = await self._probe_and_capture(page, remaining)
+                    else:
+                        probe = await asyncio.wait_for(
+                            page.evaluate(SETTLE_PROBE, max(int(remaining * 1000), 1)),
+                            remaining + 0.25,
+                        )
+                except asyncio.TimeoutError:
+                    reason = "no animation frames"
+                    break
+                except PlaywrightError as exc:
+                    if page in self._crashed or _is_closed_error(exc):
+                        if page is self._active:
+                            raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
+                        continue
+                    continue  # the document navigated mid-probe: probe the new one
+                busy = list(probe.get("busy", []))
+                if self._net_activity.get(page, (0, 0.0))[0] != mark:
+                    continue  # requests started while frames were checked
+                if self._orphans or self._popup_renavigate:
+                    # a popup is opening: wait for it (bounded), then settle it
+                    self._net_changed.clear()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(
+                            self._net_changed.wait(), max(deadline - time.monotonic(), 0.001)
+                        )
+                    if time.monotonic() < deadline:
+                        continue
+                if probe.get("stable") and page is self._active:
+                    if (
+                        capture is not None
+                        and probe.get("changed") is False
+                        and generation == self._input_generation
+                    ):
+                        self._prefetch = _Prefetch(
+                            page, capture, self._capture_key(), generation, time.monotonic()
+                        )
+                        capture = None
+                    return SettleResult(time.monotonic() - start, True, "")
+                if probe.get("retry") and time.monotonic() < deadline:
                     continue
-                continue  # the document navigated mid-probe: probe the new one
-            busy = list(probe.get("busy", []))
-            if self._net_activity.get(page, (0, 0.0))[0] != mark:
-                continue  # requests started while frames were checked
-            if self._orphans or self._popup_renavigate:
-                # a popup is opening: wait for it (bounded), then settle it
-                self._net_changed.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(
-                        self._net_changed.wait(), max(deadline - time.monotonic(), 0.001)
-                    )
-                if time.monotonic() < deadline:
-                    continue
-            if probe.get("stable") and page is self._active:
-                return SettleResult(time.monotonic() - start, True, "")
-            if probe.get("retry") and time.monotonic() < deadline:
-                continue
-            reason = "busy: " + ", ".join(busy) if busy else "time limit reached"
-            break
+                reason = "busy: " + ", ".join(busy) if busy else "time limit reached"
+                break
+        finally:
+            if capture is not None:
+                _forget(capture)
         return SettleResult(time.monotonic() - start, False, reason)
+
+    async def _probe_and_capture(
+        self, page: Page, remaining: float
+    ) -> tuple[dict[str, Any], asyncio.Future[tuple[bytes, int, int]] | None]:
+        """Start the settle probe, then a capture, then wait for the probe.
+
+        The capture is requested only after the probe has begun, so its frame is
+        drawn after the probe's starting point; a probe reporting ``changed:
+        false`` proves that frame shows the settled page.
+        """
+        session = await self._session(page)
+        max_ms = max(int(remaining * 1000), 1)
+        begun = await asyncio.wait_for(
+            session.send(
+                "Runtime.evaluate",
+                {"expression": SETTLE_BEGIN.format(max_ms=max_ms), "returnByValue": True},
+            ),
+            remaining + 0.25,
+        )
+        probe_id = begun.get("result", {}).get("value")
+        if not isinstance(probe_id, int) or probe_id <= 0 or "exceptionDetails" in begun:
+            probe = await asyncio.wait_for(page.evaluate(SETTLE_PROBE, max_ms), remaining + 0.25)
+            return probe, None
+        capture = asyncio.ensure_future(self._capture_page(page, session))
+        self._tasks.add(capture)
+        capture.add_done_callback(self._tasks.discard)
+        try:
+            answer = await asyncio.wait_for(
+                session.send(
+                    "Runtime.evaluate",
+                    {
+                        "expression": SETTLE_RESULT.format(probe_id=probe_id),
+                        "awaitPromise": True,
+                        "returnByValue": True,
+                    },
+                ),
+                remaining + 0.25,
+            )
+        except BaseException:
+            _forget(capture)
+            raise
+        value = answer.get("result", {}).get("value")
+        if "exceptionDetails" in answer or not isinstance(value, dict):
+            # the document was replaced while the probe ran: probe again
+            value = {"stable": False, "busy": [], "changed": True, "retry": True}
+        return value, capture
 
     async def release_all(self) -> None:
         """Release every held mouse button and key (reverse order of pressing)."""
@@ -964,6 +1181,23 @@ class PlaywrightComputer(NetworkPolicyMixin):
     def held(self) -> tuple[tuple[str, ...], tuple[Button, ...]]:
         """The keys (Playwright names) and mouse buttons held right now."""
         return tuple(self._held_keys), tuple(self._held_buttons)
+
+
+@dataclass
+class _Prefetch:
+    """A capture `settle` started and proved current (see `PlaywrightComputer.settle`)."""
+
+    page: Page
+    task: asyncio.Future[tuple[bytes, int, int]]
+    key: tuple[str, int | None]
+    generation: int
+    settled_at: float
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Drop a capture nobody will use: cancel it, and never report its outcome."""
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
