@@ -1,0 +1,369 @@
+"""Capture and settle for `PlaywrightComputer`: a mixin.
+
+- `screenshot` is CDP ``Page.captureScreenshot`` at the declared size whatever
+  the device scale factor: without a clip first, else with a CSS clip at scale
+  1, else a Pillow resize.
+- `settle` waits for network quiet and unchanged animation frames, and starts
+  the capture meanwhile; a capture proved current is kept (`_Prefetch`) for the
+  `screenshot` call that follows at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import io
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from playwright.async_api import CDPSession, Page, Request
+from playwright.async_api import Error as PlaywrightError
+
+from executors._browser_page import SETTLE_BEGIN, SETTLE_PROBE, SETTLE_RESULT
+from executors._computer import ImageFormat, Screenshot, SettleResult, Size
+from executors._errors import CaptureError, ExecutorClosedError, ExecutorError
+
+__all__ = ["CaptureMixin", "is_closed_error"]
+
+logger = logging.getLogger(__name__)
+
+_CAPTURE_ATTEMPTS = 3
+# how long after settle a capture it started may stand in for a new one (the loop
+# asks at once; later callers get a fresh capture)
+_PREFETCH_MAX_AGE_S = 0.05
+
+
+def is_closed_error(exc: BaseException) -> bool:
+    """Whether a Playwright error means the browser, page or target is gone."""
+    text = str(exc).lower()
+    return any(s in text for s in ("has been closed", "target closed", "browser closed", "crash"))
+
+
+class CaptureMixin:
+    """Screenshots, the settle wait and its overlapped capture; mixed into `PlaywrightComputer`."""
+
+    image_format: ImageFormat
+    quality: int | None
+    capture_timeout_s: float
+    settle_max_s: float
+    _size: Size
+    _active: Page | None
+    _crashed: set[Page]
+    _use_clip: set[Page]
+    _input_generation: int
+    _prefetch: _Prefetch | None
+    _inflight: dict[Page, set[Request]]
+    _net_activity: dict[Page, tuple[int, float]]
+    _net_changed: asyncio.Event
+    _orphans: set[Request]
+    _popup_renavigate: set[str]
+    _tasks: set[asyncio.Task[Any]]
+
+    async def _page(self) -> Page:
+        raise NotImplementedError
+
+    async def _session(self, page: Page) -> CDPSession:
+        raise NotImplementedError
+
+    async def _wait_network_quiet(self, page: Page, deadline: float) -> bool:
+        raise NotImplementedError
+
+    async def screenshot(self) -> Screenshot:
+        """Capture the active page's viewport at the declared size.
+
+        Right after a `settle` that found the page unchanged since it started a
+        capture (and no input since), that capture is the screenshot.
+        """
+        page = await self._page()
+        start = time.perf_counter()
+        captured = await self._take_prefetch(page)
+        if captured is None:
+            captured = await self._capture_page(page, await self._session(page))
+        data, width, height = captured
+        capture_s = time.perf_counter() - start
+        encode_start = time.perf_counter()
+        if (width, height) != self._size:
+            data = _resize(data, self._size, self.image_format, self.quality)
+        return Screenshot(
+            data=data,
+            format=self.image_format,
+            width=self._size.width,
+            height=self._size.height,
+            capture_s=capture_s,
+            encode_s=time.perf_counter() - encode_start,
+        )
+
+    def _capture_key(self) -> tuple[str, int | None]:
+        return (self.image_format, self.quality)
+
+    async def _capture_page(self, page: Page, session: CDPSession) -> tuple[bytes, int, int]:
+        """One CDP capture of the viewport: (data, width, height) as Chromium sent it."""
+        params: dict[str, Any] = {
+            "format": self.image_format,
+            "optimizeForSpeed": True,
+            "captureBeyondViewport": False,
+            "fromSurface": True,
+        }
+        if self.quality is not None and self.image_format != "png":
+            params["quality"] = int(self.quality)
+        if page in self._use_clip:
+            params["clip"] = await self._viewport_clip(session)
+        data = await self._capture(session, params)
+        width, height = _image_size(data)
+        if (width, height) != self._size and "clip" not in params:
+            # This Chromium returned device pixels: use a CSS clip from now on.
+            self._use_clip.add(page)
+            params["clip"] = await self._viewport_clip(session)
+            data = await self._capture(session, params)
+            width, height = _image_size(data)
+        return data, width, height
+
+    def _drop_prefetch(self) -> None:
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            _forget(prefetch.task)
+
+    async def _take_prefetch(self, page: Page) -> tuple[bytes, int, int] | None:
+        """The capture the last settle started, if it still shows the screen now."""
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is None:
+            return None
+        if (
+            prefetch.page is not page
+            or prefetch.generation != self._input_generation
+            or prefetch.key != self._capture_key()
+            or time.monotonic() - prefetch.settled_at > _PREFETCH_MAX_AGE_S
+        ):
+            _forget(prefetch.task)
+            return None
+        try:
+            return await prefetch.task
+        except ExecutorClosedError:
+            raise
+        except (ExecutorError, PlaywrightError) as exc:
+            logger.debug("the capture started during settle failed (%s); capturing again", exc)
+            return None
+
+    async def _viewport_clip(self, session: CDPSession) -> dict[str, float]:
+        try:
+            metrics = await asyncio.wait_for(
+                session.send("Page.getLayoutMetrics"), self.capture_timeout_s
+            )
+        except (asyncio.TimeoutError, PlaywrightError) as exc:
+            raise CaptureError(f"reading the viewport position failed: {exc}") from exc
+        viewport = metrics.get("cssVisualViewport") or metrics.get("visualViewport", {})
+        return {
+            "x": float(viewport.get("pageX", 0)),
+            "y": float(viewport.get("pageY", 0)),
+            "width": float(self._size.width),
+            "height": float(self._size.height),
+            "scale": 1.0,
+        }
+
+    async def _capture(self, session: CDPSession, params: dict[str, Any]) -> bytes:
+        # Right after a page starts, Chromium can answer "Unable to capture screenshot"
+        # until its compositor has produced a first frame: wait for a frame and retry.
+        for attempt in range(_CAPTURE_ATTEMPTS):
+            try:
+                result = await asyncio.wait_for(
+                    session.send("Page.captureScreenshot", params), self.capture_timeout_s
+                )
+            except asyncio.TimeoutError as exc:
+                raise CaptureError(
+                    f"screenshot did not finish within {self.capture_timeout_s:g} s"
+                ) from exc
+            except PlaywrightError as exc:
+                if is_closed_error(exc) or self._active in self._crashed:
+                    raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
+                if attempt + 1 == _CAPTURE_ATTEMPTS:
+                    raise CaptureError(f"screenshot failed: {exc.message}") from exc
+                logger.debug("screenshot failed (%s); retrying after a frame", exc.message)
+                await self._next_frame(session)
+                continue
+            return base64.b64decode(result["data"])
+        raise CaptureError("screenshot failed")  # not reached: the loop returns or raises
+
+    async def _next_frame(self, session: CDPSession) -> None:
+        """Wait (bounded) for the page's next animation frame."""
+        try:
+            await asyncio.wait_for(
+                session.send(
+                    "Runtime.evaluate",
+                    {
+                        "expression": "new Promise(r => requestAnimationFrame(() => r(1)))",
+                        "awaitPromise": True,
+                    },
+                ),
+                self.capture_timeout_s,
+            )
+        except (asyncio.TimeoutError, PlaywrightError) as exc:
+            raise CaptureError(f"the page produced no frame to capture: {exc}") from exc
+
+    async def settle(self, max_wait_s: float | None = None) -> SettleResult:
+        """Wait (bounded) for network quiet and unchanged animation frames.
+
+        The screenshot is captured meanwhile (see the module docstring) and kept
+        for a `screenshot` call that follows at once.
+        """
+        limit = self.settle_max_s if max_wait_s is None else max_wait_s
+        start = time.monotonic()
+        deadline = start + max(limit, 0.0)
+        self._drop_prefetch()
+        page = await self._page()
+        reason = ""
+        speculate = True
+        capture: asyncio.Future[tuple[bytes, int, int]] | None = None
+        try:
+            while True:
+                if page is not self._active:  # a popup opened: settle the new tab
+                    page = await self._page()
+                if not await self._wait_network_quiet(page, deadline):
+                    n = len(self._inflight.get(page, ()))
+                    reason = f"network busy ({n} requests in flight)"
+                    break
+                mark = self._net_activity.get(page, (0, 0.0))[0]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    reason = "time limit reached"
+                    break
+                if capture is not None:
+                    _forget(capture)
+                    capture = None
+                generation = self._input_generation
+                try:
+                    if speculate:
+                        speculate = False
+                        probe, capture = await self._probe_and_capture(page, remaining)
+                    else:
+                        probe = await asyncio.wait_for(
+                            page.evaluate(SETTLE_PROBE, max(int(remaining * 1000), 1)),
+                            remaining + 0.25,
+                        )
+                except asyncio.TimeoutError:
+                    reason = "no animation frames"
+                    break
+                except PlaywrightError as exc:
+                    if page in self._crashed or is_closed_error(exc):
+                        if page is self._active:
+                            raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
+                        continue
+                    continue  # the document navigated mid-probe: probe the new one
+                busy = list(probe.get("busy", []))
+                if self._net_activity.get(page, (0, 0.0))[0] != mark:
+                    continue  # requests started while frames were checked
+                if self._orphans or self._popup_renavigate:
+                    # a popup is opening: wait for it (bounded), then settle it
+                    self._net_changed.clear()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(
+                            self._net_changed.wait(), max(deadline - time.monotonic(), 0.001)
+                        )
+                    if time.monotonic() < deadline:
+                        continue
+                if probe.get("stable") and page is self._active:
+                    if (
+                        capture is not None
+                        and probe.get("changed") is False
+                        and generation == self._input_generation
+                    ):
+                        self._prefetch = _Prefetch(
+                            page, capture, self._capture_key(), generation, time.monotonic()
+                        )
+                        capture = None
+                    return SettleResult(time.monotonic() - start, True, "")
+                if probe.get("retry") and time.monotonic() < deadline:
+                    continue
+                reason = "busy: " + ", ".join(busy) if busy else "time limit reached"
+                break
+        finally:
+            if capture is not None:
+                _forget(capture)
+        return SettleResult(time.monotonic() - start, False, reason)
+
+    async def _probe_and_capture(
+        self, page: Page, remaining: float
+    ) -> tuple[dict[str, Any], asyncio.Future[tuple[bytes, int, int]] | None]:
+        """Start the settle probe, then a capture, then wait for the probe.
+
+        The capture is requested only after the probe has begun, so its frame is
+        drawn after the probe's starting point; a probe reporting ``changed:
+        false`` proves that frame shows the settled page.
+        """
+        session = await self._session(page)
+        max_ms = max(int(remaining * 1000), 1)
+        begun = await asyncio.wait_for(
+            session.send(
+                "Runtime.evaluate",
+                {"expression": SETTLE_BEGIN.format(max_ms=max_ms), "returnByValue": True},
+            ),
+            remaining + 0.25,
+        )
+        probe_id = begun.get("result", {}).get("value")
+        if not isinstance(probe_id, int) or probe_id <= 0 or "exceptionDetails" in begun:
+            probe = await asyncio.wait_for(page.evaluate(SETTLE_PROBE, max_ms), remaining + 0.25)
+            return probe, None
+        capture = asyncio.ensure_future(self._capture_page(page, session))
+        self._tasks.add(capture)
+        capture.add_done_callback(self._tasks.discard)
+        try:
+            answer = await asyncio.wait_for(
+                session.send(
+                    "Runtime.evaluate",
+                    {
+                        "expression": SETTLE_RESULT.format(probe_id=probe_id),
+                        "awaitPromise": True,
+                        "returnByValue": True,
+                    },
+                ),
+                remaining + 0.25,
+            )
+        except BaseException:
+            _forget(capture)
+            raise
+        value = answer.get("result", {}).get("value")
+        if "exceptionDetails" in answer or not isinstance(value, dict):
+            # the document was replaced while the probe ran: probe again
+            value = {"stable": False, "busy": [], "changed": True, "retry": True}
+        return value, capture
+
+
+@dataclass
+class _Prefetch:
+    """A capture `settle` started and proved current (see `PlaywrightComputer.settle`)."""
+
+    page: Page
+    task: asyncio.Future[tuple[bytes, int, int]]
+    key: tuple[str, int | None]
+    generation: int
+    settled_at: float
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Drop a capture nobody will use: cancel it, and never report its outcome."""
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def _resize(data: bytes, size: Size, fmt: ImageFormat, quality: int | None) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        resized = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if fmt == "png":
+        resized.save(out, "PNG", compress_level=1)
+    elif fmt == "jpeg":
+        resized.save(out, "JPEG", quality=quality or 80)
+    else:
+        resized.save(out, "WEBP", quality=quality or 80, method=0)
+    return out.getvalue()
