@@ -38,7 +38,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -56,6 +56,7 @@ from playwright.async_api import (
 from playwright.async_api import Error as PlaywrightError
 
 from executors._browser_capture import CaptureMixin, is_closed_error
+from executors._browser_input import InputMixin, same_key
 from executors._browser_page import (
     SETTLE_INIT_SCRIPT,
     blocked_page_html,
@@ -75,7 +76,6 @@ from executors._errors import (
     ExecutorClosedError,
     ExecutorError,
 )
-from executors._keys import normalize_chord, playwright_key, windows_key_code
 from sandbox import BrowserLaunchError, DomainPolicy, PolicyProxy, chromium_args, find_chromium
 
 __all__ = ["BROWSER_CAPABILITIES", "PlaywrightComputer"]
@@ -86,15 +86,6 @@ T = TypeVar("T")
 
 BROWSER_CAPABILITIES: frozenset[Capability] = ALL_CAPABILITIES
 
-_PW_BUTTONS: dict[str, Literal["left", "middle", "right"]] = {
-    "left": "left",
-    "middle": "middle",
-    "right": "right",
-}
-# CDP Input.dispatchMouseEvent names and `buttons` bits for every button.
-_CDP_BUTTON_BITS = {"left": 1, "right": 2, "middle": 4, "back": 8, "forward": 16}
-# CDP modifier bits: Alt=1, Ctrl=2, Meta=4, Shift=8.
-_MODIFIER_BITS = {"Alt": 1, "Control": 2, "Meta": 4, "Shift": 8}
 # Long-lived requests never "finish"; they must not hold settling back.
 _UNTRACKED_RESOURCES = frozenset({"websocket", "eventsource", "media", "ping"})
 _NETWORK_QUIET_S = 0.05
@@ -131,36 +122,7 @@ def _plain_key_events(char: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return down, {"type": "keyUp", **common}
 
 
-# Keys Playwright's keyboard layout lacks; sent as raw CDP key events.
-_CDP_ONLY_KEYS = frozenset(f"F{n}" for n in range(13, 25))
-
-
-def _pw_name(canonical: str, shift: bool) -> str:
-    """Playwright's name for a canonical key. With shift held, a letter or digit is
-    named by its physical key (``KeyA``) so the page sees ``A`` like on a real
-    keyboard (Playwright would send ``a`` for ``a`` whatever is held)."""
-    if shift and len(canonical) == 1 and canonical.isascii():
-        if canonical.isalpha():
-            return "Key" + canonical.upper()
-        if canonical.isdigit():
-            return "Digit" + canonical
-    return playwright_key(canonical)
-
-
-def _same_key(a: str, b: str) -> bool:
-    """True when two Playwright names are the same physical key (``a``/``KeyA``)."""
-
-    def physical(name: str) -> str:
-        if len(name) == 1 and name.isascii() and name.isalpha():
-            return "Key" + name.upper()
-        if len(name) == 1 and name.isdigit():
-            return "Digit" + name
-        return name
-
-    return physical(a) == physical(b)
-
-
-class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin):
+class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
     """A `Computer` driving Chromium through Playwright.
 
     Use as ``async with PlaywrightComputer(...) as computer:`` or call
@@ -575,86 +537,6 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin):
         finally:
             self._input_generation += 1
 
-    def _keys(self, keys: Sequence[str]) -> list[str]:
-        """Playwright names for a chord, each as typed with the keys before it held."""
-        names: list[str] = []
-        for canonical in normalize_chord(keys):
-            shift = "Shift" in self._held_keys or "Shift" in names
-            names.append(_pw_name(canonical, shift))
-        return names
-
-    async def _key(self, page: Page, name: str, down: bool) -> None:
-        """Press or release one key; F13-F24 (not in Playwright's layout) go through CDP."""
-        verb = "pressing" if down else "releasing"
-        if name in _CDP_ONLY_KEYS:
-            session = await self._session(page)
-            params = {
-                "type": "rawKeyDown" if down else "keyUp",
-                "key": name,
-                "code": name,
-                "windowsVirtualKeyCode": windows_key_code(name.lower()) or 0,
-                "modifiers": self._modifier_bits(),
-            }
-            await self._call(session.send("Input.dispatchKeyEvent", params), f"{verb} {name}")
-            return
-        action = page.keyboard.down if down else page.keyboard.up
-        await self._call(action(name), f"{verb} {name}")
-
-    @contextlib.asynccontextmanager
-    async def _holding(self, page: Page, keys: Sequence[str]) -> AsyncIterator[None]:
-        """Hold `keys` (modifiers) down around an action, release in reverse."""
-        pressed: list[str] = []
-        try:
-            for key in self._keys(keys):
-                if any(_same_key(key, k) for k in [*self._held_keys, *pressed]):
-                    continue
-                await self._key(page, key, True)
-                pressed.append(key)
-            yield
-        finally:
-            for key in reversed(pressed):
-                with contextlib.suppress(ExecutorError):
-                    await self._key(page, key, False)
-
-    def _modifier_bits(self, extra: Sequence[str] = ()) -> int:
-        bits = 0
-        for key in [*self._held_keys, *extra]:
-            bits |= _MODIFIER_BITS.get(key, 0)
-        return bits
-
-    def _buttons_bits(self) -> int:
-        bits = 0
-        for button in self._held_buttons:
-            bits |= _CDP_BUTTON_BITS[button]
-        return bits
-
-    async def _cdp_mouse(
-        self,
-        page: Page,
-        kind: str,
-        x: float,
-        y: float,
-        button: Button,
-        clicks: int,
-        keys: Sequence[str],
-    ) -> None:
-        session = await self._session(page)
-        await self._call(
-            session.send(
-                "Input.dispatchMouseEvent",
-                {
-                    "type": kind,
-                    "x": x,
-                    "y": y,
-                    "button": button,
-                    "buttons": self._buttons_bits(),
-                    "clickCount": clicks,
-                    "modifiers": self._modifier_bits(self._keys(keys)),
-                },
-            ),
-            f"{kind} {button}",
-        )
-
     async def _session(self, page: Page) -> CDPSession:
         session = self._sessions.get(page)
         if session is None:
@@ -663,30 +545,6 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin):
             )
             self._sessions[page] = session
         return session
-
-    async def _move(self, page: Page, x: float, y: float, steps: int = 1) -> None:
-        await self._call(page.mouse.move(x, y, steps=steps), f"moving to ({x}, {y})")
-        self._mouse = (x, y)
-
-    async def _button(
-        self, page: Page, down: bool, button: Button, keys: Sequence[str] = ()
-    ) -> None:
-        x, y = self._mouse
-        if button in _PW_BUTTONS:
-            mouse = page.mouse.down if down else page.mouse.up
-            await self._call(mouse(button=_PW_BUTTONS[button]), f"{button} button")
-        else:
-            if down:
-                self._held_buttons.append(button)
-            elif button in self._held_buttons:
-                self._held_buttons.remove(button)
-            kind = "mousePressed" if down else "mouseReleased"
-            await self._cdp_mouse(page, kind, x, y, button, 1, keys)
-            return
-        if down:
-            self._held_buttons.append(button)
-        elif button in self._held_buttons:
-            self._held_buttons.remove(button)
 
     # -- actions ------------------------------------------------------------------
 
@@ -703,21 +561,6 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin):
     async def triple_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Triple-click the left button at (x, y)."""
         await self._click(x, y, "left", 3, keys)
-
-    async def _click(self, x: int, y: int, button: Button, count: int, keys: Sequence[str]) -> None:
-        page = await self._page()
-        async with self._holding(page, keys):
-            if button in _PW_BUTTONS:
-                await self._call(
-                    page.mouse.click(x, y, button=_PW_BUTTONS[button], click_count=count),
-                    f"{button} click at ({x}, {y})",
-                )
-                self._mouse = (x, y)
-                return
-            await self._move(page, x, y)
-            for n in range(1, count + 1):
-                await self._cdp_mouse(page, "mousePressed", x, y, button, n, keys)
-                await self._cdp_mouse(page, "mouseReleased", x, y, button, n, keys)
 
     async def drag(
         self, path: Sequence[Point], keys: Sequence[str] = (), button: Button = "left"
@@ -830,7 +673,7 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin):
         page = await self._page()
         name = self._keys([key])[0]
         # Released by the name it was pressed under (shift may have changed since).
-        held = [k for k in self._held_keys if _same_key(k, name)]
+        held = [k for k in self._held_keys if same_key(k, name)]
         for k in held:
             self._held_keys.remove(k)
         for k in held or [name]:
