@@ -390,7 +390,10 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
             self._popup_renavigate.discard(url)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
-                    page.goto(url, wait_until="commit"), self.navigation_timeout_s
+                    # Until the real document is parsed, an action would land on the
+                    # empty placeholder (or be lost when it is replaced).
+                    page.goto(url, wait_until="domcontentloaded"),
+                    self.navigation_timeout_s,
                 )
 
     async def _ready(self, page: Page, *, setup: bool = False) -> None:

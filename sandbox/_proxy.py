@@ -339,7 +339,7 @@ class PolicyProxy:
         up_reader, up_writer = await self._connect(host, port)
         self.forwarded += 1
         up_writer.write(head.encode("latin-1") + b"\r\n")
-        await _relay(reader, writer, up_reader, up_writer)
+        await _relay(reader, writer, up_reader, up_writer, close_after=not upgrade)
 
     async def _connect(
         self, host: str, port: int
@@ -385,16 +385,46 @@ async def _relay(
     client_writer: asyncio.StreamWriter,
     up_reader: asyncio.StreamReader,
     up_writer: asyncio.StreamWriter,
+    *,
+    close_after: bool = False,
 ) -> None:
-    """Copy bytes both ways until the upstream side is done; then close both."""
+    """Copy bytes both ways until the upstream side is done; then close both.
+
+    With `close_after`, the response head is rewritten to say ``Connection:
+    close``: the proxy closes the client connection after one response, and a
+    client that believed it could reuse it would fail its next request.
+    """
     up = asyncio.ensure_future(_pipe(client_reader, up_writer))
-    down = asyncio.ensure_future(_pipe(up_reader, client_writer))
+    down: asyncio.Future[None] | None = None
     try:
+        if close_after:
+            try:
+                head = await up_reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError as exc:
+                head = exc.partial
+            except asyncio.LimitOverrunError:
+                head = b""  # an oversized head: relay it untouched
+            else:
+                head = _closing_head(head)
+            if head:
+                client_writer.write(head)
+        down = asyncio.ensure_future(_pipe(up_reader, client_writer))
         await down  # the client half-closing (up ending) still waits for the answer
     finally:
         up.cancel()
-        down.cancel()
-        await asyncio.gather(up, down, return_exceptions=True)
+        if down is not None:
+            down.cancel()
+        await asyncio.gather(up, *([down] if down is not None else []), return_exceptions=True)
         up_writer.close()
         with contextlib.suppress(Exception):
             await up_writer.wait_closed()
+
+
+_HOP_HEADERS = (b"connection:", b"keep-alive:", b"proxy-connection:")
+
+
+def _closing_head(head: bytes) -> bytes:
+    """A response head with its connection headers replaced by ``Connection: close``."""
+    lines = head[:-4].split(b"\r\n")
+    kept = [lines[0]] + [ln for ln in lines[1:] if not ln.lower().startswith(_HOP_HEADERS)]
+    return b"\r\n".join([*kept, b"Connection: close"]) + b"\r\n\r\n"
