@@ -4,9 +4,13 @@ from agent import Agent
 result = await Agent(computer, model="tzafon.northstar-cua-fast").run("...")
 """
 
-from agent._action_parser import parse_action
+from agent._actions._parse import parse_action
 from agent._agent import Agent
-from agent._client import AsyncResponsesClient, ResponsesClient
+from agent._api._client import AsyncResponsesClient, ResponsesClient
+from agent._api._protocol import parse_item
+from agent._api._response import Response
+from agent._api._retry import RetryEvent
+from agent._api._sse import StreamEvent
 from agent._errors import (
     ActionParseError,
     APIConnectionError,
@@ -49,13 +53,9 @@ from agent._events import (
     TabSwitched,
     WarningEvent,
 )
-from agent._protocol import parse_item
-from agent._report import build_report
-from agent._response import Response
+from agent._record._report import build_report
 from agent._result import RunResult, StepRecord
-from agent._retry import RetryEvent
 from agent._safety import SafetyCheck, SafetyPolicy
-from agent._sse import StreamEvent
 from agent._tools import FunctionTool, done_tool, function_tool
 
 __all__ = [

@@ -1,7 +1,7 @@
 """`Agent`: drives a model through a task on a `Computer` and returns a `RunResult`.
 
 The Agent holds configuration only; every `run` creates a fresh `RunLoop`
-(agent/_loop.py) whose named stages do the work. Three ways to run:
+(agent/_run/_loop.py) whose named stages do the work. Three ways to run:
 
     result = await agent.run(task)            # async
     result = agent.run_sync(task)             # sync facade over the same code
@@ -31,12 +31,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapp
 from pathlib import Path
 from typing import Any, Literal
 
-from agent._actions import Action
+from agent._actions._model import Action
+from agent._api._profiles import ProviderProfile, default_coordinate_space, resolve_profile
 from agent._errors import ConfigurationError
 from agent._events import AgentHooks, Event, Finished, dispatch_hook
-from agent._history import HistoryMode
-from agent._profiles import ProviderProfile, default_coordinate_space, resolve_profile
 from agent._result import RunResult
+from agent._run._history import HistoryMode
 from agent._safety import AskCallback, SafetyPolicy
 from agent._tools import FunctionTool
 from executors._computer import Computer, Size
@@ -214,7 +214,7 @@ class Agent:
                     await runner
 
     async def _run(self, task: str, sink: Callable[[Event], Awaitable[None]] | None) -> RunResult:
-        from agent._loop import RunLoop
+        from agent._run._loop import RunLoop
 
         async def emit(event: Event) -> None:
             await dispatch_hook(self.hooks, event)

@@ -105,7 +105,7 @@ class TokenBudgetExceededError(ScreenloopError):
 
 
 class CassetteError(ScreenloopError):
-    """A test cassette cannot serve a request (see agent/_cassette.py)."""
+    """A test cassette cannot serve a request (see agent/_pytest/_cassette.py)."""
 
 
 class CassetteMissingError(CassetteError):

@@ -25,9 +25,9 @@ Options (each also an ini setting, ``screenloop_model`` ...):
 ``--screenloop-run-dir`` (default ``runs/pytest``), ``--screenloop-url``,
 ``--screenloop-display``, ``--screenloop-threshold``, ``--screenloop-max-steps``.
 
-The work lives in agent/_pytest_fixtures.py (fixtures, the test-facing agent),
-agent/_cassette.py and agent/_cassette_transport.py (cassettes), and
-agent/_checks.py (structured-output checks).
+The work lives in agent/_pytest/_fixtures.py (fixtures, the test-facing agent),
+agent/_pytest/_cassette.py and agent/_pytest/_cassette_transport.py (cassettes), and
+agent/_pytest/_screen_checks.py (structured-output checks).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from collections.abc import Generator
 
 import pytest
 
-from agent._pytest_fixtures import (
+from agent._pytest._fixtures import (
     AGENT_KEY,
     CALL_PASSED_KEY,
     agent,
@@ -46,7 +46,7 @@ from agent._pytest_fixtures import (
     screenloop_settings,
     screenloop_url,
 )
-from agent._pytest_summary import CassetteSummary
+from agent._pytest._summary import CassetteSummary
 
 __all__ = [
     "agent",

@@ -184,7 +184,7 @@ class TimedClient:
     """An `AsyncResponsesClient` whose every `create` is timed in phases (see `CallTiming`)."""
 
     def __init__(self, base_url: str) -> None:
-        from agent._client import AsyncResponsesClient
+        from agent._api._client import AsyncResponsesClient
 
         self.calls: list[CallTiming] = []
         self.current = CallTiming()

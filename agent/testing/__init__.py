@@ -9,9 +9,9 @@ See `agent.testing._script` for the script format (turns, faults, `repeat`,
 `delay`) and `agent.testing._server` for what the server checks.
 """
 
-from .._recording_computer import Call, RecordingComputer
-from ._checks import Dialect
-from ._script import (
+from agent.testing._protocol_checks import Dialect
+from agent.testing._recording_computer import Call, RecordingComputer
+from agent.testing._script import (
     Delay,
     Drop,
     DropMidBody,
@@ -29,7 +29,7 @@ from ._script import (
     safety_check,
     turn,
 )
-from ._server import RecordedRequest, ScriptedResponsesServer
+from agent.testing._server import RecordedRequest, ScriptedResponsesServer
 
 __all__ = [
     "Call",

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from .._errors import ConfigurationError
+from agent._errors import ConfigurationError
 
 __all__ = [
     "FAULT_KINDS",

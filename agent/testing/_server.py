@@ -37,9 +37,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from os import PathLike
 from typing import Any
 
-from .._errors import ConfigurationError
-from ._checks import Dialect, Rejection, check_call_outputs, check_tools, input_items
-from ._script import Script, TurnLike, message
+from agent._errors import ConfigurationError
+from agent.testing._protocol_checks import (
+    Dialect,
+    Rejection,
+    check_call_outputs,
+    check_tools,
+    input_items,
+)
+from agent.testing._script import Script, TurnLike, message
 
 __all__ = ["RecordedRequest", "ScriptedResponsesServer"]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from agent._agent import Agent
-from agent._recording_computer import RecordingComputer
 from agent._result import RunResult
 from agent.testing import ScriptedResponsesServer
+from agent.testing._recording_computer import RecordingComputer
 
 API_KEY = "sk-test-key-123456"
 

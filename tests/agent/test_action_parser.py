@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent._action_parser import MAX_SCROLL_PX, parse_action, parse_call_actions
-from agent._actions import (
+from agent._actions._model import (
     Action,
     Click,
     DoubleClick,
@@ -30,6 +29,7 @@ from agent._actions import (
     Type,
     Wait,
 )
+from agent._actions._parse import MAX_SCROLL_PX, parse_action, parse_call_actions
 from agent._errors import ActionParseError
 
 # --- the 14 actions of the reference, as the SDK types them -----------------

@@ -7,10 +7,10 @@ from loop_harness import API_KEY, Harness
 
 import agent
 from agent import Agent
+from agent._api._profiles import LIGHTCONE, OPENAI, resolve_profile
 from agent._errors import ConfigurationError
-from agent._profiles import LIGHTCONE, OPENAI, resolve_profile
-from agent._recording_computer import RecordingComputer
 from agent.testing import ScriptedResponsesServer, computer_call, message, turn
+from agent.testing._recording_computer import RecordingComputer
 
 
 @pytest.mark.parametrize(

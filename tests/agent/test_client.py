@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from agent._client import AsyncResponsesClient, ResponsesClient
+from agent._api._client import AsyncResponsesClient, ResponsesClient
+from agent._api._provider import resolve_provider
+from agent._api._retry import RetryEvent, RetryPolicy, RetryState, parse_retry_after
 from agent._errors import (
     APIConnectionError,
     APIStatusError,
@@ -22,8 +24,6 @@ from agent._errors import (
     RateLimitError,
     ServerError,
 )
-from agent._provider import resolve_provider
-from agent._retry import RetryEvent, RetryPolicy, RetryState, parse_retry_after
 from agent.testing import (
     Delay,
     Drop,

@@ -7,8 +7,8 @@ import json
 import pytest
 from loop_harness import Harness
 
-from agent._recording_computer import RecordingComputer
 from agent.testing import computer_call, reasoning, turn
+from agent.testing._recording_computer import RecordingComputer
 
 
 @pytest.mark.parametrize("history", ["server", "stateless"])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from agent._cli._live import LiveView, describe_screen_action, mask_placeholders
 from agent._events import (
     ActionExecuted,
     ResponseReceived,
@@ -14,7 +15,6 @@ from agent._events import (
     StepStarted,
     WarningEvent,
 )
-from agent._live import LiveView, describe_screen_action, mask_placeholders
 
 
 def _render(view: LiveView) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 from loop_harness import Harness
 
 from agent._events import AgentHooks, Event
-from agent._recording_computer import RecordingComputer
 from agent.testing import computer_call, message, reasoning, turn
+from agent.testing._recording_computer import RecordingComputer
 from executors._computer import Point
 
 EVERY_ACTION = [
@@ -125,7 +125,7 @@ async def test_every_action_type_runs_in_order_with_normalized_mapping(harness: 
     shots = sorted(p.name for p in (harness.run_dir / "screenshots").iterdir())
     assert len(shots) == len(EVERY_ACTION) + 1
     assert steps[-1]["messages"] == ["all done"]
-    if importlib.util.find_spec("agent._report") is not None:
+    if importlib.util.find_spec("agent._record._report") is not None:
         assert (harness.run_dir / "report.html").stat().st_size > 0
 
 

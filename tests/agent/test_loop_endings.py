@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from loop_harness import Harness
 
-from agent._recording_computer import RecordingComputer
 from agent.testing import HTTPFault, computer_call, function_call, message, turn
+from agent.testing._recording_computer import RecordingComputer
 from executors._errors import ActionFailedError
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from loop_harness import Harness
 
-from agent._actions import Action
+from agent._actions._model import Action
 from agent._events import AgentHooks
 from agent._safety import SafetyCheck, SafetyPolicy
 from agent._tools import function_tool

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from agent._actions import Click, Keypress, Type
-from agent._errors import ResponseValidationError
-from agent._protocol import (
+from agent._actions._model import Click, Keypress, Type
+from agent._api._protocol import (
     ApplyPatchCall,
     ApplyPatchCallOutput,
     BaseItem,
@@ -48,8 +47,15 @@ from agent._protocol import (
     parse_content,
     parse_item,
 )
-from agent._request import ComputerTool, CustomTool, FunctionTool, ResponsesRequest, UnknownTool
-from agent._response import Response
+from agent._api._request import (
+    ComputerTool,
+    CustomTool,
+    FunctionTool,
+    ResponsesRequest,
+    UnknownTool,
+)
+from agent._api._response import Response
+from agent._errors import ResponseValidationError
 
 PNG = "data:image/png;base64,iVBORw0KGgo="
 

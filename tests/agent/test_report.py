@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page
 
 from agent._errors import RunDirectoryError
-from agent._report import EMBED_AS_IS_BYTES, build_report, describe_action
+from agent._record._report import EMBED_AS_IS_BYTES, build_report, describe_action
 from agent.demo import DEMO_FINAL_OUTPUT, DEMO_STEPS, DemoApp
 
 W, H = 1280, 720

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from agent._imagehash import DEFAULT_SCREEN_THRESHOLD, screen_distance, write_diff_image
+from agent._record._imagehash import DEFAULT_SCREEN_THRESHOLD, screen_distance, write_diff_image
 
 
 def _screen(button_at: tuple[int, int] = (620, 432), caret: bool = False) -> Image.Image:

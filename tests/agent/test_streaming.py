@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from agent._client import AsyncResponsesClient, ResponsesClient
+from agent._api._client import AsyncResponsesClient, ResponsesClient
+from agent._api._sse import SSEDecoder, StreamEvent, StreamTracker
 from agent._errors import MalformedResponseError, StreamError
-from agent._sse import SSEDecoder, StreamEvent, StreamTracker
 from agent.testing import (
     DropMidBody,
     HTTPFault,

@@ -26,7 +26,7 @@ from cli_support import (
     screenloop,
 )
 
-from agent._exit_codes import ExitCode
+from agent._cli._exit_codes import ExitCode
 from agent.testing import (
     ScriptedResponsesServer,
     computer_call,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from cli_support import clean_env, read_run, screenloop
 
-from agent._exit_codes import ExitCode
+from agent._cli._exit_codes import ExitCode
 from agent.demo import DEMO_FINAL_OUTPUT, DEMO_PASSWORD, DEMO_SAFETY_CODE, DEMO_STEPS, DemoApp
 
 pytestmark = pytest.mark.browser

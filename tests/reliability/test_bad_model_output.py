@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from rel_support import API_KEY, Site, check_run_dir
 
 from agent import Agent
-from agent._dispatch import execute_action, map_action
+from agent._actions._dispatch import execute_action, map_action
 from agent._errors import ModelOutputError
-from agent._validate import read_response
+from agent._run._validate import read_response
 from agent.testing import RecordingComputer, ScriptedResponsesServer
 from agent.testing._script import Script
 from executors._computer import Point, Size

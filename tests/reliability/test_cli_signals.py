@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from rel_support import alive, check_run_dir, children_of
 
-from agent._exit_codes import ExitCode
+from agent._cli._exit_codes import ExitCode
 from agent.testing import (
     Delay,
     HTTPFault,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agent._client import AsyncResponsesClient, ResponsesClient
+from agent._api._client import AsyncResponsesClient, ResponsesClient
 from agent._errors import APIError, ScreenloopError
 from agent.testing import (
     Delay,

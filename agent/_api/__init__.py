@@ -1,0 +1,1 @@
+"""Talking to a Responses API: protocol models, HTTP client, retries, SSE, dialects."""

@@ -1,0 +1,153 @@
+"""Provider profiles: everything that differs between Responses API dialects.
+
+A profile builds the computer tool, the first user message and each
+computer_call_output, and knows its default coordinate space. The loop never
+branches on the provider; it asks the profile.
+
+- ``lightcone`` (Tzafon Lightcone, the default): tool ``computer_use`` with
+  environment ``browser|desktop``; outputs ``input_image`` data URLs with
+  ``detail: auto``; Northstar models think in normalized 0-999 coordinates.
+- ``openai``: tool ``computer_use_preview`` with environment ``browser|linux``;
+  ``truncation: auto``; outputs ``computer_screenshot``; pixel coordinates.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from agent._errors import ConfigurationError
+from executors._computer import Screenshot, Size
+from executors._geometry import CoordinateSpace
+
+__all__ = [
+    "LIGHTCONE",
+    "OPENAI",
+    "PROFILES",
+    "ProviderProfile",
+    "data_url",
+    "default_coordinate_space",
+    "resolve_profile",
+]
+
+Environment = Literal["browser", "desktop"]
+
+
+def data_url(shot: Screenshot) -> str:
+    """The screenshot as a ``data:`` URL."""
+    return f"data:{shot.media_type};base64,{base64.b64encode(shot.data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
+class ProviderProfile:
+    """The dialect and defaults of one provider."""
+
+    name: str
+    dialect: Literal["lightcone", "openai"]
+    tool_type: str
+    output_type: Literal["input_image", "computer_screenshot"]
+    desktop_environment: str
+    truncation: str | None = None
+
+    def computer_tool(self, size: Size, environment: Environment) -> dict[str, Any]:
+        """The computer tool entry of the request's ``tools``."""
+        env = "browser" if environment == "browser" else self.desktop_environment
+        return {
+            "type": self.tool_type,
+            "display_width": size.width,
+            "display_height": size.height,
+            "environment": env,
+        }
+
+    def image_content(self, url: str) -> dict[str, Any]:
+        """An ``input_image`` content part (first message, both dialects)."""
+        return {"type": "input_image", "image_url": url, "detail": "auto"}
+
+    def first_message(self, task: str, url: str) -> dict[str, Any]:
+        """The first input item: the task and the first screenshot."""
+        return {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": task}, self.image_content(url)],
+        }
+
+    def screenshot_output(
+        self,
+        call_id: str,
+        url: str,
+        *,
+        current_url: str | None = None,
+        acknowledged: list[dict[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """The computer_call_output answering `call_id` with a screenshot."""
+        if self.output_type == "input_image":
+            output: dict[str, Any] = {"type": "input_image", "image_url": url, "detail": "auto"}
+        else:
+            output = {"type": "computer_screenshot", "image_url": url}
+        if current_url is not None:
+            output["current_url"] = current_url
+        item: dict[str, Any] = {
+            "type": "computer_call_output",
+            "call_id": call_id,
+            "output": output,
+        }
+        if acknowledged:
+            item["acknowledged_safety_checks"] = acknowledged
+        return item
+
+
+LIGHTCONE = ProviderProfile(
+    name="lightcone",
+    dialect="lightcone",
+    tool_type="computer_use",
+    output_type="input_image",
+    desktop_environment="desktop",
+)
+
+OPENAI = ProviderProfile(
+    name="openai",
+    dialect="openai",
+    tool_type="computer_use_preview",
+    output_type="computer_screenshot",
+    desktop_environment="linux",
+    truncation="auto",
+)
+
+PROFILES: dict[str, ProviderProfile] = {"lightcone": LIGHTCONE, "openai": OPENAI}
+
+
+def resolve_profile(
+    model: str, base_url: str | None = None, provider: str | ProviderProfile | None = None
+) -> ProviderProfile:
+    """Pick the profile: an explicit profile or provider wins, then the base URL, then the model.
+
+    `provider` may be a profile, a profile name, or the client's provider name
+    (``custom`` means any other server: the dialect then follows the model name).
+    Base URL and API key resolution live in `agent._api._provider`.
+    """
+    if isinstance(provider, ProviderProfile):
+        return provider
+    if provider is not None:
+        name = provider.lower()
+        if name in PROFILES:
+            return PROFILES[name]
+        if name != "custom":
+            raise ConfigurationError(
+                f"unknown provider {provider!r}; known: {sorted(PROFILES)} or 'custom'"
+            )
+    host = (base_url or "").lower()
+    if "openai.com" in host:
+        return OPENAI
+    if "tzafon" in host:
+        return LIGHTCONE
+    if model.lower().startswith(("computer-use", "gpt-", "openai")):
+        return OPENAI
+    return LIGHTCONE
+
+
+def default_coordinate_space(profile: ProviderProfile, model: str) -> CoordinateSpace:
+    """Northstar models on Lightcone think in 0-999; everything else in pixels."""
+    if profile.dialect == "lightcone" and "northstar" in model.lower():
+        return "normalized"
+    return "pixels"

@@ -1,0 +1,1 @@
+"""The pytest plugin's parts: fixtures, cassettes, screen checks and the summary line."""

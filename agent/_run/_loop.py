@@ -1,0 +1,460 @@
+"""One run of the agent loop, as named stages.
+
+    start -> [ build_request -> call_api -> validate -> guard (safety, allowlist)
+               -> act (function tools; parse+map, confirm, execute, settle, capture)
+               -> record ] x steps -> finish
+
+Each stage is a method of `RunLoop`; `RunLoop.run` wires them and turns every
+way a run can end into a status. Computer actions are executed by
+agent/_run/_act.py, function tools by agent/_tools.py.
+
+How a run ends:
+
+- completed: the model answers without calls (final output = its text), a
+  ``terminate``/``answer``/``done`` action, or a ``done`` function call;
+- max_steps, timeout (max_wall_time_s bounds the whole run, model calls included);
+- safety_denied: a pending check denied, an action outside ``allowed_actions``,
+  or ``confirm`` returning False -- nothing of that response runs past the refusal;
+- cancelled: the task was cancelled; the record is finished, held inputs are
+  released, and `asyncio.CancelledError` propagates;
+- error: an API error, an executor error, a token budget overrun, or a
+  `ModelOutputError`. An unparseable action ends the run rather than being
+  reported back to the model: computer_call_output has no field for an error
+  in either dialect, the parser already accepts every variant models are
+  known to emit, and the whole response is validated before any of it runs,
+  so the screen is left in a known state and the bad item is in the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agent._errors import (
+    ModelOutputError,
+    ScreenloopError,
+    TokenBudgetExceededError,
+)
+from agent._events import (
+    Event,
+    ExecutorNotice,
+    Finished,
+    ResponseReceived,
+    Retry,
+    StepStarted,
+    TabSwitched,
+    WarningEvent,
+    event_to_dict,
+)
+from agent._record._recorder import RunRecorder, default_run_dir
+from agent._result import RunResult, RunStatus, StepRecord, empty_usage
+from agent._run._act import ComputerCallRunner
+from agent._run._function_calls import call_function
+from agent._run._guards import Stop, guard_response
+from agent._run._history import make_history
+from agent._run._validate import (
+    ParsedComputerCall,
+    ParsedFunctionCall,
+    ParsedResponse,
+    read_response,
+)
+from agent._secrets import Redactor, redacted_logging
+from executors._errors import ExecutorError
+from sandbox._errors import SandboxError
+
+if TYPE_CHECKING:
+    from agent._agent import Agent
+
+__all__ = ["RunLoop"]
+
+logger = logging.getLogger(__name__)
+
+_STEP_EVENT_KINDS = (TabSwitched, ExecutorNotice, WarningEvent, Retry)
+_RELEASE_TIMEOUT_S = 5.0
+_CLOSE_TIMEOUT_S = 30.0  # a computer whose browser or display hangs must not hang the run
+
+
+@dataclass
+class _Ended:
+    """The model ended the task (no calls, terminate action or done call)."""
+
+    final_output: str | None
+
+
+class RunLoop:
+    """The state and stages of one `Agent.run`."""
+
+    def __init__(self, agent: Agent, task: str, emit: Callable[[Event], Awaitable[None]]):
+        self.agent = agent
+        self.task = task
+        self._emit_outer = emit
+        self.computer = agent.computer
+        self.profile = agent.profile
+        self.redact = Redactor(agent.secrets, agent.api_key)
+        self.history = make_history(agent.history, agent.keep_screenshots)
+        self.recorder: RunRecorder | None = None
+        self.client: Any = agent.client
+        self.owns_client = agent.client is None
+        self.steps: list[StepRecord] = []
+        self.current: StepRecord | None = None
+        self.usage = empty_usage()
+        self.model_s = 0.0
+        self.started = time.monotonic()
+        self.result = RunResult("running", None, self.steps, self.usage, {}, None)
+        self.calls = ComputerCallRunner(self)
+        self._retries: list[Any] = []
+        self._restore_on_retry: tuple[Any] | None = None
+
+    # -- events ---------------------------------------------------------------
+    async def emit(self, event: Event) -> None:
+        """Deliver an event; executor notices, warnings and retries also go in the step record."""
+        if isinstance(event, _STEP_EVENT_KINDS) and self.current is not None:
+            self.current.events.append(self.redact(event_to_dict(event)))
+        if isinstance(event, WarningEvent):
+            logger.warning("step %d: %s", event.step, self.redact.text(event.message))
+        await self._emit_outer(event)
+
+    @property
+    def step_no(self) -> int:
+        """The current step number (0 before the first request)."""
+        return self.current.step if self.current else 0
+
+    # -- the run --------------------------------------------------------------
+    async def run(self) -> RunResult:
+        """Run every stage; map each ending to a status; always finish the record."""
+        with redacted_logging(self.redact):
+            return await self._run_redacted()
+
+    async def _run_redacted(self) -> RunResult:
+        status: RunStatus = "error"
+        final: str | None = None
+        error: BaseException | None = None
+        try:
+            try:
+                final = await self._bounded(self._drive())
+                status = "completed"
+            except Stop as stop:
+                status, final, error = stop.status, stop.final_output, stop.error
+            except asyncio.TimeoutError as exc:
+                if not self._deadline_passed():
+                    raise
+                status, error = "timeout", exc
+            except (ScreenloopError, ExecutorError, SandboxError) as exc:
+                status, error = "error", exc
+        except asyncio.CancelledError:
+            await self._finish("cancelled", None, None)
+            raise
+        except BaseException as exc:
+            await self._finish("error", None, exc)
+            raise
+        await self._finish(status, final, error)
+        return self.result
+
+    def _deadline_passed(self) -> bool:
+        limit = self.agent.max_wall_time_s
+        return limit is not None and time.monotonic() - self.started >= limit - 1e-3
+
+    async def _bounded(self, coro: Awaitable[str | None]) -> str | None:
+        limit = self.agent.max_wall_time_s
+        if limit is None:
+            return await coro
+        return await asyncio.wait_for(
+            coro, timeout=max(limit - (time.monotonic() - self.started), 0)
+        )
+
+    async def _drive(self) -> str | None:
+        new_items = [await self._start()]
+        for number in range(1, self.agent.max_steps + 1):
+            raise_if_cancel_swallowed()
+            step = StepRecord(number, observed=self.calls.last_screenshot)
+            self.current = step
+            self.steps.append(step)
+            try:
+                await self.emit(StepStarted(number))
+                ended, new_items = await self._step(step, new_items)
+            finally:
+                self._record_step(step)
+            if ended is not None:
+                return ended.final_output
+        raise Stop("max_steps", None, None)
+
+    async def _step(
+        self, step: StepRecord, new_items: list[dict[str, Any]]
+    ) -> tuple[_Ended | None, list[dict[str, Any]]]:
+        body = self._build_request(step, new_items)
+        response = await self._call_api(step, body)
+        parsed = self._validate(step, response)
+        self.history.commit(new_items, parsed.id, parsed.output)
+        await self._announce(step, parsed)
+        self._check_budget()
+        if not parsed.has_calls:
+            return _Ended("\n".join(parsed.messages).strip() or None), []
+        await guard_response(self, step, parsed)
+        return await self._act(step, parsed)
+
+    # -- stages ---------------------------------------------------------------
+    async def _start(self) -> dict[str, Any]:
+        """Build the client and the recorder, take the first screenshot; the first input item."""
+        agent = self.agent
+        if self.client is None:
+            from agent._api._client import AsyncResponsesClient
+
+            self.client = AsyncResponsesClient(
+                api_key=agent.api_key,
+                base_url=agent.base_url,
+                provider=agent.provider,
+                on_retry=self._retries.append,
+            )
+        else:
+            self._chain_retries()
+        if agent.record:
+            run_dir = agent.run_dir or default_run_dir(agent.runs_root, self.task)
+            self.recorder = RunRecorder(run_dir, self.redact)
+            self.recorder.start(self._summary())
+            self.result.run_dir = run_dir
+        _, url = await self.calls.capture(0, settle=True)
+        if self.recorder is not None:
+            self.recorder.update(initial_screenshot=self.calls.last_screenshot)
+        return self.profile.first_message(self.task, url)
+
+    def _chain_retries(self) -> None:
+        """Record the retries of a client we were given too (its own callback still runs)."""
+        if not hasattr(type(self.client), "on_retry"):
+            return
+        previous = self.client.on_retry
+        self._restore_on_retry = (previous,)
+
+        def on_retry(event: Any) -> None:
+            self._retries.append(event)
+            if previous is not None:
+                previous(event)
+
+        self.client.on_retry = on_retry
+
+    def _summary(self) -> dict[str, Any]:
+        agent, computer = self.agent, self.computer
+        return {
+            "task": self.task,
+            "model": agent.model,
+            "provider": getattr(self.client, "provider", None) or self.profile.name,
+            "dialect": self.profile.dialect,
+            "base_url": getattr(self.client, "base_url", None) or agent.base_url,
+            "executor": {
+                "kind": agent.environment,
+                "class": type(computer).__name__,
+                "start_url": getattr(computer, "start_url", None),
+                "launch": list(getattr(computer, "launch", None) or []),
+                "device_scale_factor": getattr(computer, "device_scale_factor", 1),
+            },
+            "display": {"width": agent.display.width, "height": agent.display.height},
+            "coordinate_space": agent.coordinate_space,
+            "history": agent.history,
+            "safety_mode": agent.safety.mode,
+            "max_steps": agent.max_steps,
+        }
+
+    def _build_request(self, step: StepRecord, new_items: list[dict[str, Any]]) -> dict[str, Any]:
+        t0 = time.monotonic()
+        agent = self.agent
+        body: dict[str, Any] = {"model": agent.model}
+        if agent.instructions:
+            body["instructions"] = agent.instructions
+        body.update(self.history.request_fields(new_items))
+        body["tools"] = [
+            self.profile.computer_tool(agent.display, agent.environment),
+            *(t.to_tool() for t in agent.tools),
+        ]
+        if agent.reasoning_effort:
+            body["reasoning"] = {"effort": agent.reasoning_effort}
+        truncation = agent.truncation or self.profile.truncation
+        if truncation:
+            body["truncation"] = truncation
+        body.update(agent.extra_body)
+        step.request = body
+        step.timings["request_build_s"] = time.monotonic() - t0
+        return body
+
+    async def _call_api(self, step: StepRecord, body: dict[str, Any]) -> Any:
+        t0 = time.monotonic()
+        try:
+            return await self.client.create(body, stream=self.agent.stream)
+        finally:
+            elapsed = time.monotonic() - t0
+            step.timings["model_s"] = elapsed
+            self.model_s += elapsed
+            for retry in self._retries:
+                await self.emit(
+                    Retry(
+                        step.step,
+                        int(getattr(retry, "attempt", 0)),
+                        float(getattr(retry, "delay", 0.0)),
+                        str(getattr(retry, "reason", "")),
+                    )
+                )
+            self._retries.clear()
+
+    def _validate(self, step: StepRecord, response: Any) -> ParsedResponse:
+        t0 = time.monotonic()
+        try:
+            parsed = read_response(response)
+        except ModelOutputError:
+            from agent._run._validate import response_to_dict
+
+            data = response_to_dict(response)
+            step.response_id = data.get("id")
+            step.output = list(data.get("output") or [])
+            raise
+        finally:
+            step.timings["parse_s"] = time.monotonic() - t0
+        step.response_id = parsed.id
+        step.output = parsed.output
+        step.messages = parsed.messages
+        step.reasoning = parsed.reasoning
+        step.usage = parsed.usage
+        for key, value in parsed.usage.items():
+            self.usage[key] += value
+        return parsed
+
+    async def _announce(self, step: StepRecord, parsed: ParsedResponse) -> None:
+        await self.emit(
+            ResponseReceived(
+                step.step,
+                parsed.id,
+                tuple(str(i.get("type")) for i in parsed.output),
+                parsed.usage,
+                step.timings.get("model_s", 0.0),
+                tuple(self.redact.text(m) for m in parsed.messages),
+                tuple(self.redact.text(r) for r in parsed.reasoning),
+            )
+        )
+        for kind in parsed.unknown_types:
+            await self.emit(
+                WarningEvent(step.step, "unknown_item", f"unknown output item {kind!r}")
+            )
+
+    def _check_budget(self) -> None:
+        budget = self.agent.token_budget
+        if budget is not None and self.usage["total_tokens"] >= budget:
+            raise TokenBudgetExceededError(
+                f"used {self.usage['total_tokens']} tokens, budget {budget}"
+            )
+
+    async def _act(
+        self, step: StepRecord, parsed: ParsedResponse
+    ) -> tuple[_Ended | None, list[dict[str, Any]]]:
+        """Run every call in response order; collect the outputs for the next request."""
+        outputs: list[dict[str, Any]] = []
+        ended: _Ended | None = None
+        for call in parsed.calls:
+            if isinstance(call, ParsedFunctionCall):
+                outcome, final = await call_function(self, step, call)
+                outputs.append(
+                    {
+                        "type": "function_call_output",
+                        "call_id": call.call_id,
+                        "output": outcome.output,
+                    }
+                )
+                if final is not None:
+                    ended = ended or _Ended(final)
+            elif isinstance(call, ParsedComputerCall):
+                item, terminate = await self.calls.run(step, call)
+                raise_if_cancel_swallowed()
+                if terminate is not None:
+                    return _Ended(terminate.result), []
+                if item is not None:
+                    outputs.append(item)
+        return ended, outputs
+
+    def _record_step(self, step: StepRecord) -> None:
+        t0 = time.monotonic()
+        if self.recorder is not None:
+            self.recorder.write_step(step.to_json())
+            self.recorder.update(steps=len(self.steps), usage=self.usage, timings=self._timings())
+            # in memory only (the line is already written): screenshot file + step line + run.json
+            step.timings["record_s"] = step.timings.get("record_s", 0.0) + time.monotonic() - t0
+
+    def _timings(self) -> dict[str, float]:
+        total = time.monotonic() - self.started
+        return {
+            "total_s": round(total, 6),
+            "model_s": round(self.model_s, 6),
+            "runtime_s": round(total - self.model_s, 6),
+        }
+
+    async def _finish(
+        self, status: RunStatus, final: str | None, error: BaseException | None
+    ) -> None:
+        """Release held inputs, close what we own, write the final run.json, emit Finished."""
+        await self._cleanup()
+        err = None
+        if error is not None:
+            err = {"type": type(error).__name__, "message": self.redact.text(str(error))}
+            logger.info("run ended with %s: %s", status, err["message"])
+        result = self.result
+        result.status, result.final_output, result.error = status, final, err
+        result.timings = self._timings()
+        if self.recorder is not None:
+            self.recorder.finish(
+                status=status,
+                final_output=final,
+                error=err,
+                steps=len(self.steps),
+                usage=self.usage,
+                timings=result.timings,
+            )
+            _build_report(self.recorder.run_dir)
+        try:
+            await self.emit(Finished(self.step_no, status, result))
+        except Exception as exc:
+            logger.warning("a hook failed on the Finished event: %s", exc)
+
+    async def _cleanup(self) -> None:
+        if self._restore_on_retry is not None:
+            self.client.on_retry = self._restore_on_retry[0]
+            self._restore_on_retry = None
+        try:
+            await asyncio.wait_for(self.computer.release_all(), _RELEASE_TIMEOUT_S)
+        except Exception as exc:
+            logger.warning("release_all failed: %s", exc)
+        if self.agent.close_computer:
+            try:
+                await asyncio.wait_for(self.computer.close(), _CLOSE_TIMEOUT_S)
+            except Exception as exc:
+                logger.warning("closing the computer failed: %r", exc)
+        if self.owns_client and self.client is not None:
+            try:
+                await self.client.aclose()
+            except Exception as exc:
+                logger.warning("closing the client failed: %s", exc)
+
+
+def raise_if_cancel_swallowed() -> None:
+    """Raise CancelledError if this task was cancelled but something swallowed it.
+
+    On Python 3.11, ``asyncio.wait_for`` returns the inner result instead of
+    raising when the cancellation arrives as the inner future completes (see
+    https://github.com/python/cpython/issues/86296); executors use wait_for
+    everywhere, so a cancel could be lost and the run went on to completion.
+    ``Task.cancelling()`` still counts the request: honour it at stage boundaries.
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling() > 0:
+        raise asyncio.CancelledError()
+
+
+def _build_report(run_dir: Any) -> None:
+    """Build report.html when agent/_record/_report.py exists; a failure never fails the run."""
+    try:
+        from agent._record._report import build_report  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return
+    try:
+        build_report(run_dir)
+    except Exception as exc:
+        logger.warning("building report.html failed: %s", exc)
