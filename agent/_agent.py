@@ -83,6 +83,9 @@ class Agent:
         settle_max_s: the bound on waiting for the screen to settle after actions.
         stream: request server-sent events (the complete response is used either way).
         close_computer: close the computer at the end of each run.
+        run_info: more fields for run.json's summary, written by the recorder when
+            the run starts (``executor`` is merged key by key), e.g. what the
+            caller launched, so that replay can start over.
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class Agent:
         settle_max_s: float = 2.0,
         stream: bool = False,
         close_computer: bool = False,
+        run_info: Mapping[str, Any] | None = None,
     ) -> None:
         if max_steps < 1:
             raise ConfigurationError("max_steps must be at least 1")
@@ -168,6 +172,7 @@ class Agent:
         self.settle_max_s = settle_max_s
         self.stream = stream
         self.close_computer = close_computer
+        self.run_info = dict(run_info or {})
         self.last_result: RunResult | None = None
 
     def __repr__(self) -> str:

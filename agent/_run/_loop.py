@@ -237,7 +237,7 @@ class RunLoop:
 
     def _summary(self) -> dict[str, Any]:
         agent, computer = self.agent, self.computer
-        return {
+        summary: dict[str, Any] = {
             "task": self.task,
             "model": agent.model,
             "provider": getattr(self.client, "provider", None) or self.profile.name,
@@ -256,6 +256,12 @@ class RunLoop:
             "safety_mode": agent.safety.mode,
             "max_steps": agent.max_steps,
         }
+        for key, value in agent.run_info.items():
+            if key == "executor" and isinstance(value, dict):
+                summary["executor"].update(value)
+            else:
+                summary[key] = value
+        return summary
 
     def _build_request(self, step: StepRecord, new_items: list[dict[str, Any]]) -> dict[str, Any]:
         t0 = time.monotonic()
