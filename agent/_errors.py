@@ -1,6 +1,10 @@
 """Errors raised by the agent layer, split by who is at fault.
 
-ScreenloopError
+`ScreenloopError` is the root of every screenloop error; it is defined in
+sandbox/_errors.py (the lowest layer) so that `executors.ExecutorError` and
+`sandbox.SandboxError` derive from it too, and re-exported here.
+
+ScreenloopError                   (also the base of ExecutorError and SandboxError)
 ├── ConfigurationError            the developer/user configured something wrong
 │   └── RunDirectoryError         a run directory is missing or unreadable
 ├── ModelOutputError              the model emitted something we cannot act on
@@ -29,6 +33,8 @@ ScreenloopError
 
 from __future__ import annotations
 
+from sandbox._errors import ScreenloopError
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -56,10 +62,6 @@ __all__ = [
     "StreamError",
     "TokenBudgetExceededError",
 ]
-
-
-class ScreenloopError(Exception):
-    """Base class of every error raised by `agent`."""
 
 
 class ConfigurationError(ScreenloopError):

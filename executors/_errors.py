@@ -1,4 +1,4 @@
-"""Errors raised by executors.
+"""Errors raised by executors (their root, `ScreenloopError`, is in sandbox/_errors.py).
 
 ExecutorError
 ├── UnsupportedActionError   the backend cannot perform this action
@@ -11,6 +11,8 @@ ExecutorError
 
 from __future__ import annotations
 
+from sandbox._errors import ScreenloopError
+
 __all__ = [
     "ActionFailedError",
     "CaptureError",
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-class ExecutorError(Exception):
+class ExecutorError(ScreenloopError):
     """Base class of every error raised by `executors`."""
 
 

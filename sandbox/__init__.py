@@ -8,6 +8,7 @@ from sandbox._errors import (
     DisplayError,
     PolicyError,
     SandboxError,
+    ScreenloopError,
 )
 from sandbox._policy import DomainPolicy, PolicyDecision
 from sandbox._proxy import BlockedAttempt, PolicyProxy
@@ -23,6 +24,7 @@ __all__ = [
     "PolicyError",
     "PolicyProxy",
     "SandboxError",
+    "ScreenloopError",
     "VirtualDisplay",
     "chromium_args",
     "connect_xlib",

@@ -1,10 +1,18 @@
-"""Errors raised by the sandbox layer.
+"""Errors raised by the sandbox layer, and the root of every screenloop error.
 
-SandboxError
-├── DisplayError          a virtual X display could not start or went away
-├── BrowserNotFoundError  no Chromium binary was found (lists what was tried)
-├── BrowserLaunchError    a browser binary was found but did not start
-└── PolicyError           a domain policy is malformed
+`ScreenloopError` lives here, in the lowest layer, so that the errors of all
+three packages share one base without an upward import: ``except
+ScreenloopError`` catches whatever screenloop raises. Each package still raises
+its own branch.
+
+ScreenloopError                 every error screenloop raises
+├── SandboxError                this package's errors
+│   ├── DisplayError            a virtual X display could not start or went away
+│   ├── BrowserNotFoundError    no Chromium binary was found (lists what was tried)
+│   ├── BrowserLaunchError      a browser binary was found but did not start
+│   └── PolicyError             a domain policy is malformed
+├── executors.ExecutorError     see executors/_errors.py
+└── agent's errors              see agent/_errors.py
 """
 
 from __future__ import annotations
@@ -15,10 +23,15 @@ __all__ = [
     "DisplayError",
     "PolicyError",
     "SandboxError",
+    "ScreenloopError",
 ]
 
 
-class SandboxError(Exception):
+class ScreenloopError(Exception):
+    """Base class of every error raised by screenloop (agent, executors and sandbox)."""
+
+
+class SandboxError(ScreenloopError):
     """Base class of every error raised by `sandbox`."""
 
 

@@ -84,7 +84,7 @@ class ComputerCallRunner:
             t0 = time.monotonic()
             try:
                 await execute_action(loop.computer, mapped, agent.secrets)
-            except (ExecutorError, ScreenloopError) as exc:
+            except ScreenloopError as exc:
                 record.error = f"{type(exc).__name__}: {exc}"
                 # what the executor noticed (a crash, a closed tab) explains the failure
                 await self.drain(step.step)

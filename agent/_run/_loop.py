@@ -63,8 +63,6 @@ from agent._run._validate import (
     read_response,
 )
 from agent._secrets import Redactor, redacted_logging
-from executors._errors import ExecutorError
-from sandbox._errors import SandboxError
 
 if TYPE_CHECKING:
     from agent._agent import Agent
@@ -143,7 +141,7 @@ class RunLoop:
                 if not self._deadline_passed():
                     raise
                 status, error = "timeout", exc
-            except (ScreenloopError, ExecutorError, SandboxError) as exc:
+            except ScreenloopError as exc:
                 status, error = "error", exc
         except asyncio.CancelledError:
             await self._finish("cancelled", None, None)
