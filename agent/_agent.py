@@ -31,12 +31,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapp
 from pathlib import Path
 from typing import Any, Literal
 
-from agent._actions._model import Action
+from agent._api._interface import ModelClient
 from agent._api._profiles import ProviderProfile, default_coordinate_space, resolve_profile
 from agent._errors import ConfigurationError
 from agent._events import AgentHooks, Event, Finished, dispatch_hook
 from agent._result import RunResult
+from agent._run._context import ConfirmCallback
 from agent._run._history import HistoryMode
+from agent._run._loop import RunLoop
 from agent._safety import AskCallback, SafetyPolicy
 from agent._tools import FunctionTool
 from executors._computer import Computer, Size
@@ -45,9 +47,6 @@ from executors._geometry import CoordinateSpace
 __all__ = ["Agent", "ConfirmCallback"]
 
 logger = logging.getLogger(__name__)
-
-ConfirmCallback = Callable[[Action, dict[str, Any]], "bool | Awaitable[bool]"]
-"""``confirm(action, screen) -> bool``: called before each action; False stops the run."""
 
 ALWAYS_ALLOWED = frozenset({"screenshot", "wait", "terminate"})
 
@@ -58,8 +57,8 @@ class Agent:
     Args:
         computer: the `Computer` to act on (PlaywrightComputer, DesktopComputer, ...).
         model: the model name sent to the Responses API.
-        client: an `AsyncResponsesClient`-like object with ``await create(body, stream=)``;
-            built from api_key/base_url/provider when None.
+        client: a `ModelClient` (``await client.create(body, stream=...)``), e.g. an
+            `AsyncResponsesClient`; built from api_key/base_url/provider when None.
         provider: ``lightcone``, ``openai``, ``custom`` (client resolution), or a
             `ProviderProfile` to force a dialect.
         instructions: system instructions sent with every request.
@@ -93,7 +92,7 @@ class Agent:
         computer: Computer,
         model: str = "tzafon.northstar-cua-fast",
         *,
-        client: Any = None,
+        client: ModelClient | None = None,
         api_key: str | None = None,
         base_url: str | None = None,
         provider: str | ProviderProfile | None = None,
@@ -219,8 +218,6 @@ class Agent:
                     await runner
 
     async def _run(self, task: str, sink: Callable[[Event], Awaitable[None]] | None) -> RunResult:
-        from agent._run._loop import RunLoop
-
         async def emit(event: Event) -> None:
             await dispatch_hook(self.hooks, event)
             if sink is not None:

@@ -17,6 +17,8 @@ import base64
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from agent._api._content import ComputerScreenshot, InputImage, InputText
+from agent._api._protocol import ComputerCallOutput, InputMessage, PendingSafetyCheck
 from agent._errors import ConfigurationError
 from executors._computer import Screenshot, Size
 from executors._geometry import CoordinateSpace
@@ -25,6 +27,7 @@ __all__ = [
     "LIGHTCONE",
     "OPENAI",
     "PROFILES",
+    "Environment",
     "ProviderProfile",
     "data_url",
     "default_coordinate_space",
@@ -60,17 +63,15 @@ class ProviderProfile:
             "environment": env,
         }
 
-    def image_content(self, url: str) -> dict[str, Any]:
+    def image_content(self, url: str) -> InputImage:
         """An ``input_image`` content part (first message, both dialects)."""
-        return {"type": "input_image", "image_url": url, "detail": "auto"}
+        return InputImage(image_url=url, detail="auto")
 
-    def first_message(self, task: str, url: str) -> dict[str, Any]:
+    def first_message(self, task: str, url: str) -> InputMessage:
         """The first input item: the task and the first screenshot."""
-        return {
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": task}, self.image_content(url)],
-        }
+        return InputMessage(
+            type="message", role="user", content=[InputText(text=task), self.image_content(url)]
+        )
 
     def screenshot_output(
         self,
@@ -79,21 +80,20 @@ class ProviderProfile:
         *,
         current_url: str | None = None,
         acknowledged: list[dict[str, str]] | None = None,
-    ) -> dict[str, Any]:
+    ) -> ComputerCallOutput:
         """The computer_call_output answering `call_id` with a screenshot."""
+        output: InputImage | ComputerScreenshot
         if self.output_type == "input_image":
-            output: dict[str, Any] = {"type": "input_image", "image_url": url, "detail": "auto"}
+            output = InputImage(image_url=url, detail="auto")
         else:
-            output = {"type": "computer_screenshot", "image_url": url}
+            output = ComputerScreenshot(image_url=url)
         if current_url is not None:
-            output["current_url"] = current_url
-        item: dict[str, Any] = {
-            "type": "computer_call_output",
-            "call_id": call_id,
-            "output": output,
-        }
+            output.current_url = current_url
+        item = ComputerCallOutput(call_id=call_id, output=output)
         if acknowledged:
-            item["acknowledged_safety_checks"] = acknowledged
+            item.acknowledged_safety_checks = [
+                PendingSafetyCheck.model_validate(c) for c in acknowledged
+            ]
         return item
 
 

@@ -19,15 +19,15 @@ from agent._api._protocol import Item, WireModel
 from agent._errors import ConfigurationError
 
 __all__ = [
-    "BaseTool",
-    "ComputerTool",
-    "CustomTool",
-    "FunctionTool",
+    "BaseToolParam",
+    "ComputerToolParam",
+    "CustomToolParam",
+    "FunctionToolParam",
     "ReasoningConfig",
     "ResponsesRequest",
     "TextConfig",
     "Tool",
-    "UnknownTool",
+    "UnknownToolParam",
     "parse_tool",
 ]
 
@@ -36,13 +36,14 @@ logger = logging.getLogger(__name__)
 JSONDict = dict[str, Any]
 
 
-class BaseTool(WireModel):
-    """Base of the tools a request declares."""
+class BaseToolParam(WireModel):
+    """Base of the tools a request declares (wire models; named ``*Param`` so the request's
+    function tool is not confused with `agent.FunctionTool`, the Python function wrapper)."""
 
     type: Any = None
 
 
-class ComputerTool(BaseTool):
+class ComputerToolParam(BaseToolParam):
     """The computer tool in any of its three spellings.
 
     ``computer_use_preview`` (OpenAI, Lightcone SDK types), ``computer_use``
@@ -56,7 +57,7 @@ class ComputerTool(BaseTool):
     """``browser``, ``desktop``, ``windows``, ``mac``, ``linux``, ``ubuntu``."""
 
 
-class FunctionTool(BaseTool):
+class FunctionToolParam(BaseToolParam):
     """A function in the caller's code; ``parameters`` is a JSON schema."""
 
     type: Literal["function"] = "function"
@@ -66,7 +67,7 @@ class FunctionTool(BaseTool):
     strict: bool | None = None
 
 
-class CustomTool(BaseTool):
+class CustomToolParam(BaseToolParam):
     """A custom tool taking free-form text (``format``: text or a lark/regex grammar)."""
 
     type: Literal["custom"] = "custom"
@@ -75,22 +76,22 @@ class CustomTool(BaseTool):
     format: JSONDict | None = None
 
 
-class UnknownTool(BaseTool):
+class UnknownToolParam(BaseToolParam):
     """Any other tool (web_search, file_search, mcp, shell, ...); kept verbatim."""
 
 
-_TOOL_TYPES: dict[str, type[BaseTool]] = {
-    "computer_use_preview": ComputerTool,
-    "computer_use": ComputerTool,
-    "computer": ComputerTool,
-    "function": FunctionTool,
-    "custom": CustomTool,
+_TOOL_TYPES: dict[str, type[BaseToolParam]] = {
+    "computer_use_preview": ComputerToolParam,
+    "computer_use": ComputerToolParam,
+    "computer": ComputerToolParam,
+    "function": FunctionToolParam,
+    "custom": CustomToolParam,
 }
 
 
-def parse_tool(data: Mapping[str, Any]) -> BaseTool:
-    """Read one tool declaration; unknown or malformed tools become `UnknownTool`."""
-    if isinstance(data, BaseTool):
+def parse_tool(data: Mapping[str, Any]) -> BaseToolParam:
+    """Read one tool declaration; unknown or malformed tools become `UnknownToolParam`."""
+    if isinstance(data, BaseToolParam):
         return data
     if not isinstance(data, Mapping):
         raise ConfigurationError(f"a tool must be a JSON object, got {type(data).__name__}")
@@ -101,7 +102,7 @@ def parse_tool(data: Mapping[str, Any]) -> BaseTool:
             return cls.model_validate(data)
         except ValidationError as exc:
             logger.warning("tool %r kept as unknown: %s", kind, exc)
-    return UnknownTool.model_validate(data)
+    return UnknownToolParam.model_validate(data)
 
 
 def _coerce_tool(value: Any) -> Any:
@@ -111,7 +112,7 @@ def _coerce_tool(value: Any) -> Any:
         raise ValueError(str(exc)) from exc
 
 
-Tool = Annotated[SerializeAsAny[BaseTool], BeforeValidator(_coerce_tool)]
+Tool = Annotated[SerializeAsAny[BaseToolParam], BeforeValidator(_coerce_tool)]
 """A tool field: validated by `parse_tool`, dumped as its own class."""
 
 

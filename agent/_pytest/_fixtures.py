@@ -56,7 +56,7 @@ from agent._pytest._screen_checks import (
     parse_answer,
 )
 from agent._result import RunResult
-from agent._run._validate import response_to_dict
+from agent._run._validate import dump_items
 from executors._computer import Computer
 
 __all__ = [
@@ -463,7 +463,7 @@ class ScreenloopAgent:
         self.checks.append(record)
         try:
             response = await self.client.create(body)
-            output = response_to_dict(response).get("output") or []
+            output = dump_items(response.output)
             value, reply = parse_answer(output, spec)
         except (CassetteError, CheckAnswerError) as exc:
             record.error = f"{type(exc).__name__}: {exc}"

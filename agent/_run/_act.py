@@ -11,22 +11,20 @@ after the failed action is recorded.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
 
 from agent._actions._dispatch import execute_action, map_action
 from agent._actions._model import Terminate
 from agent._api._profiles import data_url
+from agent._api._protocol import ComputerCallOutput
 from agent._errors import ScreenloopError
 from agent._events import ActionExecuted, ExecutorNotice, ScreenshotTaken, TabSwitched, WarningEvent
 from agent._result import ActionRecord, StepRecord
+from agent._run._context import RunContext
 from agent._run._guards import decide_locally
 from agent._run._validate import ParsedComputerCall
 from agent._safety import maybe_await
 from executors._computer import Point, Screenshot
 from executors._errors import ExecutorError
-
-if TYPE_CHECKING:
-    from agent._run._loop import RunLoop
 
 __all__ = ["ComputerCallRunner"]
 
@@ -34,28 +32,33 @@ __all__ = ["ComputerCallRunner"]
 class ComputerCallRunner:
     """Executes computer calls for one run and keeps the pointer and screenshot state."""
 
-    def __init__(self, loop: RunLoop) -> None:
-        self.loop = loop
-        size = loop.agent.display
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        size = ctx.settings.display
         self.pointer = Point(size.width // 2, size.height // 2)
         self.shots = 0
         self.last_screenshot: str | None = None
-        self.acknowledged: dict[str, list[dict[str, str]]] = {}
 
     async def run(
-        self, step: StepRecord, call: ParsedComputerCall
-    ) -> tuple[dict[str, Any] | None, Terminate | None]:
-        """Execute `call`; returns (its computer_call_output, or a Terminate action)."""
-        loop, agent = self.loop, self.loop.agent
+        self,
+        step: StepRecord,
+        call: ParsedComputerCall,
+        acknowledged: list[dict[str, str]] | None = None,
+    ) -> tuple[ComputerCallOutput | None, Terminate | None]:
+        """Execute `call`; returns (its computer_call_output, or a Terminate action).
+
+        `acknowledged` are the safety checks the guard stage cleared for this call.
+        """
+        ctx, settings = self.ctx, self.ctx.settings
         last: ActionRecord | None = None
         for index, (raw, action) in enumerate(zip(call.raw_actions, call.actions, strict=True)):
-            mapped = map_action(action, agent.coordinate_space, agent.display, self.pointer)
+            mapped = map_action(action, settings.coordinate_space, settings.display, self.pointer)
             record = ActionRecord(
                 call.call_id, index, action.type, raw, mapped.screen, clamped=mapped.clamped
             )
             step.actions.append(record)
             if mapped.clamped:
-                await loop.emit(
+                await ctx.emit(
                     WarningEvent(
                         step.step,
                         "clamped",
@@ -64,16 +67,16 @@ class ComputerCallRunner:
                     )
                 )
             for warning in mapped.warnings:
-                await loop.emit(WarningEvent(step.step, "adjusted", warning))
+                await ctx.emit(WarningEvent(step.step, "adjusted", warning))
             if isinstance(action, Terminate):
                 await self.capture(step.step, settle=True, step=step)
                 return None, action
-            if agent.confirm is not None and action.type not in ("screenshot", "wait"):
-                ok = await maybe_await(agent.confirm(action, dict(mapped.screen)))
+            if settings.confirm is not None and action.type not in ("screenshot", "wait"):
+                ok = await maybe_await(settings.confirm(action, dict(mapped.screen)))
                 if not ok:
                     record.error = "declined by confirm"
                     await decide_locally(
-                        loop,
+                        ctx,
                         step,
                         call.call_id,
                         f"confirm_{index}",
@@ -83,7 +86,7 @@ class ComputerCallRunner:
                     )
             t0 = time.monotonic()
             try:
-                await execute_action(loop.computer, mapped, agent.secrets)
+                await execute_action(ctx.computer, mapped, settings.secrets)
             except ScreenloopError as exc:
                 record.error = f"{type(exc).__name__}: {exc}"
                 # what the executor noticed (a crash, a closed tab) explains the failure
@@ -92,13 +95,13 @@ class ComputerCallRunner:
             finally:
                 record.action_s = time.monotonic() - t0
                 step.timings["action_s"] = step.timings.get("action_s", 0.0) + record.action_s
-                await loop.emit(
+                await ctx.emit(
                     ActionExecuted(
                         step.step,
                         call.call_id,
                         index,
                         action.type,
-                        loop.redact(mapped.screen),
+                        ctx.redact(mapped.screen),
                         mapped.clamped,
                         record.action_s,
                         record.error,
@@ -113,21 +116,18 @@ class ComputerCallRunner:
         current_url = await self._current_url()
         step.url = current_url
         return (
-            loop.profile.screenshot_output(
-                call.call_id,
-                url,
-                current_url=current_url,
-                acknowledged=self.acknowledged.get(call.call_id),
+            ctx.profile.screenshot_output(
+                call.call_id, url, current_url=current_url, acknowledged=acknowledged
             ),
             None,
         )
 
     async def _current_url(self) -> str | None:
-        loop = self.loop
-        if loop.agent.environment != "browser":
+        ctx = self.ctx
+        if ctx.settings.environment != "browser":
             return None
-        url = await loop.computer.current_url()
-        return loop.redact.text(url) if url else url
+        url = await ctx.computer.current_url()
+        return ctx.redact.text(url) if url else url
 
     async def capture(
         self, step_no: int, *, settle: bool, step: StepRecord | None = None
@@ -142,25 +142,25 @@ class ComputerCallRunner:
     async def _capture(
         self, step_no: int, *, settle: bool, step: StepRecord | None
     ) -> tuple[Screenshot, str]:
-        loop = self.loop
+        ctx = self.ctx
         settle_s = 0.0
         if settle:
             t0 = time.monotonic()
-            result = await loop.computer.settle(loop.agent.settle_max_s)
+            result = await ctx.computer.settle(ctx.settings.settle_max_s)
             settle_s = time.monotonic() - t0
             if not result.stable:
-                await loop.emit(
+                await ctx.emit(
                     WarningEvent(step_no, "not_settled", f"screen not stable: {result.reason}")
                 )
         t0 = time.monotonic()
-        shot = await loop.computer.screenshot()
+        shot = await ctx.computer.screenshot()
         t1 = time.monotonic()
         capture_s = t1 - t0
         url = data_url(shot)
         t2 = time.monotonic()
         path = None
-        if loop.recorder is not None:
-            path = loop.recorder.save_screenshot(self.shots, shot, url)
+        if ctx.recorder is not None:
+            path = ctx.recorder.save_screenshot(self.shots, shot, url)
         save_s = time.monotonic() - t2
         self.shots += 1
         self.last_screenshot = path
@@ -172,7 +172,7 @@ class ComputerCallRunner:
             # base64 of the data URL is encoding; writing the file is recording
             t["encode_s"] = t.get("encode_s", 0.0) + shot.encode_s + (t2 - t1)
             t["record_s"] = t.get("record_s", 0.0) + save_s
-        await loop.emit(
+        await ctx.emit(
             ScreenshotTaken(
                 step_no,
                 path,
@@ -188,8 +188,9 @@ class ComputerCallRunner:
 
     async def drain(self, step_no: int) -> None:
         """Turn the executor's pending notices into events."""
-        for ev in self.loop.computer.drain_events():
+        emit = self.ctx.emit
+        for ev in self.ctx.computer.drain_events():
             if ev.kind == "tab_switched":
-                await self.loop.emit(TabSwitched(step_no, ev.message, dict(ev.data)))
+                await emit(TabSwitched(step_no, ev.message, dict(ev.data)))
             else:
-                await self.loop.emit(ExecutorNotice(step_no, ev.kind, ev.message, dict(ev.data)))
+                await emit(ExecutorNotice(step_no, ev.kind, ev.message, dict(ev.data)))

@@ -9,31 +9,29 @@ string for the model (and a `WarningEvent`), never a crash. A call to ``done``
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from agent._events import FunctionCalled, WarningEvent
 from agent._result import StepRecord
+from agent._run._context import RunContext
 from agent._run._validate import ParsedFunctionCall
 from agent._tools import DONE_TOOL_NAME, ToolOutcome
-
-if TYPE_CHECKING:
-    from agent._run._loop import RunLoop
 
 __all__ = ["call_function"]
 
 
 async def call_function(
-    loop: RunLoop, step: StepRecord, call: ParsedFunctionCall
+    ctx: RunContext, step: StepRecord, call: ParsedFunctionCall
 ) -> tuple[ToolOutcome, str | None]:
     """Validate and run one function call; (its outcome, the final output if it was ``done``)."""
-    tool = next((t for t in loop.agent.tools if t.name == call.name), None)
+    tools = ctx.settings.tools
+    tool = next((t for t in tools if t.name == call.name), None)
     final: str | None = None
     if tool is not None:
         outcome = await tool.invoke(call.arguments)
     elif call.name == DONE_TOOL_NAME:
         outcome = ToolOutcome("ok")
     else:
-        msg = f"unknown function {call.name!r}; available: {[t.name for t in loop.agent.tools]}"
+        msg = f"unknown function {call.name!r}; available: {[t.name for t in tools]}"
         outcome = ToolOutcome(f"error: {msg}", error=msg)
     if call.name == DONE_TOOL_NAME and outcome.error is None:
         final = _done_result(call.arguments, outcome.output)
@@ -45,9 +43,9 @@ async def call_function(
         "error": outcome.error,
     }
     step.function_calls.append(entry)
-    await loop.emit(FunctionCalled(step.step, **entry))  # type: ignore[arg-type]
+    await ctx.emit(FunctionCalled(step.step, **entry))  # type: ignore[arg-type]
     if outcome.error:
-        await loop.emit(WarningEvent(step.step, "function_error", outcome.error))
+        await ctx.emit(WarningEvent(step.step, "function_error", outcome.error))
     return outcome, final
 
 

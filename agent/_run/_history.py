@@ -11,11 +11,17 @@ Two modes:
   ``input_image`` inside a message becomes a short ``input_text``; the image of
   a computer_call_output becomes a 1x1 PNG (67 bytes) so the call and its
   output stay paired and valid for any server.
+
+Both take the protocol models the loop works on and turn them into the JSON
+the request carries here, at the edge.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
+
+from agent._api._protocol import BaseItem
 
 __all__ = [
     "History",
@@ -39,12 +45,12 @@ class History(Protocol):
 
     mode: HistoryMode
 
-    def request_fields(self, new_items: list[dict[str, Any]]) -> dict[str, Any]:
+    def request_fields(self, new_items: Sequence[BaseItem]) -> dict[str, Any]:
         """The ``input`` (and chaining fields) of the next request."""
         ...
 
     def commit(
-        self, new_items: list[dict[str, Any]], response_id: str | None, output: list[dict[str, Any]]
+        self, new_items: Sequence[BaseItem], response_id: str | None, output: Sequence[BaseItem]
     ) -> None:
         """Remember a completed exchange: what was sent and what came back."""
         ...
@@ -58,15 +64,15 @@ class ServerHistory:
     def __init__(self) -> None:
         self.previous_response_id: str | None = None
 
-    def request_fields(self, new_items: list[dict[str, Any]]) -> dict[str, Any]:
+    def request_fields(self, new_items: Sequence[BaseItem]) -> dict[str, Any]:
         """New items only, chained to the previous response."""
-        fields: dict[str, Any] = {"input": list(new_items)}
+        fields: dict[str, Any] = {"input": [item.to_dict() for item in new_items]}
         if self.previous_response_id:
             fields["previous_response_id"] = self.previous_response_id
         return fields
 
     def commit(
-        self, new_items: list[dict[str, Any]], response_id: str | None, output: list[dict[str, Any]]
+        self, new_items: Sequence[BaseItem], response_id: str | None, output: Sequence[BaseItem]
     ) -> None:
         """Chain the next request to `response_id`."""
         self.previous_response_id = response_id
@@ -87,33 +93,24 @@ class StatelessHistory:
         self.keep_screenshots = keep_screenshots
         self.items: list[dict[str, Any]] = []
 
-    def request_fields(self, new_items: list[dict[str, Any]]) -> dict[str, Any]:
+    def request_fields(self, new_items: Sequence[BaseItem]) -> dict[str, Any]:
         """The whole conversation plus the new items, trimmed, with ``store: false``."""
-        items = self.items + [_copy_item(i) for i in new_items]
+        items = self.items + [i.to_dict() for i in new_items]
         _trim(items, self.keep_screenshots)
         return {"input": items, "store": False}
 
     def commit(
-        self, new_items: list[dict[str, Any]], response_id: str | None, output: list[dict[str, Any]]
+        self, new_items: Sequence[BaseItem], response_id: str | None, output: Sequence[BaseItem]
     ) -> None:
         """Append what was sent and what came back (output items are resent as input)."""
-        self.items.extend(_copy_item(i) for i in new_items)
-        self.items.extend(_as_input(i) for i in output)
+        self.items.extend(i.to_dict() for i in new_items)
+        self.items.extend(_as_input(i.to_dict()) for i in output)
         _trim(self.items, self.keep_screenshots)
-
-
-def _copy_item(item: dict[str, Any]) -> dict[str, Any]:
-    copied = dict(item)
-    if isinstance(copied.get("content"), list):
-        copied["content"] = [dict(p) if isinstance(p, dict) else p for p in copied["content"]]
-    if isinstance(copied.get("output"), dict):
-        copied["output"] = dict(copied["output"])
-    return copied
 
 
 def _as_input(item: dict[str, Any]) -> dict[str, Any]:
     """A response output item in the form accepted back as input."""
-    return {k: v for k, v in _copy_item(item).items() if v is not None}
+    return {k: v for k, v in item.items() if v is not None}
 
 
 def _screenshot_slots(items: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:

@@ -4,9 +4,14 @@
                -> act (function tools; parse+map, confirm, execute, settle, capture)
                -> record ] x steps -> finish
 
-Each stage is a method of `RunLoop`; `RunLoop.run` wires them and turns every
-way a run can end into a status. Computer actions are executed by
-agent/_run/_act.py, function tools by agent/_tools.py.
+`RunLoop` owns the run's state (history, steps, usage, the client) and wires
+the stages; `RunLoop.run` turns every way a run can end into a status. The
+stages beside it take a `RunContext` (agent/_run/_context.py), never the loop:
+guard (agent/_run/_guards.py) returns the acknowledged safety checks, which
+the loop hands to the act stage (agent/_run/_act.py for computer calls,
+agent/_run/_function_calls.py for function tools). Between the client and the
+stages everything is the typed protocol models (`Response`, `ComputerCall`,
+`ComputerCallOutput`, ...); the history turns them into the request's JSON.
 
 How a run ends:
 
@@ -30,15 +35,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from agent._errors import (
-    ModelOutputError,
-    ScreenloopError,
-    TokenBudgetExceededError,
-)
+from agent._api._client import AsyncResponsesClient
+from agent._api._interface import ModelClient, OnRetry, ReportsRetries
+from agent._api._protocol import BaseItem, FunctionCallOutput
+from agent._api._response import Response
+from agent._errors import ScreenloopError, TokenBudgetExceededError
 from agent._events import (
     Event,
     ExecutorNotice,
@@ -51,23 +56,24 @@ from agent._events import (
     event_to_dict,
 )
 from agent._record._recorder import RunRecorder, default_run_dir
+from agent._record._report import build_report
 from agent._result import RunResult, RunStatus, StepRecord, empty_usage
 from agent._run._act import ComputerCallRunner
+from agent._run._context import Acknowledged, AgentConfig, RunContext, Stop, settings_of
 from agent._run._function_calls import call_function
-from agent._run._guards import Stop, guard_response
+from agent._run._guards import guard_response
 from agent._run._history import make_history
 from agent._run._validate import (
     ParsedComputerCall,
     ParsedFunctionCall,
     ParsedResponse,
+    as_response,
+    dump_items,
     read_response,
 )
 from agent._secrets import Redactor, redacted_logging
 
-if TYPE_CHECKING:
-    from agent._agent import Agent
-
-__all__ = ["RunLoop"]
+__all__ = ["RunLoop", "raise_if_cancel_swallowed"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,18 +90,22 @@ class _Ended:
 
 
 class RunLoop:
-    """The state and stages of one `Agent.run`."""
+    """The state of one `Agent.run`, and the wiring of its stages."""
 
-    def __init__(self, agent: Agent, task: str, emit: Callable[[Event], Awaitable[None]]):
+    def __init__(
+        self, agent: AgentConfig, task: str, emit: Callable[[Event], Awaitable[None]]
+    ) -> None:
         self.agent = agent
         self.task = task
         self._emit_outer = emit
         self.computer = agent.computer
         self.profile = agent.profile
         self.redact = Redactor(agent.secrets, agent.api_key)
+        self.ctx = RunContext(
+            settings_of(agent), agent.computer, agent.profile, self.redact, self.emit
+        )
         self.history = make_history(agent.history, agent.keep_screenshots)
-        self.recorder: RunRecorder | None = None
-        self.client: Any = agent.client
+        self.client: ModelClient | None = agent.client
         self.owns_client = agent.client is None
         self.steps: list[StepRecord] = []
         self.current: StepRecord | None = None
@@ -103,9 +113,14 @@ class RunLoop:
         self.model_s = 0.0
         self.started = time.monotonic()
         self.result = RunResult("running", None, self.steps, self.usage, {}, None)
-        self.calls = ComputerCallRunner(self)
+        self.calls = ComputerCallRunner(self.ctx)
         self._retries: list[Any] = []
-        self._restore_on_retry: tuple[Any] | None = None
+        self._restore_on_retry: tuple[ReportsRetries, OnRetry | None] | None = None
+
+    @property
+    def recorder(self) -> RunRecorder | None:
+        """The run directory's recorder (None before the run starts or with record=False)."""
+        return self.ctx.recorder
 
     # -- events ---------------------------------------------------------------
     async def emit(self, event: Event) -> None:
@@ -181,8 +196,8 @@ class RunLoop:
         raise Stop("max_steps", None, None)
 
     async def _step(
-        self, step: StepRecord, new_items: list[dict[str, Any]]
-    ) -> tuple[_Ended | None, list[dict[str, Any]]]:
+        self, step: StepRecord, new_items: list[BaseItem]
+    ) -> tuple[_Ended | None, list[BaseItem]]:
         body = self._build_request(step, new_items)
         response = await self._call_api(step, body)
         parsed = self._validate(step, response)
@@ -191,16 +206,14 @@ class RunLoop:
         self._check_budget()
         if not parsed.has_calls:
             return _Ended("\n".join(parsed.messages).strip() or None), []
-        await guard_response(self, step, parsed)
-        return await self._act(step, parsed)
+        acknowledged = await guard_response(self.ctx, step, parsed)
+        return await self._act(step, parsed, acknowledged)
 
     # -- stages ---------------------------------------------------------------
-    async def _start(self) -> dict[str, Any]:
+    async def _start(self) -> BaseItem:
         """Build the client and the recorder, take the first screenshot; the first input item."""
         agent = self.agent
         if self.client is None:
-            from agent._api._client import AsyncResponsesClient
-
             self.client = AsyncResponsesClient(
                 api_key=agent.api_key,
                 base_url=agent.base_url,
@@ -211,8 +224,8 @@ class RunLoop:
             self._chain_retries()
         if agent.record:
             run_dir = agent.run_dir or default_run_dir(agent.runs_root, self.task)
-            self.recorder = RunRecorder(run_dir, self.redact)
-            self.recorder.start(self._summary())
+            self.ctx.recorder = RunRecorder(run_dir, self.redact)
+            self.ctx.recorder.start(self._summary())
             self.result.run_dir = run_dir
         _, url = await self.calls.capture(0, settle=True)
         if self.recorder is not None:
@@ -221,17 +234,18 @@ class RunLoop:
 
     def _chain_retries(self) -> None:
         """Record the retries of a client we were given too (its own callback still runs)."""
-        if not hasattr(type(self.client), "on_retry"):
+        client = self.client
+        if not isinstance(client, ReportsRetries):
             return
-        previous = self.client.on_retry
-        self._restore_on_retry = (previous,)
+        previous = client.on_retry
+        self._restore_on_retry = (client, previous)
 
         def on_retry(event: Any) -> None:
             self._retries.append(event)
             if previous is not None:
                 previous(event)
 
-        self.client.on_retry = on_retry
+        client.on_retry = on_retry
 
     def _summary(self) -> dict[str, Any]:
         agent, computer = self.agent, self.computer
@@ -261,7 +275,7 @@ class RunLoop:
                 summary[key] = value
         return summary
 
-    def _build_request(self, step: StepRecord, new_items: list[dict[str, Any]]) -> dict[str, Any]:
+    def _build_request(self, step: StepRecord, new_items: list[BaseItem]) -> dict[str, Any]:
         t0 = time.monotonic()
         agent = self.agent
         body: dict[str, Any] = {"model": agent.model}
@@ -282,7 +296,10 @@ class RunLoop:
         step.timings["request_build_s"] = time.monotonic() - t0
         return body
 
-    async def _call_api(self, step: StepRecord, body: dict[str, Any]) -> Any:
+    async def _call_api(
+        self, step: StepRecord, body: dict[str, Any]
+    ) -> Response | Mapping[str, Any]:
+        assert self.client is not None  # built by _start
         t0 = time.monotonic()
         try:
             return await self.client.create(body, stream=self.agent.stream)
@@ -301,21 +318,15 @@ class RunLoop:
                 )
             self._retries.clear()
 
-    def _validate(self, step: StepRecord, response: Any) -> ParsedResponse:
+    def _validate(self, step: StepRecord, response: Response | Mapping[str, Any]) -> ParsedResponse:
         t0 = time.monotonic()
         try:
-            parsed = read_response(response)
-        except ModelOutputError:
-            from agent._run._validate import response_to_dict
-
-            data = response_to_dict(response)
-            step.response_id = data.get("id")
-            step.output = list(data.get("output") or [])
-            raise
+            typed = as_response(response)
+            step.response_id = typed.id
+            step.output = dump_items(typed.output)  # the record keeps the JSON
+            parsed = read_response(typed)
         finally:
             step.timings["parse_s"] = time.monotonic() - t0
-        step.response_id = parsed.id
-        step.output = parsed.output
         step.messages = parsed.messages
         step.reasoning = parsed.reasoning
         step.usage = parsed.usage
@@ -328,7 +339,7 @@ class RunLoop:
             ResponseReceived(
                 step.step,
                 parsed.id,
-                tuple(str(i.get("type")) for i in parsed.output),
+                tuple(str(i.type) for i in parsed.output),
                 parsed.usage,
                 step.timings.get("model_s", 0.0),
                 tuple(self.redact.text(m) for m in parsed.messages),
@@ -348,25 +359,19 @@ class RunLoop:
             )
 
     async def _act(
-        self, step: StepRecord, parsed: ParsedResponse
-    ) -> tuple[_Ended | None, list[dict[str, Any]]]:
+        self, step: StepRecord, parsed: ParsedResponse, acknowledged: Acknowledged
+    ) -> tuple[_Ended | None, list[BaseItem]]:
         """Run every call in response order; collect the outputs for the next request."""
-        outputs: list[dict[str, Any]] = []
+        outputs: list[BaseItem] = []
         ended: _Ended | None = None
         for call in parsed.calls:
             if isinstance(call, ParsedFunctionCall):
-                outcome, final = await call_function(self, step, call)
-                outputs.append(
-                    {
-                        "type": "function_call_output",
-                        "call_id": call.call_id,
-                        "output": outcome.output,
-                    }
-                )
+                outcome, final = await call_function(self.ctx, step, call)
+                outputs.append(FunctionCallOutput(call_id=call.call_id, output=outcome.output))
                 if final is not None:
                     ended = ended or _Ended(final)
             elif isinstance(call, ParsedComputerCall):
-                item, terminate = await self.calls.run(step, call)
+                item, terminate = await self.calls.run(step, call, acknowledged.get(call.call_id))
                 raise_if_cancel_swallowed()
                 if terminate is not None:
                     return _Ended(terminate.result), []
@@ -411,7 +416,7 @@ class RunLoop:
                 usage=self.usage,
                 timings=result.timings,
             )
-            _build_report(self.recorder.run_dir)
+            _report(self.recorder.run_dir)
         try:
             await self.emit(Finished(self.step_no, status, result))
         except Exception as exc:
@@ -419,7 +424,8 @@ class RunLoop:
 
     async def _cleanup(self) -> None:
         if self._restore_on_retry is not None:
-            self.client.on_retry = self._restore_on_retry[0]
+            client, previous = self._restore_on_retry
+            client.on_retry = previous
             self._restore_on_retry = None
         try:
             await asyncio.wait_for(self.computer.release_all(), _RELEASE_TIMEOUT_S)
@@ -430,7 +436,7 @@ class RunLoop:
                 await asyncio.wait_for(self.computer.close(), _CLOSE_TIMEOUT_S)
             except Exception as exc:
                 logger.warning("closing the computer failed: %r", exc)
-        if self.owns_client and self.client is not None:
+        if self.owns_client and isinstance(self.client, AsyncResponsesClient):
             try:
                 await self.client.aclose()
             except Exception as exc:
@@ -452,12 +458,8 @@ def raise_if_cancel_swallowed() -> None:
         raise asyncio.CancelledError()
 
 
-def _build_report(run_dir: Any) -> None:
-    """Build report.html when agent/_record/_report.py exists; a failure never fails the run."""
-    try:
-        from agent._record._report import build_report  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return
+def _report(run_dir: Any) -> None:
+    """Build report.html; a failure never fails the run."""
     try:
         build_report(run_dir)
     except Exception as exc:

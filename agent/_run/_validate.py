@@ -1,10 +1,13 @@
 """Validate a response and parse every call in it, before anything runs.
 
-`read_response` returns a `ParsedResponse` or raises a `ModelOutputError`
-subclass: `ResponseValidationError` (failed/incomplete status, duplicate or
-missing call ids, a computer_call without an action), `RefusalError` (the
-model refused), `ActionParseError` (an action we cannot understand). Because
-all of this happens first, a bad response never half-executes.
+`read_response` takes the typed `Response` (a mapping is validated into one
+first) and returns a `ParsedResponse` over the same protocol models, or raises
+a `ModelOutputError` subclass: `ResponseValidationError` (failed/incomplete
+status, duplicate or missing call ids, a computer_call without an action),
+`RefusalError` (the model refused), `ActionParseError` (an action we cannot
+understand). Because all of this happens first, a bad response never
+half-executes. Unknown item types stay in the output as `UnknownItem` and are
+named in ``unknown_types``.
 """
 
 from __future__ import annotations
@@ -14,8 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from agent._actions._model import Action
 from agent._actions._parse import parse_action
+from agent._api._protocol import (
+    BaseItem,
+    ComputerCall,
+    FunctionCall,
+    OutputMessage,
+)
+from agent._api._response import Response
 from agent._errors import RefusalError, ResponseValidationError
 from agent._safety import SafetyCheck
 
@@ -23,9 +35,12 @@ __all__ = [
     "ParsedComputerCall",
     "ParsedFunctionCall",
     "ParsedResponse",
+    "as_response",
+    "dump_items",
     "read_response",
-    "response_to_dict",
 ]
+
+_CALL_TYPES = ("computer_call", "function_call")
 
 
 @dataclass
@@ -33,7 +48,7 @@ class ParsedComputerCall:
     """A computer_call with its canonical actions and pending safety checks."""
 
     call_id: str
-    item: dict[str, Any]
+    item: ComputerCall
     raw_actions: list[dict[str, Any]]
     actions: list[Action]
     checks: list[SafetyCheck]
@@ -52,10 +67,7 @@ class ParsedFunctionCall:
 class ParsedResponse:
     """A validated response, its items sorted by kind (order kept within a kind)."""
 
-    id: str | None
-    status: str | None
-    output: list[dict[str, Any]]
-    usage: dict[str, int]
+    response: Response
     messages: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     computer_calls: list[ParsedComputerCall] = field(default_factory=list)
@@ -65,113 +77,168 @@ class ParsedResponse:
     """Every call, in response order."""
 
     @property
+    def id(self) -> str:
+        """The response id."""
+        return self.response.id
+
+    @property
+    def output(self) -> list[BaseItem]:
+        """The output items, unknown ones included."""
+        return self.response.output
+
+    @property
+    def usage(self) -> dict[str, int]:
+        """input/output/total token counts (0 when the server sent none)."""
+        raw = self.response.usage
+        counts = {
+            "input_tokens": (raw.input_tokens if raw else None) or 0,
+            "output_tokens": (raw.output_tokens if raw else None) or 0,
+            "total_tokens": (raw.total_tokens if raw else None) or 0,
+        }
+        if not counts["total_tokens"]:
+            counts["total_tokens"] = counts["input_tokens"] + counts["output_tokens"]
+        return counts
+
+    @property
     def has_calls(self) -> bool:
         """True when the model asked for anything to be done."""
         return bool(self.computer_calls or self.function_calls)
 
 
-def response_to_dict(response: Any) -> dict[str, Any]:
-    """A response (pydantic model or dict) as a plain JSON dict, unknown fields kept."""
-    if isinstance(response, Mapping):
-        return dict(response)
+def as_response(response: Response | Mapping[str, Any]) -> Response:
+    """The typed response; a mapping (from a client of the user's) is validated first."""
+    if isinstance(response, Response):
+        return response
+    if not isinstance(response, Mapping):
+        raise ResponseValidationError(
+            f"a response must be a JSON object, got {type(response).__name__}"
+        )
     try:
-        dumped = response.model_dump(mode="json", exclude_none=True, by_alias=True)
-    except (ValueError, RecursionError) as exc:  # pydantic: "Maximum serialization depth"
+        return Response.model_validate(dict(response))
+    except (ValidationError, RecursionError) as exc:
         raise ResponseValidationError(f"the response cannot be read: {exc}") from exc
-    assert isinstance(dumped, dict)
-    return dumped
 
 
-def _usage(raw: Any) -> dict[str, int]:
-    raw = raw if isinstance(raw, Mapping) else {}
-    out = {}
-    for key in ("input_tokens", "output_tokens", "total_tokens"):
-        value = raw.get(key)
-        out[key] = int(value) if isinstance(value, (int, float)) else 0
-    if not out["total_tokens"]:
-        out["total_tokens"] = out["input_tokens"] + out["output_tokens"]
-    return out
+def _get(part: Any, name: str) -> Any:
+    """A field of a content part: a model, or a raw dict inside an item kept as unknown."""
+    return part.get(name) if isinstance(part, Mapping) else getattr(part, name, None)
 
 
 def _texts(parts: Any, kinds: tuple[str, ...]) -> list[str]:
+    """The text of the content parts of the given types (unknown part models included)."""
     if isinstance(parts, str):
         return [parts]
     if not isinstance(parts, list):
         return []
-    return [
-        str(p.get("text", "")) for p in parts if isinstance(p, Mapping) and p.get("type") in kinds
-    ]
+    return [str(_get(p, "text") or "") for p in parts if _get(p, "type") in kinds]
 
 
 def _refusals(parts: Any) -> list[str]:
     if not isinstance(parts, list):
         return []
     return [
-        str(p.get("refusal") or p.get("text") or "")
+        str(_get(p, "refusal") or _get(p, "text") or "")
         for p in parts
-        if isinstance(p, Mapping) and p.get("type") == "refusal"
+        if _get(p, "type") == "refusal"
     ]
 
 
-def _computer_call(item: dict[str, Any], call_id: str) -> ParsedComputerCall:
-    item_id = item.get("id") or call_id
-    if isinstance(item.get("actions"), list) and item["actions"]:
-        raw_actions = item["actions"]
-    elif isinstance(item.get("action"), Mapping):
-        raw_actions = [item["action"]]
+def dump_items(items: list[BaseItem]) -> list[dict[str, Any]]:
+    """Items as JSON dicts for the record; raises `ResponseValidationError` if impossible."""
+    try:
+        return [item.to_dict() for item in items]
+    except (ValueError, RecursionError) as exc:  # pydantic: "Maximum serialization depth"
+        raise ResponseValidationError(f"the response cannot be read: {exc}") from exc
+
+
+def _computer_call(item: ComputerCall) -> ParsedComputerCall:
+    item_id = item.id or item.call_id
+    raw_actions: list[Any]
+    if isinstance(item.actions, list) and item.actions:
+        raw_actions = item.actions
+    elif isinstance(item.action, Mapping):
+        raw_actions = [item.action]
     else:
         raise ResponseValidationError(
             f"computer_call {item_id!r} has no action (neither 'action' nor 'actions')"
         )
     raws = [dict(a) if isinstance(a, Mapping) else {"value": a} for a in raw_actions]
     actions = [parse_action(a, item_id=item_id) for a in raw_actions]
-    checks = [SafetyCheck.from_raw(c) for c in item.get("pending_safety_checks") or []]
-    return ParsedComputerCall(call_id, item, raws, actions, checks)
+    checks = [
+        SafetyCheck.from_raw(c.model_dump(mode="json")) for c in item.pending_safety_checks or []
+    ]
+    return ParsedComputerCall(item.call_id, item, raws, actions, checks)
 
 
-def read_response(response: Any) -> ParsedResponse:
+def _call_did_not_validate(item: BaseItem) -> ResponseValidationError:
+    """Why a computer_call/function_call item failed to become its model (kept as unknown)."""
+    kind, call_id = item.type, getattr(item, "call_id", None)
+    if not call_id or not isinstance(call_id, str):
+        return ResponseValidationError(f"a {kind} has no call_id: {item.id!r}")
+    if kind == "computer_call":
+        return ResponseValidationError(
+            f"computer_call {item.id or call_id!r} has no valid action "
+            "('action' must be an object, 'actions' a list of objects)"
+        )
+    return ResponseValidationError(
+        f"function_call {call_id!r} needs a string 'name' and JSON 'arguments'"
+    )
+
+
+def _function_call(item: BaseItem) -> ParsedFunctionCall:
+    if isinstance(item, FunctionCall):
+        return ParsedFunctionCall(item.call_id, item.name, item.arguments)
+    # arguments sent as a JSON object instead of a string: accepted, re-encoded
+    call_id, name = getattr(item, "call_id", None), getattr(item, "name", None)
+    args = getattr(item, "arguments", "{}")
+    if not isinstance(call_id, str) or not call_id or not isinstance(args, (dict, list)):
+        raise _call_did_not_validate(item)
+    try:
+        arguments = json.dumps(args)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise _call_did_not_validate(item) from exc
+    return ParsedFunctionCall(call_id, str(name or ""), arguments)
+
+
+def read_response(response: Response | Mapping[str, Any]) -> ParsedResponse:
     """Validate a response and parse it; raises a `ModelOutputError` subclass."""
-    data = response_to_dict(response)
-    status = data.get("status")
-    if status == "failed":
-        err = data.get("error") or {}
+    typed = as_response(response)
+    if typed.status == "failed":
+        err = typed.error or {}
         raise ResponseValidationError(
             f"the response failed: {err.get('code') or ''} {err.get('message') or err}".strip()
         )
-    if status == "incomplete":
-        reason = (data.get("incomplete_details") or {}).get("reason", "unknown")
+    if typed.status == "incomplete":
+        reason = (typed.incomplete_details or {}).get("reason", "unknown")
         raise ResponseValidationError(f"the response is incomplete (reason: {reason})")
-    output = data.get("output")
-    if not isinstance(output, list):
-        raise ResponseValidationError("the response has no output list")
-    parsed = ParsedResponse(data.get("id"), status, output, _usage(data.get("usage")))
+    parsed = ParsedResponse(typed)
     seen: set[str] = set()
-    for item in output:
-        kind = item.get("type") if isinstance(item, Mapping) else None
-        if kind in ("computer_call", "function_call"):
-            call_id = item.get("call_id")
-            if not call_id or not isinstance(call_id, str):
-                raise ResponseValidationError(f"a {kind} has no call_id: {item.get('id')!r}")
-            if call_id in seen:
-                raise ResponseValidationError(f"duplicate call_id {call_id!r} in one response")
-            seen.add(call_id)
+    for item in typed.output:
+        kind = item.type if isinstance(item.type, str) else None
+        if kind in _CALL_TYPES:
             call: ParsedComputerCall | ParsedFunctionCall
-            if kind == "computer_call":
-                call = _computer_call(item, call_id)
+            if isinstance(item, ComputerCall):
+                call = _computer_call(item)
+            elif kind == "function_call":
+                call = _function_call(item)
+            else:
+                raise _call_did_not_validate(item)
+            if call.call_id in seen:
+                raise ResponseValidationError(f"duplicate call_id {call.call_id!r} in one response")
+            seen.add(call.call_id)
+            if isinstance(call, ParsedComputerCall):
                 parsed.computer_calls.append(call)
             else:
-                args = item.get("arguments", "{}")
-                args = args if isinstance(args, str) else json.dumps(args)
-                call = ParsedFunctionCall(call_id, str(item.get("name", "")), args)
                 parsed.function_calls.append(call)
             parsed.calls.append(call)
-        elif kind == "message":
-            refusals = _refusals(item.get("content"))
+        elif isinstance(item, OutputMessage) or kind == "message":
+            content = getattr(item, "content", None)
+            refusals = _refusals(content)
             if refusals:
                 raise RefusalError("the model refused: " + " ".join(refusals))
-            parsed.messages.extend(_texts(item.get("content"), ("output_text", "text")))
+            parsed.messages.extend(_texts(content, ("output_text", "text")))
         elif kind == "reasoning":
-            parsed.reasoning.extend(_texts(item.get("summary"), ("summary_text",)))
+            parsed.reasoning.extend(_texts(getattr(item, "summary", None), ("summary_text",)))
         else:
             parsed.unknown_types.append(str(kind))
     return parsed

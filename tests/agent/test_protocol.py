@@ -48,11 +48,11 @@ from agent._api._protocol import (
     parse_item,
 )
 from agent._api._request import (
-    ComputerTool,
-    CustomTool,
-    FunctionTool,
+    ComputerToolParam,
+    CustomToolParam,
+    FunctionToolParam,
     ResponsesRequest,
-    UnknownTool,
+    UnknownToolParam,
 )
 from agent._api._response import Response
 from agent._errors import ResponseValidationError
@@ -569,7 +569,7 @@ def test_reference_example_round_trips() -> None:
     assert response.model_dump(mode="json") == REFERENCE_EXAMPLE
     assert response.output_text == "text"
     assert response.usage is not None and response.usage.total_tokens == 0
-    assert isinstance(response.tools[0], UnknownTool)  # type: ignore[index]
+    assert isinstance(response.tools[0], UnknownToolParam)  # type: ignore[index]
 
 
 def _full_response() -> dict[str, Any]:
@@ -623,7 +623,7 @@ def test_full_response_round_trips_and_accessors() -> None:
     assert [f.name for f in response.function_calls] == ["done"]
     assert response.output_text == "The price is $5."
     assert response.refusals == ["I can't help with that."]
-    assert isinstance(response.tools[0], ComputerTool)  # type: ignore[index]
+    assert isinstance(response.tools[0], ComputerToolParam)  # type: ignore[index]
 
 
 def test_response_requires_id_and_output() -> None:
@@ -746,13 +746,13 @@ def test_request_with_every_parameter_round_trips() -> None:
     assert set(FULL_REQUEST) - declared == {"min_p"}  # unknown parameters are kept
     tools = request.tools or []
     assert [type(t) for t in tools] == [
-        ComputerTool,
-        ComputerTool,
-        ComputerTool,
-        FunctionTool,
-        CustomTool,
-        UnknownTool,
-        UnknownTool,
+        ComputerToolParam,
+        ComputerToolParam,
+        ComputerToolParam,
+        FunctionToolParam,
+        CustomToolParam,
+        UnknownToolParam,
+        UnknownToolParam,
     ]
     assert isinstance(request.input, list)
     assert [type(i) for i in request.input] == [
@@ -767,7 +767,7 @@ def test_request_built_in_code_sends_only_what_was_set() -> None:
     request = ResponsesRequest(
         model="m",
         input="hello",
-        tools=[ComputerTool(type="computer_use", display_width=1280, display_height=720)],
+        tools=[ComputerToolParam(type="computer_use", display_width=1280, display_height=720)],
         store=False,
     )
     assert request.to_dict() == {
@@ -799,7 +799,7 @@ def test_models_built_in_code_write_their_type() -> None:
         "call_id": "c",
         "output": {"type": "input_image", "image_url": PNG, "detail": "auto"},
     }
-    assert ComputerTool(display_width=1, display_height=2).to_dict() == {
+    assert ComputerToolParam(display_width=1, display_height=2).to_dict() == {
         "type": "computer_use_preview",
         "display_width": 1,
         "display_height": 2,
