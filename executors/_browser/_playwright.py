@@ -55,13 +55,13 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
-from executors._browser_capture import CaptureMixin, is_closed_error
-from executors._browser_input import InputMixin, same_key
-from executors._browser_page import (
+from executors._browser._capture import CaptureMixin, is_closed_error
+from executors._browser._input import InputMixin, same_key
+from executors._browser._policy import NetworkPolicyMixin, page_of
+from executors._browser._scripts import (
     SETTLE_INIT_SCRIPT,
     blocked_page_html,
 )
-from executors._browser_policy import NetworkPolicyMixin, page_of
 from executors._computer import (
     ALL_CAPABILITIES,
     Button,

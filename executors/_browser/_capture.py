@@ -22,7 +22,7 @@ from typing import Any
 from playwright.async_api import CDPSession, Page, Request
 from playwright.async_api import Error as PlaywrightError
 
-from executors._browser_page import SETTLE_BEGIN, SETTLE_PROBE, SETTLE_RESULT
+from executors._browser._scripts import SETTLE_BEGIN, SETTLE_PROBE, SETTLE_RESULT
 from executors._computer import ImageFormat, Screenshot, SettleResult, Size
 from executors._errors import CaptureError, ExecutorClosedError, ExecutorError
 

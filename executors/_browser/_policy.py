@@ -31,7 +31,7 @@ from urllib.parse import urljoin
 from playwright.async_api import CDPSession, Page, ProxySettings, Request, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
-from executors._browser_page import blocked_page_html
+from executors._browser._scripts import blocked_page_html
 from sandbox import BlockedAttempt, DomainPolicy, PolicyProxy
 
 __all__ = ["NetworkPolicyMixin", "page_of"]

@@ -1,0 +1,5 @@
+"""`DesktopComputer`: the `Computer` protocol on an X display, built from parts."""
+
+from executors._desktop._computer import DESKTOP_CAPABILITIES, DesktopComputer, encode_bgra
+
+__all__ = ["DESKTOP_CAPABILITIES", "DesktopComputer", "encode_bgra"]
