@@ -36,32 +36,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Generic, Literal, TypeVar, overload
 
 from playwright.async_api import (
     Browser,
     BrowserContext,
-    CDPSession,
-    Download,
     Page,
     Playwright,
-    Request,
     async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
 
-from executors._browser._capture import CaptureMixin, is_closed_error
-from executors._browser._input import InputMixin, same_key
-from executors._browser._policy import NetworkPolicyMixin, page_of
-from executors._browser._scripts import (
-    SETTLE_INIT_SCRIPT,
-    blocked_page_html,
-)
+from executors._browser._activity import NetworkActivity
+from executors._browser._capture import Capture
+from executors._browser._keyboard import Keyboard
+from executors._browser._mouse import Mouse
+from executors._browser._policy import NetworkPolicy
+from executors._browser._scripts import SETTLE_INIT_SCRIPT
+from executors._browser._shared import BrowserOptions, BrowserState
+from executors._browser._tabs import Tabs
 from executors._computer import (
     ALL_CAPABILITIES,
     Button,
@@ -69,68 +65,63 @@ from executors._computer import (
     ExecutorEvent,
     ImageFormat,
     Point,
+    Screenshot,
+    SettleResult,
     Size,
 )
-from executors._errors import (
-    ActionFailedError,
-    ExecutorClosedError,
-    ExecutorError,
-)
-from sandbox import BrowserLaunchError, DomainPolicy, PolicyProxy, chromium_args, find_chromium
+from executors._errors import ActionFailedError, ExecutorClosedError
+from sandbox import BrowserLaunchError, DomainPolicy, chromium_args, find_chromium
 
 __all__ = ["BROWSER_CAPABILITIES", "PlaywrightComputer"]
 
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
+V = TypeVar("V")
 
 BROWSER_CAPABILITIES: frozenset[Capability] = ALL_CAPABILITIES
 
-# Long-lived requests never "finish"; they must not hold settling back.
-_UNTRACKED_RESOURCES = frozenset({"websocket", "eventsource", "media", "ping"})
-_NETWORK_QUIET_S = 0.05
+
+class _Option(Generic[V]):
+    """An attribute of the computer kept in its `BrowserOptions`, where the parts read it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Option[V]: ...
+
+    @overload
+    def __get__(self, obj: PlaywrightComputer, owner: type) -> V: ...
+
+    def __get__(self, obj: PlaywrightComputer | None, owner: type) -> _Option[V] | V:
+        if obj is None:
+            return self
+        value: V = getattr(obj._options, self._name)
+        return value
+
+    def __set__(self, obj: PlaywrightComputer, value: V) -> None:
+        setattr(obj._options, self._name, value)
 
 
-# Characters typed as pipelined CDP key events (see `PlaywrightComputer.type`).
-_PLAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 ")
-
-
-def _plain_key_events(char: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Key down and up for one of `_PLAIN_CHARS`, as Playwright's US layout sends them."""
-    if char == " ":
-        key, code, key_code = " ", "Space", 32
-    elif char.isdigit():
-        key, code, key_code = char, "Digit" + char, ord(char)
-    else:
-        key, code, key_code = char, "Key" + char.upper(), ord(char.upper())
-    common = {
-        "modifiers": 0,
-        "windowsVirtualKeyCode": key_code,
-        "code": code,
-        "key": key,
-        "location": 0,
-        "isKeypad": False,
-    }
-    down = {
-        "type": "keyDown",
-        **common,
-        "commands": [],
-        "text": char,
-        "unmodifiedText": char,
-        "autoRepeat": False,
-    }
-    return down, {"type": "keyUp", **common}
-
-
-class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
+class PlaywrightComputer:
     """A `Computer` driving Chromium through Playwright.
 
     Use as ``async with PlaywrightComputer(...) as computer:`` or call
     `start` / `close`. Coordinates are CSS pixels of the declared `size`
     (the viewport), which is also the size of every screenshot.
+
+    A shell over its parts: `Tabs` (pages, the active one, page events),
+    `NetworkPolicy`, `NetworkActivity`, `Keyboard`, `Mouse` and `Capture`.
     """
 
     environment: Literal["browser"] = "browser"
+
+    image_format: _Option[ImageFormat] = _Option()
+    quality: _Option[int | None] = _Option()
+    settle_max_s: _Option[float] = _Option()
+    action_timeout_s: _Option[float] = _Option()
+    navigation_timeout_s: _Option[float] = _Option()
+    capture_timeout_s: _Option[float] = _Option()
+    drag_steps: _Option[int] = _Option()
+    downloads_dir: _Option[Path | None] = _Option()
 
     def __init__(
         self,
@@ -158,61 +149,46 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
             raise ValueError("pass cdp_url or ws_endpoint, not both")
         if image_format not in ("png", "jpeg", "webp"):
             raise ValueError(f"unknown image format {image_format!r}")
-        self._size = Size(int(size[0]), int(size[1]))
+        self._options = BrowserOptions(
+            size=Size(int(size[0]), int(size[1])),
+            image_format=image_format,
+            quality=quality,
+            settle_max_s=settle_max_s,
+            action_timeout_s=action_timeout_s,
+            navigation_timeout_s=navigation_timeout_s,
+            capture_timeout_s=capture_timeout_s,
+            drag_steps=max(1, int(drag_steps)),
+            downloads_dir=Path(downloads_dir) if downloads_dir is not None else None,
+        )
         self.device_scale_factor = float(device_scale_factor)
         self.start_url = start_url
         self.headless = headless
         self.executable_path = executable_path
         self.cdp_url = cdp_url
         self.ws_endpoint = ws_endpoint
-        self.policy = policy if policy is not None else DomainPolicy()
-        self.downloads_dir = Path(downloads_dir) if downloads_dir is not None else None
-        self.image_format: ImageFormat = image_format
-        self.quality = quality
-        self.settle_max_s = settle_max_s
-        self.action_timeout_s = action_timeout_s
-        self.navigation_timeout_s = navigation_timeout_s
-        self.capture_timeout_s = capture_timeout_s
         self.launch_timeout_s = launch_timeout_s
-        self.drag_steps = max(1, int(drag_steps))
         self.launch_args = tuple(launch_args)
+
+        self._state = BrowserState(self._options)
+        self._policy = NetworkPolicy(policy if policy is not None else DomainPolicy(), self._state)
+        self._activity = NetworkActivity()
+        self._tabs = Tabs(self._state, self._policy)
+        self._keyboard = Keyboard(self._tabs, self._options)
+        self._mouse = Mouse(self._tabs, self._keyboard, self._options)
+        self._capture = Capture(self._state, self._tabs, self._activity, self._policy)
+        self._tabs.on_open.append(lambda _: self._activity.wake())
+        self._tabs.on_close += [self._activity.forget, self._capture.forget]
 
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
-        self._context: BrowserContext | None = None
-        self._pages: list[Page] = []
-        self._active: Page | None = None
-        self._sessions: dict[Page, CDPSession] = {}
-        # set once a page's CDP interception is on (requests of the page wait for it)
-        self._page_ready: dict[Page, asyncio.Future[None]] = {}
-        # done once a page is fully set up, popup re-navigation included (actions wait)
-        self._page_setup: dict[Page, asyncio.Future[None]] = {}
-        self._crashed: set[Page] = set()
-        self._events: list[ExecutorEvent] = []
-        self._inflight: dict[Page, set[Request]] = {}
-        self._net_activity: dict[Page, tuple[int, float]] = {}
-        self._net_changed = asyncio.Event()
-        self._popup_renavigate: set[str] = set()
-        # navigations of pages that do not exist yet (popups being opened)
-        self._orphans: set[Request] = set()
-        self._held_keys: list[str] = []
-        self._held_buttons: list[Button] = []
-        self._mouse = (0.0, 0.0)
-        self._use_clip: set[Page] = set()
-        # every input (and navigation) bumps this when it starts and when it ends
-        self._input_generation = 0
-        self._prefetch = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._closed = False
         self._started = False
-        self._proxy: PolicyProxy | None = None
 
     # -- properties ---------------------------------------------------------------
 
     @property
     def size(self) -> Size:
         """The declared display (viewport) size."""
-        return self._size
+        return self._options.size
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -220,16 +196,21 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
         return BROWSER_CAPABILITIES
 
     @property
+    def policy(self) -> DomainPolicy:
+        """The domain policy enforced on every request."""
+        return self._policy.domains
+
+    @property
     def page(self) -> Page:
         """The Playwright page actions go to (for observing in tests and hooks)."""
-        return self._current_page()
+        return self._tabs.current()
 
     @property
     def context(self) -> BrowserContext:
         """The isolated browser context of this computer."""
-        if self._context is None:
+        if self._tabs.context is None:
             raise ExecutorClosedError("the browser is not started")
-        return self._context
+        return self._tabs.context
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -272,7 +253,7 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
                     headless=self.headless,
                     args=chromium_args(extra=self.launch_args),
                     downloads_path=self.downloads_dir,
-                    proxy=self._start_proxy(),
+                    proxy=self._policy.start_proxy(),
                     timeout=timeout_ms,
                 )
         except PlaywrightError as exc:
@@ -280,274 +261,59 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
             raise BrowserLaunchError(f"could not start or reach {where}: {exc.message}") from exc
         if self.downloads_dir is not None:
             self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        size = self._options.size
         context = await self._browser.new_context(
-            viewport={"width": self._size.width, "height": self._size.height},
-            screen={"width": self._size.width, "height": self._size.height},
+            viewport={"width": size.width, "height": size.height},
+            screen={"width": size.width, "height": size.height},
             device_scale_factor=self.device_scale_factor,
             accept_downloads=self.downloads_dir is not None,
             service_workers="block",
         )
-        self._context = context
+        self._tabs.context = context
         context.set_default_timeout(self.action_timeout_s * 1000)
         context.set_default_navigation_timeout(self.navigation_timeout_s * 1000)
         await context.add_init_script(SETTLE_INIT_SCRIPT)
-        if not self.policy.is_open:
-            await context.route("**/*", self._route)
-            await context.route_web_socket("**/*", self._route_web_socket)
-        context.on("page", self._on_page)
-        context.on("request", self._on_request)
-        context.on("requestfinished", self._on_request_done)
-        context.on("requestfailed", self._on_request_done)
-        self._browser.on("disconnected", lambda _: self._emit("warning", "browser disconnected"))
+        if not self._policy.is_open:
+            await context.route("**/*", self._policy.route)
+            await context.route_web_socket("**/*", self._policy.route_web_socket)
+        context.on("page", self._tabs.on_page)
+        context.on("request", self._activity.on_request)
+        context.on("requestfinished", self._activity.on_request_done)
+        context.on("requestfailed", self._activity.on_request_done)
+        self._browser.on(
+            "disconnected", lambda _: self._state.emit("warning", "browser disconnected")
+        )
         page = await context.new_page()
-        await self._ready(page, setup=True)
+        await self._tabs.ready(page)
         if self.start_url:
             await self.navigate(self.start_url)
 
     async def close(self) -> None:
         """Release held inputs, close the context and the browser. Idempotent."""
-        if self._closed:
+        if self._state.closed:
             return
-        self._closed = True
-        if self._active is not None and self._active not in self._crashed:
+        self._state.closed = True
+        active = self._tabs.active
+        if active is not None and not self._tabs.is_crashed(active):
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._release_all(), 5)
-        for task in list(self._tasks):
+                await asyncio.wait_for(self.release_all(), 5)
+        for task in list(self._state.tasks):
             task.cancel()
-        if self._context is not None:
+        if self._tabs.context is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._context.close(), 10)
+                await asyncio.wait_for(self._tabs.context.close(), 10)
         if self._browser is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._browser.close(), 10)
         if self._pw is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._pw.stop(), 10)
-        self._stop_proxy()
-        self._pages.clear()
-        self._active = None
-
-    # -- events -------------------------------------------------------------------
-
-    def _emit(self, kind: str, message: str, **data: object) -> None:
-        logger.info("%s: %s", kind, message)
-        self._events.append(ExecutorEvent(kind, message, dict(data)))
+        self._policy.stop_proxy()
+        self._tabs.clear()
 
     def drain_events(self) -> list[ExecutorEvent]:
         """Return and forget the events noticed since the last call."""
-        events, self._events = self._events, []
-        return events
-
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    # -- pages and tabs -----------------------------------------------------------
-
-    def _on_page(self, page: Page) -> None:
-        first = not self._pages
-        self._pages.append(page)
-        self._net_changed.set()
-        page.on("close", self._on_close)
-        page.on("crash", self._on_crash)
-        page.on("download", self._on_download)
-        page.on("dialog", lambda dialog: self._spawn(self._on_dialog(dialog)))
-        self._page_ready[page] = asyncio.get_running_loop().create_future()
-        self._page_setup[page] = asyncio.ensure_future(self._setup_page(page))
-        previous = self._active
-        self._active = page
-        if not first:
-            self._emit("tab_opened", f"new tab opened: {page.url}", url=page.url)
-            self._emit(
-                "tab_switched",
-                f"now acting on the new tab {page.url}",
-                url=page.url,
-                previous_url=previous.url if previous is not None else None,
-            )
-
-    async def _setup_page(self, page: Page) -> None:
-        """Open the page's CDP session and, with a policy, check its redirects."""
-        ready = self._page_ready[page]
-        try:
-            session = await self._context_or_raise().new_cdp_session(page)
-            self._sessions[page] = session
-            if not self.policy.is_open:
-                session.on("Fetch.requestPaused", lambda ev: self._on_paused(session, ev))
-                await session.send(
-                    "Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Response"}]}
-                )
-        except Exception as exc:
-            logger.warning("could not set up CDP for %s: %s", page.url, exc)
-            return
-        finally:
-            if not ready.done():
-                ready.set_result(None)
-        if page.url in self._popup_renavigate:
-            # A popup's first navigation was held back until its redirects could be
-            # checked (see `_route`); load it for real now.
-            url = page.url
-            self._popup_renavigate.discard(url)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    # Until the real document is parsed, an action would land on the
-                    # empty placeholder (or be lost when it is replaced).
-                    page.goto(url, wait_until="domcontentloaded"),
-                    self.navigation_timeout_s,
-                )
-
-    async def _ready(self, page: Page, *, setup: bool = False) -> None:
-        future = (self._page_setup if setup else self._page_ready).get(page)
-        if future is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(future), self.navigation_timeout_s)
-
-    def _on_close(self, page: Page) -> None:
-        was_active = page is self._active
-        if page in self._pages:
-            self._pages.remove(page)
-        self._sessions.pop(page, None)
-        self._inflight.pop(page, None)
-        self._use_clip.discard(page)
-        if self._closed:
-            return
-        self._emit("tab_closed", f"tab closed: {page.url}", url=page.url)
-        if was_active:
-            self._active = self._pages[-1] if self._pages else None
-            if self._active is not None:
-                self._emit(
-                    "tab_switched",
-                    f"back to the previous tab {self._active.url}",
-                    url=self._active.url,
-                    previous_url=page.url,
-                )
-
-    def _on_crash(self, page: Page) -> None:
-        self._crashed.add(page)
-        self._emit("page_crashed", f"the page crashed: {page.url}", url=page.url)
-
-    def _on_download(self, download: Download) -> None:
-        self._spawn(self._save_download(download))
-
-    async def _save_download(self, download: Download) -> None:
-        if self.downloads_dir is None:
-            return
-        name = Path(download.suggested_filename).name or "download"
-        target = self.downloads_dir / name
-        try:
-            await download.save_as(target)
-        except PlaywrightError as exc:
-            self._emit("download", f"download of {download.url} failed: {exc.message}")
-            return
-        self._emit("download", f"downloaded {download.url} to {target}", path=str(target))
-
-    async def _on_dialog(self, dialog: Any) -> None:
-        self._emit(
-            "dialog",
-            f"{dialog.type} dialog dismissed: {dialog.message}",
-            dialog_type=dialog.type,
-            text=dialog.message,
-        )
-        with contextlib.suppress(PlaywrightError):
-            if dialog.type == "alert":
-                await dialog.accept()
-            else:
-                await dialog.dismiss()
-
-    def _context_or_raise(self) -> BrowserContext:
-        if self._closed or self._context is None:
-            raise ExecutorClosedError("the browser computer is closed")
-        return self._context
-
-    def _current_page(self) -> Page:
-        self._context_or_raise()
-        page = self._active
-        if page is None:
-            raise ExecutorClosedError("every tab has been closed")
-        if page in self._crashed:
-            raise ExecutorClosedError(f"the page crashed ({page.url}); start a new computer")
-        if page.is_closed():
-            raise ExecutorClosedError("the page is closed")
-        return page
-
-    async def _page(self) -> Page:
-        if not self._closed and self._context is not None and self._active is None:
-            page = await self._call(self._context.new_page(), "opening a new tab")
-            self._emit("tab_opened", "every tab was closed; opened a blank one")
-        page = self._current_page()
-        await self._ready(page, setup=True)
-        return page
-
-    # -- network tracking (for settle) ---------------------------------------------
-
-    def _touch(self, page: Page) -> None:
-        count, _ = self._net_activity.get(page, (0, 0.0))
-        self._net_activity[page] = (count + 1, time.monotonic())
-        self._net_changed.set()
-
-    def _on_request(self, request: Request) -> None:
-        if request.resource_type in _UNTRACKED_RESOURCES:
-            return
-        page = page_of(request)
-        if page is None:
-            if request.is_navigation_request():
-                self._orphans.add(request)
-                self._net_changed.set()
-            return
-        self._inflight.setdefault(page, set()).add(request)
-        self._touch(page)
-
-    def _on_request_done(self, request: Request) -> None:
-        self._orphans.discard(request)
-        page = page_of(request)
-        if page is None:
-            return
-        inflight = self._inflight.get(page)
-        if inflight is not None and request in inflight:
-            inflight.discard(request)
-            self._touch(page)
-
-    async def _wait_network_quiet(self, page: Page, deadline: float) -> bool:
-        while True:
-            now = time.monotonic()
-            busy = len(self._inflight.get(page, ()))
-            _, last = self._net_activity.get(page, (0, 0.0))
-            quiet_for = now - last
-            if busy == 0 and quiet_for >= _NETWORK_QUIET_S:
-                return True
-            if now >= deadline:
-                return False
-            wait = deadline - now if busy else min(deadline - now, _NETWORK_QUIET_S - quiet_for)
-            self._net_changed.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._net_changed.wait(), max(wait, 0.001))
-
-    # -- calls --------------------------------------------------------------------
-
-    async def _call(self, coro: Awaitable[T], what: str, timeout: float | None = None) -> T:
-        limit = self.action_timeout_s if timeout is None else timeout
-        self._input_generation += 1  # a capture started before this is not current
-        try:
-            return await asyncio.wait_for(coro, limit)
-        except asyncio.TimeoutError as exc:
-            raise ActionFailedError(f"{what} did not finish within {limit:g} s") from exc
-        except PlaywrightError as exc:
-            if self._active in self._crashed:
-                raise ExecutorClosedError(f"the page crashed during {what}") from exc
-            if is_closed_error(exc):
-                raise ExecutorClosedError(f"the browser or page closed during {what}") from exc
-            raise ActionFailedError(f"{what} failed: {exc.message}") from exc
-        finally:
-            self._input_generation += 1
-
-    async def _session(self, page: Page) -> CDPSession:
-        session = self._sessions.get(page)
-        if session is None:
-            session = await self._call(
-                self._context_or_raise().new_cdp_session(page), "opening a CDP session"
-            )
-            self._sessions[page] = session
-        return session
+        return self._state.drain_events()
 
     # -- actions ------------------------------------------------------------------
 
@@ -555,15 +321,15 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
         self, x: int, y: int, button: Button = "left", keys: Sequence[str] = ()
     ) -> None:
         """Click `button` at (x, y) while holding `keys`."""
-        await self._click(x, y, button, 1, keys)
+        await self._mouse.click(await self._tabs.page(), x, y, button, 1, keys)
 
     async def double_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Double-click the left button at (x, y)."""
-        await self._click(x, y, "left", 2, keys)
+        await self._mouse.click(await self._tabs.page(), x, y, "left", 2, keys)
 
     async def triple_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Triple-click the left button at (x, y)."""
-        await self._click(x, y, "left", 3, keys)
+        await self._mouse.click(await self._tabs.page(), x, y, "left", 3, keys)
 
     async def drag(
         self, path: Sequence[Point], keys: Sequence[str] = (), button: Button = "left"
@@ -571,128 +337,42 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
         """Press at the first point, move through every other point, release at the last."""
         if len(path) < 2:
             raise ActionFailedError("a drag path needs at least two points")
-        page = await self._page()
-        async with self._holding(page, keys):
-            first = path[0]
-            await self._move(page, first[0], first[1])
-            await self._button(page, True, button, keys)
-            try:
-                for point in path[1:]:
-                    await self._move(page, point[0], point[1], steps=self.drag_steps)
-            finally:
-                await self._button(page, False, button, keys)
+        await self._mouse.drag(await self._tabs.page(), path, keys, button)
 
     async def move(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Move the pointer to (x, y)."""
-        page = await self._page()
-        async with self._holding(page, keys):
-            await self._move(page, x, y)
+        await self._mouse.move(await self._tabs.page(), x, y, keys)
 
     async def scroll(
         self, x: int, y: int, scroll_x: int, scroll_y: int, keys: Sequence[str] = ()
     ) -> None:
         """Send a real wheel event of (scroll_x, scroll_y) pixels with the pointer at (x, y)."""
-        page = await self._page()
-        async with self._holding(page, keys):
-            if self._held_buttons:  # Playwright's mouse knows the buttons held
-                await self._move(page, x, y)
-                await self._call(
-                    page.mouse.wheel(scroll_x, scroll_y), f"wheel ({scroll_x}, {scroll_y})"
-                )
-                return
-            # Chromium dispatches mouse moves and wheels at the next animation frame
-            # and answers each after it: sent one after the other they cost two
-            # frames. The same two events as Playwright's move + wheel, sent together
-            # on the page's CDP session (one ordered channel), cost one. (Every later
-            # Playwright mouse call moves first, so its own idea of the pointer
-            # position being behind does not matter.)
-            session = await self._session(page)
-            modifiers = self._modifier_bits(self._keys(keys))
-            move = {
-                "type": "mouseMoved",
-                "button": "none",
-                "buttons": 0,
-                "x": x,
-                "y": y,
-                "modifiers": modifiers,
-                "force": 0,
-            }
-            wheel = {
-                "type": "mouseWheel",
-                "x": x,
-                "y": y,
-                "modifiers": modifiers,
-                "deltaX": scroll_x,
-                "deltaY": scroll_y,
-            }
-            await self._call(
-                asyncio.gather(
-                    session.send("Input.dispatchMouseEvent", move),
-                    session.send("Input.dispatchMouseEvent", wheel),
-                ),
-                f"wheel ({scroll_x}, {scroll_y}) at ({x}, {y})",
-            )
-            self._mouse = (x, y)
+        await self._mouse.wheel(await self._tabs.page(), x, y, scroll_x, scroll_y, keys)
 
     async def type(self, text: str) -> None:
         """Type text into the focused element (key events for US-layout characters,
         text input for the rest)."""
-        page = await self._page()
-        timeout = self.action_timeout_s + len(text) / 50
-        if self._held_keys or not set(text) <= _PLAIN_CHARS:
-            await self._call(page.keyboard.type(text), "typing text", timeout=timeout)
-            return
-        # Lower-case letters, digits and spaces: the very key events Playwright's
-        # keyboard.type sends (tests/executors/test_playwright_capture.py compares
-        # them), but sent together on the page's CDP session instead of waiting
-        # for Chromium to answer each of them (~1.7 ms each, 22 for 11 characters).
-        session = await self._session(page)
-        sends = []
-        for char in text:
-            for params in _plain_key_events(char):
-                sends.append(session.send("Input.dispatchKeyEvent", params))
-        await self._call(asyncio.gather(*sends), "typing text", timeout=timeout)
+        await self._keyboard.type(await self._tabs.page(), text)
 
     async def keypress(self, keys: Sequence[str]) -> None:
         """Press a chord: every key down in order, then up in reverse order."""
-        page = await self._page()
-        names = self._keys(keys)
-        if not names:
-            raise ActionFailedError("keypress needs at least one key")
-        async with self._holding(page, keys):
-            pass
+        await self._keyboard.press(await self._tabs.page(), keys)
 
     async def key_down(self, key: str) -> None:
         """Press and hold `key` until key_up or release_all."""
-        page = await self._page()
-        name = self._keys([key])[0]
-        if name in self._held_keys:
-            return
-        await self._key(page, name, True)
-        self._held_keys.append(name)
+        await self._keyboard.down(await self._tabs.page(), key)
 
     async def key_up(self, key: str) -> None:
         """Release a key held by key_down."""
-        page = await self._page()
-        name = self._keys([key])[0]
-        # Released by the name it was pressed under (shift may have changed since).
-        held = [k for k in self._held_keys if same_key(k, name)]
-        for k in held:
-            self._held_keys.remove(k)
-        for k in held or [name]:
-            await self._key(page, k, False)
+        await self._keyboard.up(await self._tabs.page(), key)
 
     async def mouse_down(self, x: int, y: int, button: Button = "left") -> None:
         """Move to (x, y) and press `button` (held until mouse_up or release_all)."""
-        page = await self._page()
-        await self._move(page, x, y)
-        await self._button(page, True, button)
+        await self._mouse.down(await self._tabs.page(), x, y, button)
 
     async def mouse_up(self, x: int, y: int, button: Button = "left") -> None:
         """Move to (x, y) and release `button`."""
-        page = await self._page()
-        await self._move(page, x, y)
-        await self._button(page, False, button)
+        await self._mouse.up(await self._tabs.page(), x, y, button)
 
     async def wait(self, ms: int) -> None:
         """Wait `ms` milliseconds (the model asked for it)."""
@@ -700,55 +380,38 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
 
     async def navigate(self, url: str) -> None:
         """Load `url` in the active tab; a URL the policy refuses shows the blocked page."""
-        page = await self._page()
-        decision = self.policy.check(url)
-        if not decision.allowed:
-            self._emit(
-                "navigation_blocked",
-                f"blocked navigation to {url}: {decision.reason}",
-                url=url,
-                reason=decision.reason,
-            )
-            await self._call(
-                page.set_content(blocked_page_html(url, decision.reason)), "showing blocked page"
-            )
-            return
-        self._input_generation += 1
-        try:
-            await asyncio.wait_for(page.goto(url, wait_until="commit"), self.navigation_timeout_s)
-        except asyncio.TimeoutError:
-            self._emit("warning", f"navigation to {url} did not commit in time", url=url)
-        except PlaywrightError as exc:
-            if is_closed_error(exc):
-                raise ExecutorClosedError(f"the page closed while loading {url}") from exc
-            # The page shows Chromium's error page; the model sees it.
-            self._emit("warning", f"navigation to {url} failed: {exc.message}", url=url)
-        finally:
-            self._input_generation += 1
+        await self._tabs.goto(url)
 
     async def current_url(self) -> str | None:
         """The active tab's URL."""
-        return self._current_page().url
+        return self._tabs.current().url
+
+    async def screenshot(self) -> Screenshot:
+        """Capture the active page's viewport at the declared size.
+
+        Right after a `settle` that found the page unchanged since it started a
+        capture (and no input since), that capture is the screenshot.
+        """
+        return await self._capture.screenshot()
+
+    async def settle(self, max_wait_s: float | None = None) -> SettleResult:
+        """Wait (bounded) for network quiet and unchanged animation frames.
+
+        The screenshot is captured meanwhile (see the module docstring) and kept
+        for a `screenshot` call that follows at once.
+        """
+        return await self._capture.settle(max_wait_s)
 
     async def release_all(self) -> None:
         """Release every held mouse button and key (reverse order of pressing)."""
-        await self._release_all()
-
-    async def _release_all(self) -> None:
-        page = self._active
+        page = self._tabs.active
         if page is None or page.is_closed():
-            self._held_buttons.clear()
-            self._held_keys.clear()
+            self._mouse.held.clear()
+            self._keyboard.held.clear()
             return
-        for button in reversed(list(self._held_buttons)):
-            with contextlib.suppress(ExecutorError):
-                await self._button(page, False, button)
-        self._held_buttons.clear()
-        for key in reversed(list(self._held_keys)):
-            with contextlib.suppress(ExecutorError):
-                await self._key(page, key, False)
-        self._held_keys.clear()
+        await self._mouse.release_all(page)
+        await self._keyboard.release_all(page)
 
     def held(self) -> tuple[tuple[str, ...], tuple[Button, ...]]:
         """The keys (Playwright names) and mouse buttons held right now."""
-        return tuple(self._held_keys), tuple(self._held_buttons)
+        return tuple(self._keyboard.held), tuple(self._mouse.held)
