@@ -32,7 +32,7 @@ from playwright.async_api import CDPSession, Page, ProxySettings, Request, Route
 from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._scripts import blocked_page_html
-from executors._browser._shared import BrowserState, page_of
+from executors._browser._shared import BrowserState, page_of, wait_page_step
 from sandbox import BlockedAttempt, DomainPolicy, PolicyProxy
 
 __all__ = ["NetworkPolicy"]
@@ -106,12 +106,7 @@ class NetworkPolicy:
         return True
 
     async def _wait_intercepting(self, page: Page) -> None:
-        future = self._intercepting.get(page)
-        if future is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    asyncio.shield(future), self._state.options.navigation_timeout_s
-                )
+        await wait_page_step(self._intercepting.get(page), self._state.options.navigation_timeout_s)
 
     def start_proxy(self) -> ProxySettings | None:
         """Start the policy proxy for a browser we launch; None for an open policy."""

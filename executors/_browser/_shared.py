@@ -8,6 +8,7 @@ sees the computer itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ __all__ = [
     "Channel",
     "is_closed_error",
     "page_of",
+    "wait_page_step",
 ]
 
 logger = logging.getLogger(__name__)
@@ -100,3 +102,10 @@ def page_of(request: Request) -> Page | None:
         return request.frame.page
     except PlaywrightError:
         return None
+
+
+async def wait_page_step(future: asyncio.Future[None] | None, timeout: float) -> None:
+    """Wait (bounded, its failure ignored) for a step of a page's setup, if there is one."""
+    if future is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(future), timeout)

@@ -23,7 +23,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import blocked_page_html
-from executors._browser._shared import BrowserState, is_closed_error
+from executors._browser._shared import BrowserState, is_closed_error, wait_page_step
 from executors._errors import ActionFailedError, ExecutorClosedError
 
 __all__ = ["Tabs"]
@@ -98,12 +98,7 @@ class Tabs:
 
     async def ready(self, page: Page) -> None:
         """Wait (bounded) until `page` is set up."""
-        future = self._setup.get(page)
-        if future is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    asyncio.shield(future), self._state.options.navigation_timeout_s
-                )
+        await wait_page_step(self._setup.get(page), self._state.options.navigation_timeout_s)
 
     async def goto(self, url: str) -> None:
         """Load `url` in the active tab; a URL the policy refuses shows the blocked page."""
