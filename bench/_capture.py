@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import log
+from executors import PlaywrightComputer
 from executors._computer import Size
-from executors._playwright import PlaywrightComputer
 
 __all__ = ["measure_capture"]
 

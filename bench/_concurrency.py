@@ -96,8 +96,7 @@ async def _wait_for_app(computer: Any, timeout_s: float = 15.0) -> None:
 
 
 async def _one(config: str, n: int, steps: int, url: str, cdp_url: str | None) -> dict[str, Any]:
-    from executors import DesktopComputer
-    from executors._playwright import PlaywrightComputer
+    from executors import DesktopComputer, PlaywrightComputer
     from sandbox import VirtualDisplay
 
     turns = script_turns(SIZE, steps)

@@ -28,7 +28,7 @@ MODES = {"server": ("server", 3), "stateless": ("stateless", 3), "naive": ("stat
 
 
 async def _run(steps: int, checkpoints: list[int]) -> dict[str, Any]:
-    from executors._playwright import PlaywrightComputer
+    from executors import PlaywrightComputer
 
     size = Size(1280, 720)
     turns = script_turns(size, steps)

@@ -91,7 +91,7 @@ class _StampingComputer:
 
 
 async def _run(delays: list[int], fixed: list[float], reps: int) -> dict[str, Any]:
-    from executors._playwright import PlaywrightComputer
+    from executors import PlaywrightComputer
 
     size = Size(1280, 720)
     turns: list[dict[str, Any]] = []

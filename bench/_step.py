@@ -55,7 +55,7 @@ async def _pair(sl_start: Any, base_start: Any, reps: int) -> dict[str, list[dic
 async def _browser(size: Size, steps: int, reps: int) -> dict[str, list[dict[str, float]]]:
     from playwright.async_api import async_playwright
 
-    from executors._playwright import PlaywrightComputer
+    from executors import PlaywrightComputer
     from sandbox import chromium_args, find_chromium
 
     turns = script_turns(size, steps, runs=reps)

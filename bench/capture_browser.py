@@ -23,8 +23,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from executors import PlaywrightComputer
 from executors._computer import Size
-from executors._playwright import PlaywrightComputer
 
 SIZES = [Size(1280, 720), Size(1920, 1080)]
 

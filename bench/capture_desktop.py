@@ -31,8 +31,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from executors import DesktopComputer
 from executors._computer import Size
-from executors._desktop import DesktopComputer, encode_bgra
+from executors._desktop import encode_bgra
 from sandbox import VirtualDisplay
 
 SIZES = [Size(1280, 720), Size(1920, 1080)]

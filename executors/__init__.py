@@ -1,5 +1,6 @@
 """Executors: the `Computer` protocol and its browser and desktop implementations."""
 
+from executors._browser import PlaywrightComputer
 from executors._computer import (
     ALL_CAPABILITIES,
     Button,
@@ -34,7 +35,6 @@ from executors._keys import (
     split_chord,
     x11_keysym,
 )
-from executors._playwright import PlaywrightComputer
 
 __all__ = [
     "ALL_CAPABILITIES",

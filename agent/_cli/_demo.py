@@ -95,7 +95,7 @@ async def run_demo(
         demo_script,
     )
     from agent.testing import ScriptedResponsesServer
-    from executors._playwright import PlaywrightComputer
+    from executors import PlaywrightComputer
 
     target = run_dir or default_run_dir(runs_root, "demo")
     with DemoApp() as app, ScriptedResponsesServer(demo_script(), dialect="lightcone") as server:

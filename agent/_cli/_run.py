@@ -250,7 +250,7 @@ async def open_desktop(
     size: tuple[int, int], launch: Sequence[str], *, window_timeout_s: float = 15.0
 ) -> AsyncIterator[Computer]:
     """A fresh virtual display with `launch` commands started in it, as a `DesktopComputer`."""
-    from executors._desktop import DesktopComputer
+    from executors import DesktopComputer
     from sandbox import VirtualDisplay
 
     argvs = [shlex.split(cmd) for cmd in launch]
@@ -362,13 +362,13 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             yield computer
         return
     if opts.x_display:
-        from executors._desktop import DesktopComputer
+        from executors import DesktopComputer
 
         # Naming a display on the command line is the explicit consent to drive it.
         async with DesktopComputer(opts.x_display, allow_host_display=True) as computer:
             yield computer
         return
-    from executors._playwright import PlaywrightComputer
+    from executors import PlaywrightComputer
     from sandbox import DomainPolicy
 
     async with contextlib.AsyncExitStack() as stack:

@@ -639,7 +639,7 @@ def computer(
     screenloop_portal: Portal,
 ) -> Iterator[Computer]:
     """A started `PlaywrightComputer` (headless Chromium unless --screenloop-headed)."""
-    from executors._playwright import PlaywrightComputer
+    from executors import PlaywrightComputer
 
     s = screenloop_settings
     if s.headed and not os.environ.get("DISPLAY"):
@@ -668,7 +668,7 @@ def desktop(
     screenloop_settings: ScreenloopSettings, screenloop_portal: Portal
 ) -> Iterator[Computer]:
     """A started `DesktopComputer` on a fresh Xvfb display running the marker's ``launch``."""
-    from executors._desktop import DesktopComputer
+    from executors import DesktopComputer
     from sandbox._display import VirtualDisplay
 
     s = screenloop_settings

@@ -217,7 +217,7 @@ async def _open_executor(
         async with open_desktop((size.width, size.height), launch) as computer:
             yield computer
         return
-    from executors._playwright import PlaywrightComputer
+    from executors import PlaywrightComputer
 
     async with contextlib.AsyncExitStack() as stack:
         start_url = url or executor.get("start_url")

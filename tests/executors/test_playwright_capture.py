@@ -14,7 +14,7 @@ import pytest
 from browser_server import LoopbackServer
 from PIL import Image
 
-from executors._playwright import PlaywrightComputer
+from executors import PlaywrightComputer
 
 pytestmark = pytest.mark.browser
 

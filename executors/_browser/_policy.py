@@ -31,10 +31,11 @@ from urllib.parse import urljoin
 from playwright.async_api import CDPSession, Page, ProxySettings, Request, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
-from executors._browser_page import blocked_page_html
+from executors._browser._scripts import blocked_page_html
+from executors._browser._shared import BrowserState, page_of, wait_page_step
 from sandbox import BlockedAttempt, DomainPolicy, PolicyProxy
 
-__all__ = ["NetworkPolicyMixin", "page_of"]
+__all__ = ["NetworkPolicy"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +48,6 @@ _BROWSER_SERVICE_HOSTS = frozenset({"accounts.google.com", "clients2.google.com"
 _BROWSER_SERVICE_SUFFIXES = (".googleapis.com", ".gvt1.com")
 
 
-def page_of(request: Request) -> Page | None:
-    """The page a request belongs to, or None (a popup's first navigation, a worker)."""
-    try:
-        return request.frame.page
-    except PlaywrightError:
-        return None
-
-
 def _is_main_frame(request: Request) -> bool:
     try:
         return request.frame.parent_frame is None
@@ -62,25 +55,62 @@ def _is_main_frame(request: Request) -> bool:
         return True  # a popup's initial navigation: its main frame does not exist yet
 
 
-class NetworkPolicyMixin:
-    """The route and CDP handlers; mixed into `PlaywrightComputer`."""
+class NetworkPolicy:
+    """The domain policy at the network layer: routes, per-page redirect checks, the proxy.
 
-    policy: DomainPolicy
-    _popup_renavigate: set[str]
-    _proxy: PolicyProxy | None
+    Owns the proxy, the per-page "interception is on" futures the routes wait
+    for, and the popup navigations held back until their page is set up.
+    """
 
-    def _emit(self, kind: str, message: str, **data: object) -> None:
-        raise NotImplementedError
+    def __init__(self, domains: DomainPolicy, state: BrowserState) -> None:
+        self.domains = domains
+        self._state = state
+        self._proxy: PolicyProxy | None = None
+        self._intercepting: dict[Page, asyncio.Future[None]] = {}
+        self._popup_renavigate: set[str] = set()
 
-    def _spawn(self, coro: Any) -> None:
-        raise NotImplementedError
+    @property
+    def is_open(self) -> bool:
+        """Whether the policy allows everything (then nothing is routed or intercepted)."""
+        return self.domains.is_open
 
-    async def _ready(self, page: Page, *, setup: bool = False) -> None:
-        raise NotImplementedError
+    @property
+    def popup_pending(self) -> bool:
+        """Whether a popup's first navigation is held back, waiting for its page."""
+        return bool(self._popup_renavigate)
 
-    def _start_proxy(self) -> ProxySettings | None:
+    def expect(self, page: Page) -> None:
+        """A page opened: its requests wait until `intercept` has run for it."""
+        self._intercepting[page] = asyncio.get_running_loop().create_future()
+
+    async def intercept(self, page: Page, session: CDPSession) -> None:
+        """Check every redirect of `page` on its CDP session (with a policy)."""
+        if self.is_open:
+            return
+        session.on("Fetch.requestPaused", lambda ev: self._on_paused(session, ev))
+        await session.send(
+            "Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Response"}]}
+        )
+
+    def intercepting(self, page: Page) -> None:
+        """`page` is set up (or its setup failed): let its requests through."""
+        ready = self._intercepting[page]
+        if not ready.done():
+            ready.set_result(None)
+
+    def take_popup_navigation(self, url: str) -> bool:
+        """Whether `url` is a popup's held-back first navigation (and forget it)."""
+        if url not in self._popup_renavigate:
+            return False
+        self._popup_renavigate.discard(url)
+        return True
+
+    async def _wait_intercepting(self, page: Page) -> None:
+        await wait_page_step(self._intercepting.get(page), self._state.options.navigation_timeout_s)
+
+    def start_proxy(self) -> ProxySettings | None:
         """Start the policy proxy for a browser we launch; None for an open policy."""
-        if self.policy.is_open:
+        if self.domains.is_open:
             return None
         loop = asyncio.get_running_loop()
 
@@ -88,12 +118,12 @@ class NetworkPolicyMixin:
             with contextlib.suppress(RuntimeError):  # our loop is already closed
                 loop.call_soon_threadsafe(self._on_proxy_blocked, attempt)
 
-        self._proxy = PolicyProxy(self.policy, on_blocked=blocked)
+        self._proxy = PolicyProxy(self.domains, on_blocked=blocked)
         self._proxy.start()
         # Chromium sends loopback hosts around a proxy unless told not to.
         return {"server": self._proxy.url, "bypass": "<-loopback>"}
 
-    def _stop_proxy(self) -> None:
+    def stop_proxy(self) -> None:
         if self._proxy is not None:
             self._proxy.close()
 
@@ -102,7 +132,7 @@ class NetworkPolicyMixin:
         if host in _BROWSER_SERVICE_HOSTS or host.endswith(_BROWSER_SERVICE_SUFFIXES):
             logger.info("proxy refused Chromium's own %s %s", attempt.method, attempt.target)
             return
-        self._emit(
+        self._state.emit(
             "request_blocked",
             f"blocked {attempt.method} {attempt.target} at the network proxy: {attempt.reason}",
             url=attempt.target,
@@ -111,10 +141,10 @@ class NetworkPolicyMixin:
             via="proxy",
         )
 
-    async def _route(self, route: Route) -> None:
+    async def route(self, route: Route) -> None:
         request = route.request
         url = request.url
-        decision = self.policy.check(url)
+        decision = self.domains.check(url)
         try:
             if not decision.allowed:
                 await self._refuse(route, request, url, decision.reason)
@@ -128,7 +158,7 @@ class NetworkPolicyMixin:
                 await route.fulfill(status=200, content_type="text/html", body="")
                 return
             if page is not None:
-                await self._ready(page)
+                await self._wait_intercepting(page)
             await route.continue_()
         except PlaywrightError as exc:
             logger.debug("routing %s: %s", url, exc)
@@ -136,7 +166,7 @@ class NetworkPolicyMixin:
     async def _refuse(self, route: Route, request: Request, url: str, reason: str) -> None:
         if request.is_navigation_request():
             main = _is_main_frame(request)
-            self._emit(
+            self._state.emit(
                 "navigation_blocked" if main else "request_blocked",
                 f"blocked {'navigation' if main else 'frame'} to {url}: {reason}",
                 url=url,
@@ -148,7 +178,7 @@ class NetworkPolicyMixin:
                 body=blocked_page_html(url, reason),
             )
         else:
-            self._emit(
+            self._state.emit(
                 "request_blocked",
                 f"blocked {request.resource_type} request to {url}: {reason}",
                 url=url,
@@ -158,7 +188,7 @@ class NetworkPolicyMixin:
             await route.abort("blockedbyclient")
 
     def _on_paused(self, session: CDPSession, event: dict[str, Any]) -> None:
-        self._spawn(self._check_redirect(session, event))
+        self._state.spawn(self._check_redirect(session, event))
 
     async def _check_redirect(self, session: CDPSession, event: dict[str, Any]) -> None:
         request_id = event["requestId"]
@@ -175,7 +205,7 @@ class NetworkPolicyMixin:
                 )
                 if location:
                     target = urljoin(event["request"]["url"], location)
-                    decision = self.policy.check(target)
+                    decision = self.domains.check(target)
                     if not decision.allowed:
                         await self._refuse_redirect(session, event, target, decision.reason)
                         return
@@ -188,7 +218,7 @@ class NetworkPolicyMixin:
     ) -> None:
         source = event["request"]["url"]
         if event.get("resourceType") == "Document":
-            self._emit(
+            self._state.emit(
                 "navigation_blocked",
                 f"blocked redirect from {source} to {target}: {reason}",
                 url=target,
@@ -208,7 +238,7 @@ class NetworkPolicyMixin:
                 },
             )
         else:
-            self._emit(
+            self._state.emit(
                 "request_blocked",
                 f"blocked redirect from {source} to {target}: {reason}",
                 url=target,
@@ -220,12 +250,12 @@ class NetworkPolicyMixin:
                 {"requestId": event["requestId"], "errorReason": "BlockedByClient"},
             )
 
-    async def _route_web_socket(self, ws: WebSocketRoute) -> None:
-        decision = self.policy.check(ws.url)
+    async def route_web_socket(self, ws: WebSocketRoute) -> None:
+        decision = self.domains.check(ws.url)
         if decision.allowed:
             ws.connect_to_server()
             return
-        self._emit(
+        self._state.emit(
             "request_blocked",
             f"blocked WebSocket to {ws.url}: {decision.reason}",
             url=ws.url,

@@ -1,4 +1,4 @@
-"""Capture and settle for `PlaywrightComputer`: a mixin.
+"""Capture and settle for `PlaywrightComputer`.
 
 - `screenshot` is CDP ``Page.captureScreenshot`` at the declared size whatever
   the device scale factor: without a clip first, else with a CSS clip at scale
@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import io
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import CDPSession, Page, Request
+from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
 
-from executors._browser_page import SETTLE_BEGIN, SETTLE_PROBE, SETTLE_RESULT
+from executors._browser._activity import NetworkActivity
+from executors._browser._policy import NetworkPolicy
+from executors._browser._scripts import SETTLE_BEGIN, SETTLE_PROBE, SETTLE_RESULT
+from executors._browser._shared import BrowserState, is_closed_error
+from executors._browser._tabs import Tabs
 from executors._computer import ImageFormat, Screenshot, SettleResult, Size
 from executors._errors import CaptureError, ExecutorClosedError, ExecutorError
 
-__all__ = ["CaptureMixin", "is_closed_error"]
+__all__ = ["Capture"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,84 +39,73 @@ _CAPTURE_ATTEMPTS = 3
 _PREFETCH_MAX_AGE_S = 0.05
 
 
-def is_closed_error(exc: BaseException) -> bool:
-    """Whether a Playwright error means the browser, page or target is gone."""
-    text = str(exc).lower()
-    return any(s in text for s in ("has been closed", "target closed", "browser closed", "crash"))
+class Capture:
+    """Screenshots, the settle wait and its overlapped capture.
 
+    Owns the capture kept from the last settle and the pages that need a CSS
+    clip; reads the pages from `tabs` and their requests from `activity`.
+    """
 
-class CaptureMixin:
-    """Screenshots, the settle wait and its overlapped capture; mixed into `PlaywrightComputer`."""
+    def __init__(
+        self,
+        state: BrowserState,
+        tabs: Tabs,
+        activity: NetworkActivity,
+        policy: NetworkPolicy,
+    ) -> None:
+        self._state = state
+        self._options = state.options
+        self._tabs = tabs
+        self._activity = activity
+        self._policy = policy
+        self._use_clip: set[Page] = set()
+        self._prefetch: _Prefetch | None = None
 
-    image_format: ImageFormat
-    quality: int | None
-    capture_timeout_s: float
-    settle_max_s: float
-    _size: Size
-    _active: Page | None
-    _crashed: set[Page]
-    _use_clip: set[Page]
-    _input_generation: int
-    _prefetch: _Prefetch | None
-    _inflight: dict[Page, set[Request]]
-    _net_activity: dict[Page, tuple[int, float]]
-    _net_changed: asyncio.Event
-    _orphans: set[Request]
-    _popup_renavigate: set[str]
-    _tasks: set[asyncio.Task[Any]]
-
-    async def _page(self) -> Page:
-        raise NotImplementedError
-
-    async def _session(self, page: Page) -> CDPSession:
-        raise NotImplementedError
-
-    async def _wait_network_quiet(self, page: Page, deadline: float) -> bool:
-        raise NotImplementedError
+    def forget(self, page: Page) -> None:
+        """Drop what is known of a closed page."""
+        self._use_clip.discard(page)
 
     async def screenshot(self) -> Screenshot:
-        """Capture the active page's viewport at the declared size.
-
-        Right after a `settle` that found the page unchanged since it started a
-        capture (and no input since), that capture is the screenshot.
-        """
-        page = await self._page()
+        """The active page's viewport at the declared size (the settle's capture if current)."""
+        page = await self._tabs.page()
         start = time.perf_counter()
         captured = await self._take_prefetch(page)
         if captured is None:
-            captured = await self._capture_page(page, await self._session(page))
+            captured = await self._capture_page(page, await self._tabs.session(page))
         data, width, height = captured
         capture_s = time.perf_counter() - start
         encode_start = time.perf_counter()
-        if (width, height) != self._size:
-            data = _resize(data, self._size, self.image_format, self.quality)
+        if (width, height) != self._options.size:
+            data = _resize(
+                data, self._options.size, self._options.image_format, self._options.quality
+            )
         return Screenshot(
             data=data,
-            format=self.image_format,
-            width=self._size.width,
-            height=self._size.height,
+            format=self._options.image_format,
+            width=self._options.size.width,
+            height=self._options.size.height,
             capture_s=capture_s,
             encode_s=time.perf_counter() - encode_start,
         )
 
     def _capture_key(self) -> tuple[str, int | None]:
-        return (self.image_format, self.quality)
+        return (self._options.image_format, self._options.quality)
 
     async def _capture_page(self, page: Page, session: CDPSession) -> tuple[bytes, int, int]:
         """One CDP capture of the viewport: (data, width, height) as Chromium sent it."""
         params: dict[str, Any] = {
-            "format": self.image_format,
+            "format": self._options.image_format,
             "optimizeForSpeed": True,
             "captureBeyondViewport": False,
             "fromSurface": True,
         }
-        if self.quality is not None and self.image_format != "png":
-            params["quality"] = int(self.quality)
+        if self._options.quality is not None and self._options.image_format != "png":
+            params["quality"] = int(self._options.quality)
         if page in self._use_clip:
             params["clip"] = await self._viewport_clip(session)
         data = await self._capture(session, params)
         width, height = _image_size(data)
-        if (width, height) != self._size and "clip" not in params:
+        if (width, height) != self._options.size and "clip" not in params:
             # This Chromium returned device pixels: use a CSS clip from now on.
             self._use_clip.add(page)
             params["clip"] = await self._viewport_clip(session)
@@ -133,7 +125,7 @@ class CaptureMixin:
             return None
         if (
             prefetch.page is not page
-            or prefetch.generation != self._input_generation
+            or prefetch.generation != self._state.input_generation
             or prefetch.key != self._capture_key()
             or time.monotonic() - prefetch.settled_at > _PREFETCH_MAX_AGE_S
         ):
@@ -150,7 +142,7 @@ class CaptureMixin:
     async def _viewport_clip(self, session: CDPSession) -> dict[str, float]:
         try:
             metrics = await asyncio.wait_for(
-                session.send("Page.getLayoutMetrics"), self.capture_timeout_s
+                session.send("Page.getLayoutMetrics"), self._options.capture_timeout_s
             )
         except (asyncio.TimeoutError, PlaywrightError) as exc:
             raise CaptureError(f"reading the viewport position failed: {exc}") from exc
@@ -158,8 +150,8 @@ class CaptureMixin:
         return {
             "x": float(viewport.get("pageX", 0)),
             "y": float(viewport.get("pageY", 0)),
-            "width": float(self._size.width),
-            "height": float(self._size.height),
+            "width": float(self._options.size.width),
+            "height": float(self._options.size.height),
             "scale": 1.0,
         }
 
@@ -169,14 +161,14 @@ class CaptureMixin:
         for attempt in range(_CAPTURE_ATTEMPTS):
             try:
                 result = await asyncio.wait_for(
-                    session.send("Page.captureScreenshot", params), self.capture_timeout_s
+                    session.send("Page.captureScreenshot", params), self._options.capture_timeout_s
                 )
             except asyncio.TimeoutError as exc:
                 raise CaptureError(
-                    f"screenshot did not finish within {self.capture_timeout_s:g} s"
+                    f"screenshot did not finish within {self._options.capture_timeout_s:g} s"
                 ) from exc
             except PlaywrightError as exc:
-                if is_closed_error(exc) or self._active in self._crashed:
+                if is_closed_error(exc) or self._tabs.is_crashed(self._tabs.active):
                     raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
                 if attempt + 1 == _CAPTURE_ATTEMPTS:
                     raise CaptureError(f"screenshot failed: {exc.message}") from exc
@@ -197,34 +189,30 @@ class CaptureMixin:
                         "awaitPromise": True,
                     },
                 ),
-                self.capture_timeout_s,
+                self._options.capture_timeout_s,
             )
         except (asyncio.TimeoutError, PlaywrightError) as exc:
             raise CaptureError(f"the page produced no frame to capture: {exc}") from exc
 
     async def settle(self, max_wait_s: float | None = None) -> SettleResult:
-        """Wait (bounded) for network quiet and unchanged animation frames.
-
-        The screenshot is captured meanwhile (see the module docstring) and kept
-        for a `screenshot` call that follows at once.
-        """
-        limit = self.settle_max_s if max_wait_s is None else max_wait_s
+        """Wait for network quiet and unchanged frames, capturing meanwhile."""
+        limit = self._options.settle_max_s if max_wait_s is None else max_wait_s
         start = time.monotonic()
         deadline = start + max(limit, 0.0)
         self._drop_prefetch()
-        page = await self._page()
+        page = await self._tabs.page()
         reason = ""
         speculate = True
         capture: asyncio.Future[tuple[bytes, int, int]] | None = None
         try:
             while True:
-                if page is not self._active:  # a popup opened: settle the new tab
-                    page = await self._page()
-                if not await self._wait_network_quiet(page, deadline):
-                    n = len(self._inflight.get(page, ()))
+                if page is not self._tabs.active:  # a popup opened: settle the new tab
+                    page = await self._tabs.page()
+                if not await self._activity.wait_quiet(page, deadline):
+                    n = self._activity.busy(page)
                     reason = f"network busy ({n} requests in flight)"
                     break
-                mark = self._net_activity.get(page, (0, 0.0))[0]
+                mark = self._activity.mark(page)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     reason = "time limit reached"
@@ -232,7 +220,7 @@ class CaptureMixin:
                 if capture is not None:
                     _forget(capture)
                     capture = None
-                generation = self._input_generation
+                generation = self._state.input_generation
                 try:
                     if speculate:
                         speculate = False
@@ -246,28 +234,24 @@ class CaptureMixin:
                     reason = "no animation frames"
                     break
                 except PlaywrightError as exc:
-                    if page in self._crashed or is_closed_error(exc):
-                        if page is self._active:
+                    if self._tabs.is_crashed(page) or is_closed_error(exc):
+                        if page is self._tabs.active:
                             raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
                         continue
                     continue  # the document navigated mid-probe: probe the new one
                 busy = list(probe.get("busy", []))
-                if self._net_activity.get(page, (0, 0.0))[0] != mark:
+                if self._activity.mark(page) != mark:
                     continue  # requests started while frames were checked
-                if self._orphans or self._popup_renavigate:
+                if self._activity.popup_navigating or self._policy.popup_pending:
                     # a popup is opening: wait for it (bounded), then settle it
-                    self._net_changed.clear()
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(
-                            self._net_changed.wait(), max(deadline - time.monotonic(), 0.001)
-                        )
+                    await self._activity.wait_change(deadline)
                     if time.monotonic() < deadline:
                         continue
-                if probe.get("stable") and page is self._active:
+                if probe.get("stable") and page is self._tabs.active:
                     if (
                         capture is not None
                         and probe.get("changed") is False
-                        and generation == self._input_generation
+                        and generation == self._state.input_generation
                     ):
                         self._prefetch = _Prefetch(
                             page, capture, self._capture_key(), generation, time.monotonic()
@@ -292,7 +276,7 @@ class CaptureMixin:
         drawn after the probe's starting point; a probe reporting ``changed:
         false`` proves that frame shows the settled page.
         """
-        session = await self._session(page)
+        session = await self._tabs.session(page)
         max_ms = max(int(remaining * 1000), 1)
         begun = await asyncio.wait_for(
             session.send(
@@ -305,9 +289,7 @@ class CaptureMixin:
         if not isinstance(probe_id, int) or probe_id <= 0 or "exceptionDetails" in begun:
             probe = await asyncio.wait_for(page.evaluate(SETTLE_PROBE, max_ms), remaining + 0.25)
             return probe, None
-        capture = asyncio.ensure_future(self._capture_page(page, session))
-        self._tasks.add(capture)
-        capture.add_done_callback(self._tasks.discard)
+        capture = self._state.spawn(self._capture_page(page, session))
         try:
             answer = await asyncio.wait_for(
                 session.send(

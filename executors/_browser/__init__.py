@@ -1,0 +1,5 @@
+"""`PlaywrightComputer`: the `Computer` protocol on a real Chromium, built from parts."""
+
+from executors._browser._playwright import BROWSER_CAPABILITIES, PlaywrightComputer
+
+__all__ = ["BROWSER_CAPABILITIES", "PlaywrightComputer"]

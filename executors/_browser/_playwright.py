@@ -1,0 +1,417 @@
+"""`PlaywrightComputer`: the `Computer` protocol on a real Chromium.
+
+- Launches Chromium found by `sandbox.find_chromium` (never ``playwright
+  install``), or attaches to a remote browser by CDP URL or a Playwright
+  websocket endpoint. Each computer gets a fresh, isolated browser context.
+- Input is real input events (CDP ``Input.dispatch*`` through Playwright's
+  mouse and keyboard); back/forward buttons, which Playwright's mouse lacks,
+  go straight through CDP.
+- Capture is CDP ``Page.captureScreenshot`` (PNG with ``optimizeForSpeed`` by
+  default), at the declared size whatever the device scale factor: without a
+  clip first (this Chromium returns CSS-pixel size), else with a CSS clip at
+  scale 1, else a Pillow resize.
+- New tabs and popups are followed: actions go to the newest page; when it
+  closes, to the previous one. Each switch is an `ExecutorEvent`.
+- The domain policy is enforced at the network layer: ``context.route`` sees
+  the first hop of every request of every page (popups, iframes, fetch, XHR,
+  workers); a per-page CDP ``Fetch`` interception at the response stage checks
+  every redirect target, which Playwright's router never sees. WebSockets go
+  through ``context.route_web_socket``; service workers are blocked. A browser
+  launched here also sends all its traffic through `sandbox.PolicyProxy` (a
+  backstop for worker requests the layers above miss; not for cdp_url /
+  ws_endpoint browsers).
+- `settle` waits for network quiet and, in the page, for animation frames
+  with no DOM change, no short timer pending after input, no running finite
+  animation (one such frame, or two when the page has scheduled frame
+  callbacks or intervals since the last input): bounded, no fixed sleeps.
+- The capture overlaps the settle: once the network is quiet, `settle` starts
+  the page probe, then requests the screenshot, whose frame Chromium draws
+  after that request (40-50 ms, two frames plus encoding). If the probe then
+  reports that nothing changed since it began, that capture is kept for the
+  `screenshot` call that follows at once (no input in between); otherwise it
+  is dropped and `screenshot` captures afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Generic, Literal, TypeVar, overload
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
+
+from executors._browser._activity import NetworkActivity
+from executors._browser._capture import Capture
+from executors._browser._keyboard import Keyboard
+from executors._browser._mouse import Mouse
+from executors._browser._policy import NetworkPolicy
+from executors._browser._scripts import SETTLE_INIT_SCRIPT
+from executors._browser._shared import BrowserOptions, BrowserState
+from executors._browser._tabs import Tabs
+from executors._computer import (
+    ALL_CAPABILITIES,
+    Button,
+    Capability,
+    ExecutorEvent,
+    ImageFormat,
+    Point,
+    Screenshot,
+    SettleResult,
+    Size,
+)
+from executors._errors import ActionFailedError, ExecutorClosedError
+from sandbox import BrowserLaunchError, DomainPolicy, chromium_args, find_chromium
+
+__all__ = ["BROWSER_CAPABILITIES", "PlaywrightComputer"]
+
+V = TypeVar("V")
+
+BROWSER_CAPABILITIES: frozenset[Capability] = ALL_CAPABILITIES
+
+
+class _Option(Generic[V]):
+    """An attribute of the computer kept in its `BrowserOptions`, where the parts read it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Option[V]: ...
+
+    @overload
+    def __get__(self, obj: PlaywrightComputer, owner: type) -> V: ...
+
+    def __get__(self, obj: PlaywrightComputer | None, owner: type) -> _Option[V] | V:
+        if obj is None:
+            return self
+        value: V = getattr(obj._options, self._name)
+        return value
+
+    def __set__(self, obj: PlaywrightComputer, value: V) -> None:
+        setattr(obj._options, self._name, value)
+
+
+class PlaywrightComputer:
+    """A `Computer` driving Chromium through Playwright.
+
+    Use as ``async with PlaywrightComputer(...) as computer:`` or call
+    `start` / `close`. Coordinates are CSS pixels of the declared `size`
+    (the viewport), which is also the size of every screenshot.
+
+    A shell over its parts: `Tabs` (pages, the active one, page events),
+    `NetworkPolicy`, `NetworkActivity`, `Keyboard`, `Mouse` and `Capture`.
+    """
+
+    environment: Literal["browser"] = "browser"
+
+    image_format: _Option[ImageFormat] = _Option()
+    quality: _Option[int | None] = _Option()
+    settle_max_s: _Option[float] = _Option()
+    action_timeout_s: _Option[float] = _Option()
+    navigation_timeout_s: _Option[float] = _Option()
+    capture_timeout_s: _Option[float] = _Option()
+    drag_steps: _Option[int] = _Option()
+    downloads_dir: _Option[Path | None] = _Option()
+
+    def __init__(
+        self,
+        *,
+        size: tuple[int, int] = (1280, 720),
+        device_scale_factor: float = 1.0,
+        start_url: str | None = None,
+        headless: bool = True,
+        executable_path: str | Path | None = None,
+        cdp_url: str | None = None,
+        ws_endpoint: str | None = None,
+        policy: DomainPolicy | None = None,
+        downloads_dir: str | Path | None = None,
+        image_format: ImageFormat = "png",
+        quality: int | None = None,
+        settle_max_s: float = 3.0,
+        action_timeout_s: float = 10.0,
+        navigation_timeout_s: float = 30.0,
+        capture_timeout_s: float = 10.0,
+        launch_timeout_s: float = 30.0,
+        drag_steps: int = 5,
+        launch_args: Sequence[str] = (),
+    ) -> None:
+        if cdp_url and ws_endpoint:
+            raise ValueError("pass cdp_url or ws_endpoint, not both")
+        if image_format not in ("png", "jpeg", "webp"):
+            raise ValueError(f"unknown image format {image_format!r}")
+        self._options = BrowserOptions(
+            size=Size(int(size[0]), int(size[1])),
+            image_format=image_format,
+            quality=quality,
+            settle_max_s=settle_max_s,
+            action_timeout_s=action_timeout_s,
+            navigation_timeout_s=navigation_timeout_s,
+            capture_timeout_s=capture_timeout_s,
+            drag_steps=max(1, int(drag_steps)),
+            downloads_dir=Path(downloads_dir) if downloads_dir is not None else None,
+        )
+        self.device_scale_factor = float(device_scale_factor)
+        self.start_url = start_url
+        self.headless = headless
+        self.executable_path = executable_path
+        self.cdp_url = cdp_url
+        self.ws_endpoint = ws_endpoint
+        self.launch_timeout_s = launch_timeout_s
+        self.launch_args = tuple(launch_args)
+
+        self._state = BrowserState(self._options)
+        self._policy = NetworkPolicy(policy if policy is not None else DomainPolicy(), self._state)
+        self._activity = NetworkActivity()
+        self._tabs = Tabs(self._state, self._policy)
+        self._keyboard = Keyboard(self._tabs, self._options)
+        self._mouse = Mouse(self._tabs, self._keyboard, self._options)
+        self._capture = Capture(self._state, self._tabs, self._activity, self._policy)
+        self._tabs.on_open.append(lambda _: self._activity.wake())
+        self._tabs.on_close += [self._activity.forget, self._capture.forget]
+
+        self._pw: Playwright | None = None
+        self._browser: Browser | None = None
+        self._started = False
+
+    # -- properties ---------------------------------------------------------------
+
+    @property
+    def size(self) -> Size:
+        """The declared display (viewport) size."""
+        return self._options.size
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Every action of the protocol."""
+        return BROWSER_CAPABILITIES
+
+    @property
+    def policy(self) -> DomainPolicy:
+        """The domain policy enforced on every request."""
+        return self._policy.domains
+
+    @property
+    def page(self) -> Page:
+        """The Playwright page actions go to (for observing in tests and hooks)."""
+        return self._tabs.current()
+
+    @property
+    def context(self) -> BrowserContext:
+        """The isolated browser context of this computer."""
+        if self._tabs.context is None:
+            raise ExecutorClosedError("the browser is not started")
+        return self._tabs.context
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def __aenter__(self) -> PlaywrightComputer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Launch or attach to the browser and open the first page."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            await self._start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _start(self) -> None:
+        self._pw = await async_playwright().start()
+        chromium = self._pw.chromium
+        timeout_ms = self.launch_timeout_s * 1000
+        try:
+            if self.cdp_url:
+                self._browser = await chromium.connect_over_cdp(self.cdp_url, timeout=timeout_ms)
+            elif self.ws_endpoint:
+                self._browser = await chromium.connect(self.ws_endpoint, timeout=timeout_ms)
+            else:
+                executable = find_chromium(self.executable_path)
+                self._browser = await chromium.launch(
+                    executable_path=str(executable),
+                    headless=self.headless,
+                    args=chromium_args(extra=self.launch_args),
+                    downloads_path=self.downloads_dir,
+                    proxy=self._policy.start_proxy(),
+                    timeout=timeout_ms,
+                )
+        except PlaywrightError as exc:
+            where = self.cdp_url or self.ws_endpoint or "a local Chromium"
+            raise BrowserLaunchError(f"could not start or reach {where}: {exc.message}") from exc
+        if self.downloads_dir is not None:
+            self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        size = self._options.size
+        context = await self._browser.new_context(
+            viewport={"width": size.width, "height": size.height},
+            screen={"width": size.width, "height": size.height},
+            device_scale_factor=self.device_scale_factor,
+            accept_downloads=self.downloads_dir is not None,
+            service_workers="block",
+        )
+        self._tabs.context = context
+        context.set_default_timeout(self.action_timeout_s * 1000)
+        context.set_default_navigation_timeout(self.navigation_timeout_s * 1000)
+        await context.add_init_script(SETTLE_INIT_SCRIPT)
+        if not self._policy.is_open:
+            await context.route("**/*", self._policy.route)
+            await context.route_web_socket("**/*", self._policy.route_web_socket)
+        context.on("page", self._tabs.on_page)
+        context.on("request", self._activity.on_request)
+        context.on("requestfinished", self._activity.on_request_done)
+        context.on("requestfailed", self._activity.on_request_done)
+        self._browser.on(
+            "disconnected", lambda _: self._state.emit("warning", "browser disconnected")
+        )
+        page = await context.new_page()
+        await self._tabs.ready(page)
+        if self.start_url:
+            await self.navigate(self.start_url)
+
+    async def close(self) -> None:
+        """Release held inputs, close the context and the browser. Idempotent."""
+        if self._state.closed:
+            return
+        self._state.closed = True
+        active = self._tabs.active
+        if active is not None and not self._tabs.is_crashed(active):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.release_all(), 5)
+        for task in list(self._state.tasks):
+            task.cancel()
+        if self._tabs.context is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._tabs.context.close(), 10)
+        if self._browser is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._browser.close(), 10)
+        if self._pw is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pw.stop(), 10)
+        self._policy.stop_proxy()
+        self._tabs.clear()
+
+    def drain_events(self) -> list[ExecutorEvent]:
+        """Return and forget the events noticed since the last call."""
+        return self._state.drain_events()
+
+    # -- actions ------------------------------------------------------------------
+
+    async def click(
+        self, x: int, y: int, button: Button = "left", keys: Sequence[str] = ()
+    ) -> None:
+        """Click `button` at (x, y) while holding `keys`."""
+        await self._mouse.click(await self._tabs.page(), x, y, button, 1, keys)
+
+    async def double_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
+        """Double-click the left button at (x, y)."""
+        await self._mouse.click(await self._tabs.page(), x, y, "left", 2, keys)
+
+    async def triple_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
+        """Triple-click the left button at (x, y)."""
+        await self._mouse.click(await self._tabs.page(), x, y, "left", 3, keys)
+
+    async def drag(
+        self, path: Sequence[Point], keys: Sequence[str] = (), button: Button = "left"
+    ) -> None:
+        """Press at the first point, move through every other point, release at the last."""
+        if len(path) < 2:
+            raise ActionFailedError("a drag path needs at least two points")
+        await self._mouse.drag(await self._tabs.page(), path, keys, button)
+
+    async def move(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
+        """Move the pointer to (x, y)."""
+        await self._mouse.move(await self._tabs.page(), x, y, keys)
+
+    async def scroll(
+        self, x: int, y: int, scroll_x: int, scroll_y: int, keys: Sequence[str] = ()
+    ) -> None:
+        """Send a real wheel event of (scroll_x, scroll_y) pixels with the pointer at (x, y)."""
+        await self._mouse.wheel(await self._tabs.page(), x, y, scroll_x, scroll_y, keys)
+
+    async def type(self, text: str) -> None:
+        """Type text into the focused element (key events for US-layout characters,
+        text input for the rest)."""
+        await self._keyboard.type(await self._tabs.page(), text)
+
+    async def keypress(self, keys: Sequence[str]) -> None:
+        """Press a chord: every key down in order, then up in reverse order."""
+        await self._keyboard.press(await self._tabs.page(), keys)
+
+    async def key_down(self, key: str) -> None:
+        """Press and hold `key` until key_up or release_all."""
+        await self._keyboard.down(await self._tabs.page(), key)
+
+    async def key_up(self, key: str) -> None:
+        """Release a key held by key_down."""
+        await self._keyboard.up(await self._tabs.page(), key)
+
+    async def mouse_down(self, x: int, y: int, button: Button = "left") -> None:
+        """Move to (x, y) and press `button` (held until mouse_up or release_all)."""
+        await self._mouse.down(await self._tabs.page(), x, y, button)
+
+    async def mouse_up(self, x: int, y: int, button: Button = "left") -> None:
+        """Move to (x, y) and release `button`."""
+        await self._mouse.up(await self._tabs.page(), x, y, button)
+
+    async def wait(self, ms: int) -> None:
+        """Wait `ms` milliseconds (the model asked for it)."""
+        await asyncio.sleep(max(0, ms) / 1000)
+
+    async def navigate(self, url: str) -> None:
+        """Load `url` in the active tab; a URL the policy refuses shows the blocked page."""
+        await self._tabs.goto(url)
+
+    async def current_url(self) -> str | None:
+        """The active tab's URL."""
+        return self._tabs.current().url
+
+    async def screenshot(self) -> Screenshot:
+        """Capture the active page's viewport at the declared size.
+
+        Right after a `settle` that found the page unchanged since it started a
+        capture (and no input since), that capture is the screenshot.
+        """
+        return await self._capture.screenshot()
+
+    async def settle(self, max_wait_s: float | None = None) -> SettleResult:
+        """Wait (bounded) for network quiet and unchanged animation frames.
+
+        The screenshot is captured meanwhile (see the module docstring) and kept
+        for a `screenshot` call that follows at once.
+        """
+        return await self._capture.settle(max_wait_s)
+
+    async def release_all(self) -> None:
+        """Release every held mouse button and key (reverse order of pressing)."""
+        page = self._tabs.active
+        if page is None or page.is_closed():
+            self._mouse.held.clear()
+            self._keyboard.held.clear()
+            return
+        await self._mouse.release_all(page)
+        await self._keyboard.release_all(page)
+
+    def held(self) -> tuple[tuple[str, ...], tuple[Button, ...]]:
+        """The keys (Playwright names) and mouse buttons held right now."""
+        return tuple(self._keyboard.held), tuple(self._mouse.held)

@@ -1,0 +1,189 @@
+"""Desktop capture: mss (XShm) grabs, the settle wait, PNG/JPEG/WebP encoding.
+
+Grabs run on their own mss connection in one worker thread, so the event loop
+stays free; a grab that hangs is bounded by ``capture_timeout_s``. The screen
+is scaled to the declared size when it differs and encoded as a lossless PNG
+(unfiltered rows, zlib level 1, see `executors._png`) by default, or
+JPEG/WebP. A screenshot right after a stable `settle` with no input in
+between reuses settle's last grab.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from executors._computer import ExecutorEvent, ImageFormat, Screenshot, SettleResult, Size
+from executors._desktop._state import DisplayState
+from executors._errors import CaptureError, ExecutorClosedError
+from executors._png import encode_png_rgb
+
+__all__ = ["DesktopCapture", "encode_bgra"]
+
+# how long settle's last grab may stand in for a new one (the loop asks at once)
+_SETTLED_GRAB_MAX_AGE_S = 0.02
+
+
+class DesktopCapture:
+    """Owns the mss connection, its thread and the grab that ended the last stable settle.
+
+    `ensure_started` connects the computer when it is not yet (the first
+    screenshot may come before any input).
+    """
+
+    def __init__(
+        self,
+        state: DisplayState,
+        ensure_started: Callable[[], Awaitable[object]],
+        *,
+        image_format: ImageFormat,
+        quality: int,
+        settle_interval_s: float,
+        capture_timeout_s: float,
+    ) -> None:
+        self._state = state
+        self._ensure_started = ensure_started
+        self._image_format: ImageFormat = image_format
+        self._quality = quality
+        self._settle_interval_s = settle_interval_s
+        self._capture_timeout_s = capture_timeout_s
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="screenloop-x-capture")
+        self._mss: Any = None
+        self._busy: Future[Any] | None = None
+        # the grab that ended a stable settle: (pixels, screen size, monotonic time,
+        # input generation)
+        self._settled_grab: tuple[bytes, Size, float, int] | None = None
+        self._warned_scaling = False
+
+    def _grab_sync(self) -> tuple[bytes, Size]:
+        if self._mss is None:
+            import mss
+
+            assert self._state.name is not None
+            self._mss = mss.MSS(display=self._state.name)
+        monitor = self._mss.monitors[0]  # the whole root window
+        shot = self._mss.grab(monitor)
+        return bytes(shot.bgra), Size(shot.width, shot.height)
+
+    async def _grab(self) -> tuple[bytes, Size]:
+        state = self._state
+        if state.closed:
+            raise ExecutorClosedError("this DesktopComputer is closed")
+        if state.lost or not state.alive():
+            state.lost = True
+            raise state.gone_error()
+        await self._ensure_started()
+        if self._busy is not None and not self._busy.done():
+            raise CaptureError("a previous capture is still hanging; the display may be stuck")
+        future = self._pool.submit(self._grab_sync)
+        self._busy = future
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self._capture_timeout_s)
+        except asyncio.TimeoutError as exc:
+            raise CaptureError(
+                f"capture of {state.name} did not finish in {self._capture_timeout_s}s"
+            ) from exc
+        except Exception as exc:
+            if not state.alive():
+                state.lost = True
+                raise state.gone_error() from exc
+            raise CaptureError(f"capture of {state.name} failed: {exc!r}") from exc
+
+    async def screenshot(self, size_of: Callable[[], Size]) -> Screenshot:
+        """Capture the screen, scaled to `size_of()`, encoded as configured."""
+        t0 = time.perf_counter()
+        settled, self._settled_grab = self._settled_grab, None
+        if (
+            settled is not None
+            and settled[3] == self._state.input_generation
+            and time.monotonic() - settled[2] <= _SETTLED_GRAB_MAX_AGE_S
+        ):
+            # settle's last grab was identical to the one before it and no input
+            # has been sent since: it is the screen now, no need to grab again
+            raw, screen = settled[0], settled[1]
+        else:
+            raw, screen = await self._grab()
+        t1 = time.perf_counter()
+        size = size_of()
+        if screen != size and not self._warned_scaling:
+            self._warned_scaling = True
+            self._state.events.append(
+                ExecutorEvent(
+                    "warning",
+                    f"screen is {screen.width}x{screen.height}; screenshots are scaled to "
+                    f"{size.width}x{size.height}",
+                    {"screen": list(screen), "declared": list(size)},
+                )
+            )
+        data = await asyncio.to_thread(
+            encode_bgra, raw, screen, size, self._image_format, self._quality
+        )
+        t2 = time.perf_counter()
+        return Screenshot(
+            data=data,
+            format=self._image_format,
+            width=size.width,
+            height=size.height,
+            capture_s=t1 - t0,
+            encode_s=t2 - t1,
+        )
+
+    async def settle(self, max_wait_s: float) -> SettleResult:
+        """Wait until two consecutive grabs are identical, at most `max_wait_s`.
+
+        The last grab is kept for a `screenshot` that follows at once with no input
+        in between (within ``_SETTLED_GRAB_MAX_AGE_S``), instead of grabbing again.
+        """
+        start = time.monotonic()
+        self._settled_grab = None
+        generation = self._state.input_generation
+        previous, _ = await self._grab()
+        while True:
+            elapsed = time.monotonic() - start
+            if elapsed >= max_wait_s:
+                return SettleResult(elapsed, stable=False, reason="max_wait")
+            await asyncio.sleep(min(self._settle_interval_s, max_wait_s - elapsed))
+            current, screen = await self._grab()
+            if current == previous:
+                if generation == self._state.input_generation:
+                    self._settled_grab = (current, screen, time.monotonic(), generation)
+                return SettleResult(time.monotonic() - start, stable=True, reason="unchanged")
+            previous = current
+            generation = self._state.input_generation
+
+    async def close(self) -> None:
+        """Close the mss connection (unless the display is gone) and stop the thread."""
+        if self._mss is not None:
+            mss_conn, self._mss = self._mss, None
+            if not self._state.lost and self._state.alive():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        asyncio.get_running_loop().run_in_executor(self._pool, mss_conn.close),
+                        self._capture_timeout_s,
+                    )
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def encode_bgra(
+    raw: bytes, screen: Size, size: Size, image_format: ImageFormat, quality: int = 80
+) -> bytes:
+    """Encode a BGRX capture as PNG (lossless, unfiltered rows, zlib level 1), JPEG or
+    WebP, scaled to `size`."""
+    from PIL import Image
+
+    image = Image.frombytes("RGB", (screen.width, screen.height), raw, "raw", "BGRX")
+    if screen != size:
+        image = image.resize((size.width, size.height), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    if image_format == "png":
+        return encode_png_rgb(image.tobytes(), image.width, image.height)
+    if image_format == "jpeg":
+        image.save(out, format="JPEG", quality=quality)
+    else:
+        image.save(out, format="WEBP", quality=quality, method=0)
+    return out.getvalue()
