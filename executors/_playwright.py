@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
@@ -153,6 +154,7 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
         launch_timeout_s: float = 30.0,
         drag_steps: int = 5,
         launch_args: Sequence[str] = (),
+        x_display: str | None = None,
     ) -> None:
         if cdp_url and ws_endpoint:
             raise ValueError("pass cdp_url or ws_endpoint, not both")
@@ -176,6 +178,8 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
         self.launch_timeout_s = launch_timeout_s
         self.drag_steps = max(1, int(drag_steps))
         self.launch_args = tuple(launch_args)
+        # The X display a headed Chromium opens its window on (default: this process's DISPLAY).
+        self.x_display = x_display
 
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
@@ -274,6 +278,7 @@ class PlaywrightComputer(NetworkPolicyMixin, CaptureMixin, InputMixin):
                     downloads_path=self.downloads_dir,
                     proxy=self._start_proxy(),
                     timeout=timeout_ms,
+                    env={**os.environ, "DISPLAY": self.x_display} if self.x_display else None,
                 )
         except PlaywrightError as exc:
             where = self.cdp_url or self.ws_endpoint or "a local Chromium"
