@@ -1,12 +1,28 @@
-"""The `screenloop` command line (Typer). Each command is a thin shell over the library."""
+"""The `screenloop` command line: one typer app with every command registered on it.
+
+The commands with options live in their own modules, each as an options
+dataclass (the flags, stated once) and a function ``options -> exit status``;
+`typer_command` (agent/_cli/_options.py) joins the two for typer. None of
+those modules imports this one. `report` and `serve-script`, a few lines
+each, are defined here.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, cast
 
 import typer
+
+from agent._cli._demo import DemoOptions, demo_command
+from agent._cli._doctor import DoctorOptions, doctor_command
+from agent._cli._exit_codes import EXIT_CODES_HELP
+from agent._cli._options import choice_list, choices, one_of, typer_command
+from agent._cli._replay import ReplayOptions, replay_command
+from agent._cli._run import ENV_HELP, RunOptions, run_command
+from agent.testing import Dialect
 
 __all__ = ["app", "main"]
 
@@ -32,7 +48,10 @@ def serve_script(
     script: Annotated[Path, typer.Argument(help="A JSON script: a list of turns and faults.")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 0,
     dialect: Annotated[
-        str, typer.Option(help="Provider dialect to check requests against: lightcone|openai.")
+        str,
+        typer.Option(
+            help=f"Provider dialect to check requests against: {choice_list(Dialect, '|')}."
+        ),
     ] = "lightcone",
     api_key: Annotated[
         str | None, typer.Option(help="Answer 401 unless requests carry this bearer key.")
@@ -41,11 +60,13 @@ def serve_script(
     """Serve a scripted Responses API on 127.0.0.1 until Ctrl-C (prints the base URL)."""
     from agent.testing import Script, ScriptedResponsesServer
 
-    if dialect not in ("lightcone", "openai"):
-        raise typer.BadParameter("use lightcone or openai", param_hint="--dialect")
-    chosen: Literal["lightcone", "openai"] = "openai" if dialect == "openai" else "lightcone"
+    if dialect not in choices(Dialect):
+        raise typer.BadParameter(f"use {one_of(Dialect)}", param_hint="--dialect")
     server = ScriptedResponsesServer(
-        Script.from_file(script), dialect=chosen, port=port, require_api_key=api_key
+        Script.from_file(script),
+        dialect=cast(Dialect, dialect),
+        port=port,
+        require_api_key=api_key,
     )
     with server:
         typer.echo(server.base_url)
@@ -78,8 +99,40 @@ def report(
         webbrowser.open(path.resolve().as_uri())
 
 
-# Registers run, demo, replay and doctor on `app` (they live in their own module).
-from agent._cli import _commands  # noqa: E402, F401
+# name, help, epilog, options, handler -- after serve-script and report, the order of
+# `screenloop --help`
+_COMMANDS: tuple[tuple[str, str, str, type[Any], Callable[[Any], int]], ...] = (
+    (
+        "run",
+        "Run an agent on a task in a browser (--url) or on a desktop (--desktop, --x-display).",
+        f"{ENV_HELP}\n\n{EXIT_CODES_HELP}",
+        RunOptions,
+        run_command,
+    ),
+    (
+        "demo",
+        "Watch an agent buy lamps in a bundled web shop: no API key, no network.",
+        EXIT_CODES_HELP,
+        DemoOptions,
+        demo_command,
+    ),
+    (
+        "replay",
+        "Re-execute a run's recorded actions without a model and compare every screenshot.",
+        EXIT_CODES_HELP,
+        ReplayOptions,
+        replay_command,
+    ),
+    (
+        "doctor",
+        "Check that this machine can run screenloop, and say how to fix what is missing.",
+        EXIT_CODES_HELP,
+        DoctorOptions,
+        doctor_command,
+    ),
+)
+for _name, _help, _epilog, _options, _handler in _COMMANDS:
+    app.command(_name, help=_help, epilog=_epilog)(typer_command(_options, _handler))
 
 
 def main() -> None:

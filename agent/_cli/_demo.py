@@ -10,37 +10,60 @@ the report and prints where it is. It succeeds only when the run completed
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import os
-import sys
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
+import typer
 from rich.console import Console
 
-from agent._cli._exit_codes import ExitCode, exit_code_for_exception, exit_code_for_status
+from agent._agent import Agent
+from agent._cli._computers import open_browser
+from agent._cli._exit_codes import ExitCode, exit_code_for_status
 from agent._cli._live import LiveView
-from agent._cli._run import (
-    annotate_run,
-    print_result,
-    run_cancellable,
-    setup_logging,
-    signal_exit_code,
-)
+from agent._cli._session import CommandSession
+from agent._record._recorder import default_run_dir
 from agent._result import RunResult
+from agent._safety import SafetyPolicy
+from agent.demo import (
+    DEMO_DISPLAY,
+    DEMO_MODEL,
+    DEMO_ORDER_NUMBER,
+    DEMO_SAFETY_CODE,
+    DEMO_SECRETS,
+    DEMO_STEPS,
+    DEMO_TASK,
+    DemoApp,
+    demo_script,
+)
+from agent.testing import ScriptedResponsesServer
 
-__all__ = ["demo_command", "run_demo", "verify_demo_order"]
+__all__ = ["DemoOptions", "demo_command", "run_demo", "verify_demo_order"]
 
-logger = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """Everything `screenloop demo` is given; the fields are its flags, in `--help` order."""
+
+    headed: Annotated[
+        bool, typer.Option("--headed", help="Show the browser (starts Xvfb if DISPLAY is unset).")
+    ] = False
+    model: Annotated[str, typer.Option(help="Model name sent to the bundled model.")] = (
+        "tzafon.northstar-cua-fast"
+    )
+    record: Annotated[
+        Path | None,
+        typer.Option(help="Run directory (default runs/<timestamp>-demo).", show_default=False),
+    ] = None
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the result as one JSON object on stdout.")
+    ] = False
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs on stderr.")] = False
 
 
 def verify_demo_order(state: dict[str, Any]) -> str | None:
     """None when the shop's state shows the demo's order; otherwise what is wrong."""
-    from agent.demo import DEMO_ORDER_NUMBER
-
     order = state.get("order")
     if not state.get("order_placed") or not isinstance(order, dict):
         return "the shop has no order"
@@ -54,23 +77,6 @@ def verify_demo_order(state: dict[str, Any]) -> str | None:
     return None
 
 
-@contextlib.asynccontextmanager
-async def _headed_display(headed: bool) -> AsyncIterator[None]:
-    """With --headed and no DISPLAY, a virtual display for the browser window."""
-    if not headed or os.environ.get("DISPLAY"):
-        yield
-        return
-    from agent.demo import DEMO_DISPLAY
-    from sandbox import VirtualDisplay
-
-    async with VirtualDisplay(*DEMO_DISPLAY) as display:
-        os.environ["DISPLAY"] = display.display
-        try:
-            yield
-        finally:
-            os.environ.pop("DISPLAY", None)
-
-
 async def run_demo(
     *,
     headed: bool = False,
@@ -78,101 +84,55 @@ async def run_demo(
     run_dir: Path | None = None,
     runs_root: Path = Path("runs"),
     live: LiveView | None = None,
-    app_holder: list[Any] | None = None,
 ) -> tuple[RunResult, str | None]:
     """Run the demo; returns the result and what is wrong with the order (None: it is right)."""
-    from agent._agent import Agent
-    from agent._record._recorder import default_run_dir
-    from agent._safety import SafetyPolicy
-    from agent.demo import (
-        DEMO_DISPLAY,
-        DEMO_MODEL,
-        DEMO_SAFETY_CODE,
-        DEMO_SECRETS,
-        DEMO_STEPS,
-        DEMO_TASK,
-        DemoApp,
-        demo_script,
-    )
-    from agent.testing import ScriptedResponsesServer
-    from executors import PlaywrightComputer
-
     target = run_dir or default_run_dir(runs_root, "demo")
     with DemoApp() as app, ScriptedResponsesServer(demo_script(), dialect="lightcone") as server:
-        if app_holder is not None:
-            app_holder.append(app)
-        async with _headed_display(headed):
-            computer = PlaywrightComputer(size=DEMO_DISPLAY, start_url=app.url, headless=not headed)
-            async with computer:
-                agent = Agent(
-                    computer,
-                    model=model or DEMO_MODEL,
-                    base_url=server.base_url,
-                    provider="custom",  # a loopback server: no key; the dialect follows the model
-                    coordinate_space="normalized",
-                    max_steps=len(DEMO_STEPS) + 5,
-                    safety=SafetyPolicy.allow([DEMO_SAFETY_CODE]),
-                    secrets=DEMO_SECRETS,
-                    run_dir=target,
-                    hooks=live,
-                )
-                try:
-                    with live or contextlib.nullcontext():
-                        result = await agent.run(DEMO_TASK)
-                finally:
-                    annotate_run(Path(target), {"demo": True, "demo_variant": app.variant})
+        async with open_browser(DEMO_DISPLAY, start_url=app.url, headed=headed) as computer:
+            agent = Agent(
+                computer,
+                model=model or DEMO_MODEL,
+                base_url=server.base_url,
+                provider="custom",  # a loopback server: no key; the dialect follows the model
+                coordinate_space="normalized",
+                max_steps=len(DEMO_STEPS) + 5,
+                safety=SafetyPolicy.allow([DEMO_SAFETY_CODE]),
+                secrets=DEMO_SECRETS,
+                run_dir=target,
+                hooks=live,
+                # replay starts a fresh shop of this variant
+                run_info={"executor": {"demo": True, "demo_variant": app.variant}},
+            )
+            with live or contextlib.nullcontext():
+                result = await agent.run(DEMO_TASK)
         problem = verify_demo_order(app.state())
     return result, problem
 
 
-def demo_command(
-    *,
-    headed: bool = False,
-    model: str | None = None,
-    record: Path | None = None,
-    json_output: bool = False,
-    verbose: bool = False,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
+def demo_command(opts: DemoOptions, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """`screenloop demo`; returns the exit status."""
-    from agent.demo import DEMO_SECRETS, DEMO_TASK
-
-    out = out or sys.stdout
-    err = err or sys.stderr
-    console = Console(file=err if json_output else out, highlight=False, soft_wrap=True)
-    err_console = Console(file=err, highlight=False, soft_wrap=True)
-    setup_logging(verbose, secrets=dict(DEMO_SECRETS), stream=err)
+    session = CommandSession(json_output=opts.json_output, out=out, err=err)
+    session.start_logging(opts.verbose, secrets=DEMO_SECRETS)
     live = LiveView(
-        Console(file=out, highlight=False),
+        Console(file=session.out, highlight=False),
         DEMO_TASK,
-        enabled=out.isatty() and not json_output,
+        enabled=session.out.isatty() and not opts.json_output,
         max_steps=None,
     )
-    try:
-        outcome, sig = asyncio.run(
-            run_cancellable(run_demo(headed=headed, model=model, run_dir=record, live=live))
-        )
-    except Exception as exc:
-        err_console.print(f"error: {type(exc).__name__}: {exc}", markup=False)
-        logger.debug("demo failed", exc_info=True)
-        return exit_code_for_exception(exc)
-    if sig is not None or outcome is None:
-        return signal_exit_code(sig) if sig is not None else ExitCode.ERROR
-    result, problem = outcome
+    outcome = session.run(
+        run_demo(headed=opts.headed, model=opts.model, run_dir=opts.record, live=live)
+    )
+    if outcome.value is None:
+        return outcome.failed or ExitCode.ERROR
+    result, problem = outcome.value
     code = exit_code_for_status(result.status, result.error)
     if code == ExitCode.COMPLETED and problem is not None:
         code = ExitCode.ERROR
-    print_result(
-        result,
-        code,
-        json_output=json_output,
-        out=out,
-        console=console,
-        extra={"order_confirmed": problem is None, "order_problem": problem},
+    session.print_result(
+        result, code, extra={"order_confirmed": problem is None, "order_problem": problem}
     )
     if problem is not None:
-        err_console.print(f"the shop does not confirm the order: {problem}", markup=False)
-    elif not json_output:
-        console.print("the shop's state confirms the order.")
+        session.err_console.print(f"the shop does not confirm the order: {problem}", markup=False)
+    elif not opts.json_output:
+        session.console.print("the shop's state confirms the order.")
     return code

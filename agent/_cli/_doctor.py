@@ -17,12 +17,17 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Literal, TextIO
+from typing import Annotated, Literal, TextIO
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["Check", "doctor_command", "run_checks"]
+from agent._api._provider import Provider
+from agent._cli._exit_codes import ExitCode
+from agent._cli._options import choice_list
+
+__all__ = ["Check", "DoctorOptions", "doctor_command", "run_checks"]
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -202,23 +207,32 @@ def run_checks(
     return results
 
 
-def doctor_command(
-    *,
-    base_url: str | None = None,
-    provider: str | None = None,
-    json_output: bool = False,
-    out: TextIO | None = None,
-) -> int:
-    """`screenloop doctor`; 0 when every required check passes, else 8."""
-    from agent._cli._exit_codes import ExitCode
+@dataclass(frozen=True)
+class DoctorOptions:
+    """Everything `screenloop doctor` is given; the fields are its flags, in `--help` order."""
 
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Base URL to test (default: as `run` resolves it).", show_default=False),
+    ] = None
+    provider: Annotated[
+        str | None,
+        typer.Option(help=f"{choice_list(Provider)}.", show_default=False),
+    ] = None
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the checks as one JSON object on stdout.")
+    ] = False
+
+
+def doctor_command(opts: DoctorOptions, *, out: TextIO | None = None) -> int:
+    """`screenloop doctor`; 0 when every required check passes, else 8."""
     out = out or sys.stdout
     console = Console(file=out, highlight=False)
     style = {"ok": "green", "warn": "yellow", "fail": "bold red"}
-    checks = run_checks(base_url=base_url, provider=provider)
+    checks = run_checks(base_url=opts.base_url, provider=opts.provider)
     failed = [c for c in checks if c.status == "fail" and c.required]
     code = ExitCode.CHECKS_FAILED if failed else ExitCode.COMPLETED
-    if json_output:
+    if opts.json_output:
         out.write(
             json.dumps(
                 {"ok": not failed, "exit_code": int(code), "checks": [asdict(c) for c in checks]}

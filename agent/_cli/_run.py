@@ -1,91 +1,146 @@
-"""`screenloop run`: build the computer and the agent from command-line options, run, report.
+"""`screenloop run`: its options, the computer and agent they make, the terminal safety prompt.
 
-The command in agent/_cli/_app.py only parses options into `RunOptions` and calls
-`run_command`, which returns the exit status (agent/_cli/_exit_codes.py). The
-pieces shared with `demo` and `replay` live here too: signal handling
-(`run_cancellable`: SIGINT and SIGTERM cancel the run task, so the record is
-finished and held inputs are released), logging setup (`setup_logging`, the
-API key redacted), the terminal safety prompt, and opening a desktop
-(`open_desktop`: a fresh virtual display with programs launched in it).
+`RunOptions` states every flag once (agent/_cli/_options.py builds the typer
+command from it); `agent_kwargs` maps the options to `Agent` arguments, and
+`run_command` runs them and returns the exit status (agent/_cli/_exit_codes.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import logging
-import os
-import shlex
 import signal
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Annotated, Any, TextIO, cast
 
+import typer
 from rich.console import Console
 
-from agent._api._provider import ProviderSettings, resolve_provider
-from agent._cli._exit_codes import ExitCode, exit_code_for_exception, exit_code_for_status
+from agent._agent import Agent
+from agent._api._provider import Provider, resolve_provider
+from agent._cli._computers import open_browser, open_desktop
+from agent._cli._exit_codes import exit_code_for_status
 from agent._cli._live import LiveView
+from agent._cli._options import choice_list, choices, one_of, parse_secrets
+from agent._cli._session import CommandSession
 from agent._errors import ConfigurationError
+from agent._events import AgentHooks
+from agent._record._recorder import default_run_dir
 from agent._result import RunResult
-from agent._safety import SafetyCheck
-from agent._secrets import RedactingFilter, Redactor
+from agent._safety import SafetyCheck, SafetyMode
 from executors._computer import Computer
+from executors._geometry import CoordinateSpace
+from sandbox import DomainPolicy
 
 __all__ = [
+    "ENV_HELP",
     "RunOptions",
-    "annotate_run",
-    "open_desktop",
-    "parse_secrets",
+    "agent_kwargs",
     "parse_size",
-    "print_result",
-    "run_cancellable",
     "run_command",
-    "setup_logging",
     "terminal_ask",
-    "wait_for_windows",
 ]
 
-logger = logging.getLogger(__name__)
+ENV_HELP = (
+    "The API key comes from --api-key or TZAFON_API_KEY (OPENAI_API_KEY for --provider "
+    "openai); the base URL from --base-url, LIGHTCONE_BASE_URL or OPENAI_BASE_URL."
+)
 
-T = TypeVar("T")
 
-_OUR_LOGGERS = ("agent", "executors", "sandbox")
-
-
-@dataclass
+@dataclass(frozen=True)
 class RunOptions:
-    """Everything `screenloop run` was given (see `screenloop run --help`)."""
+    """Everything `screenloop run` is given; the fields are its flags, in `--help` order."""
 
-    task: str
-    url: str | None = None
-    desktop: bool = False
-    launch: list[str] = field(default_factory=list)
-    x_display: str | None = None
-    model: str = "tzafon.northstar-cua-fast"
-    base_url: str | None = None
-    api_key: str | None = None
-    provider: str | None = None
-    display: str = "1280x720"
-    coordinates: str | None = None
-    max_steps: int = 50
-    max_time: float | None = None
-    record: Path | None = None
-    safety: str | None = None
-    allow_domains: list[str] = field(default_factory=list)
-    block_domains: list[str] = field(default_factory=list)
-    headed: bool = False
-    json_output: bool = False
-    verbose: bool = False
-    secrets: list[str] = field(default_factory=list)
+    task: Annotated[str, typer.Argument(help="What the agent should do, in plain words.")]
+    url: Annotated[
+        str | None, typer.Option(help="Browser run: the page to start on.", show_default=False)
+    ] = None
+    desktop: Annotated[
+        bool, typer.Option("--desktop", help="Desktop run on a fresh virtual X display.")
+    ] = False
+    launch: Annotated[
+        list[str],
+        typer.Option(
+            "--launch",
+            help='With --desktop: a program to start, split like a shell ("xterm -e top"). '
+            "Repeatable.",
+            show_default=False,
+        ),
+    ] = field(default_factory=list)
+    x_display: Annotated[
+        str | None,
+        typer.Option(
+            "--x-display",
+            help="Desktop run on an existing X display such as :1 (you consent to it being "
+            "driven).",
+            show_default=False,
+        ),
+    ] = None
+    model: Annotated[str, typer.Option(help="Model name.")] = "tzafon.northstar-cua-fast"
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Responses API base URL, up to /v1.", show_default=False),
+    ] = None
+    api_key: Annotated[
+        str | None,
+        typer.Option(help="API key (prefer the environment variable).", show_default=False),
+    ] = None
+    provider: Annotated[
+        str | None, typer.Option(help=f"{choice_list(Provider)} (default: from the base URL).")
+    ] = None
+    display: Annotated[str, typer.Option(help="Screen size WxH.")] = "1280x720"
+    coordinates: Annotated[
+        str | None,
+        typer.Option(
+            help=f"{choice_list(CoordinateSpace)} (0-999); default from the model.",
+            show_default=False,
+        ),
+    ] = None
+    max_steps: Annotated[int, typer.Option(help="Stop after this many model turns.")] = 50
+    max_time: Annotated[
+        float | None,
+        typer.Option(help="Stop after this many seconds.", show_default=False),
+    ] = None
+    record: Annotated[
+        Path | None,
+        typer.Option(help="Run directory (default runs/<timestamp>-<task>).", show_default=False),
+    ] = None
+    safety: Annotated[
+        str | None,
+        typer.Option(
+            help=f"{choice_list(SafetyMode)} pending safety checks (default: ask on a terminal, "
+            "deny otherwise).",
+            show_default=False,
+        ),
+    ] = None
+    allow_domains: Annotated[
+        list[str],
+        typer.Option("--allow-domain", help="Only these hosts (*.example.com). Repeatable."),
+    ] = field(default_factory=list)
+    block_domains: Annotated[
+        list[str], typer.Option("--block-domain", help="Never these hosts. Repeatable.")
+    ] = field(default_factory=list)
+    secrets: Annotated[
+        list[str],
+        typer.Option(
+            "--secret",
+            help="NAME=VALUE or NAME (from the environment) for {{secret:NAME}} "
+            "placeholders the model types. Repeatable.",
+        ),
+    ] = field(default_factory=list)
+    headed: Annotated[bool, typer.Option("--headed", help="Show the browser window.")] = False
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the result as one JSON object on stdout.")
+    ] = False
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logs on stderr (never the key).")
+    ] = False
     runs_root: Path = Path("runs")
 
 
-# -- small parsers ---------------------------------------------------------------------
+# -- checking ---------------------------------------------------------------------------
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -100,86 +155,25 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def parse_secrets(items: Sequence[str], env: dict[str, str] | None = None) -> dict[str, str]:
-    """``NAME=VALUE`` or ``NAME`` (the value of environment variable NAME) -> a dict."""
-    environ = os.environ if env is None else env
-    secrets: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not name:
-            raise ConfigurationError(f"--secret needs NAME=VALUE or NAME, got {item!r}")
-        if not sep:
-            if name not in environ:
-                raise ConfigurationError(
-                    f"--secret {name}: no environment variable {name} (or pass {name}=VALUE)"
-                )
-            value = environ[name]
-        secrets[name] = value
-    return secrets
+def _check_options(opts: RunOptions) -> tuple[int, int]:
+    targets = (("--url", opts.url), ("--desktop", opts.desktop), ("--x-display", opts.x_display))
+    chosen = [name for name, on in targets if on]
+    if len(chosen) > 1:
+        raise ConfigurationError(f"choose one of --url, --desktop, --x-display (got {chosen})")
+    if opts.launch and not opts.desktop:
+        raise ConfigurationError("--launch needs --desktop (programs start in a fresh display)")
+    if opts.coordinates not in (None, *choices(CoordinateSpace)):
+        raise ConfigurationError(f"--coordinates must be {one_of(CoordinateSpace)}")
+    if opts.safety not in (None, *choices(SafetyMode)):
+        raise ConfigurationError(f"--safety must be {one_of(SafetyMode)}")
+    if opts.max_steps < 1:
+        raise ConfigurationError("--max-steps must be at least 1")
+    if (opts.allow_domains or opts.block_domains) and (opts.desktop or opts.x_display):
+        raise ConfigurationError("--allow-domain/--block-domain apply to browser runs only")
+    return parse_size(opts.display)
 
 
-# -- logging, signals, prompts -----------------------------------------------------------
-
-
-def setup_logging(
-    verbose: bool,
-    *,
-    api_key: str | None = None,
-    secrets: dict[str, str] | None = None,
-    stream: TextIO | None = None,
-) -> None:
-    """Log to stderr: warnings, or (verbose) debug logs of screenloop's packages.
-
-    The API key and secret values are redacted from every record, before and
-    during a run.
-    """
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(Redactor(secrets, api_key)))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.WARNING)
-    for name in _OUR_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
-
-
-async def run_cancellable(coro: Awaitable[T]) -> tuple[T | None, int | None]:
-    """Await `coro` as a task that SIGINT and SIGTERM cancel.
-
-    Returns ``(value, None)``, or ``(None, signal_number)`` when a signal
-    cancelled it (the coroutine's own cleanup has run by then).
-    """
-    loop = asyncio.get_running_loop()
-    task: asyncio.Future[T] = asyncio.ensure_future(coro)
-    received: list[int] = []
-
-    def on_signal(sig: int) -> None:
-        logger.info("received signal %d; cancelling the run", sig)
-        received.append(sig)
-        task.cancel()
-
-    installed: list[int] = []
-    for each in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(each, on_signal, int(each))
-            installed.append(int(each))
-        except (NotImplementedError, RuntimeError):  # not the main thread / platform
-            pass
-    try:
-        return await task, None
-    except asyncio.CancelledError:
-        if received:
-            return None, received[0]
-        raise
-    finally:
-        for number in installed:
-            loop.remove_signal_handler(number)
-
-
-def signal_exit_code(sig: int) -> ExitCode:
-    """130 for SIGINT, 143 for SIGTERM."""
-    return ExitCode.TERMINATED if sig == signal.SIGTERM else ExitCode.CANCELLED
+# -- the safety prompt -------------------------------------------------------------------
 
 
 def terminal_ask(
@@ -220,139 +214,42 @@ def _restore_sigint(previous: Any) -> None:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
-# -- desktops ------------------------------------------------------------------------
+# -- the run -----------------------------------------------------------------------------
 
 
-def wait_for_windows(display_name: str, count: int, timeout_s: float = 15.0) -> int:
-    """Wait (bounded) until the window manager lists `count` client windows; returns how many."""
-    from sandbox import connect_xlib
-
-    conn = connect_xlib(display_name)
-    try:
-        root = conn.screen().root
-        atom = conn.intern_atom("_NET_CLIENT_LIST")
-        deadline = time.monotonic() + timeout_s
-        delay = 0.02
-        seen = 0
-        while True:
-            prop = root.get_full_property(atom, 0)
-            seen = len(prop.value) if prop is not None else 0
-            if seen >= count or time.monotonic() >= deadline:
-                return seen
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-    finally:
-        conn.close()
-
-
-@contextlib.asynccontextmanager
-async def open_desktop(
-    size: tuple[int, int], launch: Sequence[str], *, window_timeout_s: float = 15.0
-) -> AsyncIterator[Computer]:
-    """A fresh virtual display with `launch` commands started in it, as a `DesktopComputer`."""
-    from executors import DesktopComputer
-    from sandbox import VirtualDisplay
-
-    argvs = [shlex.split(cmd) for cmd in launch]
-    for cmd, argv in zip(launch, argvs, strict=True):
-        if not argv:
-            raise ConfigurationError(f"--launch {cmd!r} has no program to run")
-    async with VirtualDisplay(*size) as display:
-        for argv in argvs:
-            display.launch(argv)
-        if argvs:
-            seen = await asyncio.to_thread(
-                wait_for_windows, display.display, len(argvs), window_timeout_s
-            )
-            if seen < len(argvs):
-                logger.warning(
-                    "only %d of %d launched programs opened a window within %.0fs",
-                    seen,
-                    len(argvs),
-                    window_timeout_s,
-                )
-        async with DesktopComputer(display, size=size) as computer:
-            await computer.settle(2.0)
-            yield computer
-
-
-# -- the run -------------------------------------------------------------------------
-
-
-def annotate_run(run_dir: Path | None, executor: dict[str, Any]) -> None:
-    """Merge `executor` fields into run.json's ``executor`` (what replay needs to start over)."""
-    if run_dir is None:
-        return
-    path = Path(run_dir) / "run.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        logger.warning("could not annotate %s: %s", path, exc)
-        return
-    data.setdefault("executor", {}).update(executor)
-    tmp = path.with_name(".run.annotate.json")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def print_result(
-    result: RunResult | None,
-    code: ExitCode,
+def agent_kwargs(
+    opts: RunOptions,
     *,
-    json_output: bool,
-    out: TextIO,
-    console: Console,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """Print the result: one JSON object on `out`, or a short summary on `console`."""
-    if json_output:
-        data: dict[str, Any] = result.to_json() if result is not None else {"status": "error"}
-        data.update(extra or {})
-        data["exit_code"] = int(code)
-        out.write(json.dumps(data, ensure_ascii=False) + "\n")
-        out.flush()
-        return
-    if result is None:
-        return
-    style = "green" if result.ok else "red"
-    console.print(
-        f"[{style}]{result.status}[/] after {len(result.steps)} step(s), "
-        f"{result.usage.get('total_tokens', 0)} tokens, {result.timings.get('total_s', 0):.1f}s"
-    )
-    if result.final_output:
-        console.print(f"answer: {result.final_output}", markup=False)
-    if result.error:
-        console.print(f"error: {result.error['type']}: {result.error['message']}", markup=False)
-    if result.run_dir is not None:
-        report = Path(result.run_dir) / "report.html"
-        console.print(f"run directory: {result.run_dir}", markup=False)
-        if report.exists():
-            console.print(f"report: {report}", markup=False)
-
-
-def _check_options(opts: RunOptions) -> tuple[int, int]:
-    chosen = [
-        n
-        for n, on in (
-            ("--url", opts.url),
-            ("--desktop", opts.desktop),
-            ("--x-display", opts.x_display),
-        )
-        if on
-    ]
-    if len(chosen) > 1:
-        raise ConfigurationError(f"choose one of --url, --desktop, --x-display (got {chosen})")
-    if opts.launch and not opts.desktop:
-        raise ConfigurationError("--launch needs --desktop (programs start in a fresh display)")
-    if opts.coordinates not in (None, "pixels", "normalized"):
-        raise ConfigurationError("--coordinates must be pixels or normalized")
-    if opts.safety not in (None, "deny", "ask", "allow"):
-        raise ConfigurationError("--safety must be deny, ask or allow")
-    if opts.max_steps < 1:
-        raise ConfigurationError("--max-steps must be at least 1")
-    if (opts.allow_domains or opts.block_domains) and (opts.desktop or opts.x_display):
-        raise ConfigurationError("--allow-domain/--block-domain apply to browser runs only")
-    return parse_size(opts.display)
+    size: tuple[int, int],
+    secrets: dict[str, str],
+    safety: SafetyMode,
+    ask_callback: Callable[[Sequence[SafetyCheck]], bool] | None,
+    run_dir: Path,
+    hooks: AgentHooks,
+) -> dict[str, Any]:
+    """The `Agent` keyword arguments (all but the computer) for a run with `opts`."""
+    executor: dict[str, Any] = {"launch": list(opts.launch)}
+    if opts.x_display:
+        executor["x_display"] = opts.x_display
+    if opts.headed:
+        executor["headed"] = True
+    return {
+        "model": opts.model,
+        "api_key": opts.api_key,
+        "base_url": opts.base_url,
+        "provider": opts.provider,
+        "coordinate_space": cast("CoordinateSpace | None", opts.coordinates),
+        "display": size,
+        "max_steps": opts.max_steps,
+        "max_wall_time_s": opts.max_time,
+        "safety": safety,
+        "ask_callback": ask_callback,
+        "secrets": secrets,
+        "run_dir": run_dir,
+        "hooks": hooks,
+        # what replay needs to start over, in run.json's executor
+        "run_info": {"executor": executor},
+    }
 
 
 @contextlib.asynccontextmanager
@@ -360,30 +257,18 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
     if opts.desktop:
         async with open_desktop(size, opts.launch) as computer:
             yield computer
-        return
-    if opts.x_display:
+    elif opts.x_display:
         from executors import DesktopComputer
 
         # Naming a display on the command line is the explicit consent to drive it.
         async with DesktopComputer(opts.x_display, allow_host_display=True) as computer:
             yield computer
-        return
-    from executors import PlaywrightComputer
-    from sandbox import DomainPolicy
-
-    async with contextlib.AsyncExitStack() as stack:
-        if opts.headed and not os.environ.get("DISPLAY"):
-            from sandbox import VirtualDisplay
-
-            display = await stack.enter_async_context(VirtualDisplay(*size))
-            os.environ["DISPLAY"] = display.display
-        computer = PlaywrightComputer(
-            size=size,
-            start_url=opts.url or "about:blank",
-            headless=not opts.headed,
-            policy=DomainPolicy(allow=opts.allow_domains, block=opts.block_domains),
-        )
-        yield await stack.enter_async_context(computer)
+    else:
+        policy = DomainPolicy(allow=opts.allow_domains, block=opts.block_domains)
+        async with open_browser(
+            size, start_url=opts.url, headed=opts.headed, policy=policy
+        ) as computer:
+            yield computer
 
 
 def run_command(
@@ -394,86 +279,49 @@ def run_command(
     interactive: bool | None = None,
 ) -> int:
     """Run `screenloop run` and return its exit status."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    tty = interactive if interactive is not None else (out.isatty() and sys.stdin.isatty())
-    console = Console(file=out if not opts.json_output else err, highlight=False, soft_wrap=True)
-    err_console = Console(file=err, highlight=False, soft_wrap=True)
+    session = CommandSession(json_output=opts.json_output, out=out, err=err)
+    tty = interactive if interactive is not None else session.out.isatty() and sys.stdin.isatty()
     try:
         size = _check_options(opts)
         secrets = parse_secrets(opts.secrets)
-        settings = _resolve_key_early(opts)
+        # fail before a browser starts when no API key can be found
+        settings = resolve_provider(
+            api_key=opts.api_key, base_url=opts.base_url, provider=opts.provider
+        )
     except ConfigurationError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        return ExitCode.USAGE
-    setup_logging(opts.verbose, api_key=settings.api_key, secrets=secrets, stream=err)
-    safety = opts.safety or ("ask" if tty else "deny")
-    run_dir = opts.record
-    if run_dir is None:
-        from agent._record._recorder import default_run_dir
-
-        run_dir = default_run_dir(opts.runs_root, opts.task)
+        return session.usage_error(exc)
+    session.start_logging(opts.verbose, api_key=settings.api_key, secrets=secrets)
+    safety = cast(SafetyMode, opts.safety or ("ask" if tty else "deny"))
     live = LiveView(
-        Console(file=out, highlight=False),
+        Console(file=session.out, highlight=False),
         opts.task,
         enabled=tty and not opts.json_output,
         max_steps=opts.max_steps,
     )
-    executor_info: dict[str, Any] = {"launch": list(opts.launch)}
-    if opts.x_display:
-        executor_info["x_display"] = opts.x_display
-    if opts.headed:
-        executor_info["headed"] = True
+    kwargs = agent_kwargs(
+        opts,
+        size=size,
+        secrets=secrets,
+        safety=safety,
+        ask_callback=terminal_ask(session.console, live) if safety == "ask" else None,
+        run_dir=opts.record or default_run_dir(opts.runs_root, opts.task),
+        hooks=live,
+    )
+    agents: list[Agent] = []
 
     async def main() -> RunResult:
-        from agent._agent import Agent
-
         async with _computer(opts, size) as computer:
-            agent = Agent(
-                computer,
-                model=opts.model,
-                api_key=opts.api_key,
-                base_url=opts.base_url,
-                provider=opts.provider,
-                coordinate_space=opts.coordinates,  # type: ignore[arg-type]
-                display=size,
-                max_steps=opts.max_steps,
-                max_wall_time_s=opts.max_time,
-                safety=safety,  # type: ignore[arg-type]
-                ask_callback=terminal_ask(err_console if opts.json_output else console, live)
-                if safety == "ask"
-                else None,
-                secrets=secrets,
-                run_dir=run_dir,
-                hooks=live,
-            )
-            holder.append(agent)
+            agents.append(Agent(computer, **kwargs))
             with live:
-                return await agent.run(opts.task)
+                return await agents[0].run(opts.task)
 
-    holder: list[Any] = []
-    result: RunResult | None = None
-    try:
-        result, sig = asyncio.run(run_cancellable(main()))
-    except Exception as exc:
-        code = exit_code_for_exception(exc)
-        err_console.print(f"error: {type(exc).__name__}: {exc}", markup=False)
-        logger.debug("run failed", exc_info=True)
-        last = holder[0].last_result if holder else None
-        annotate_run(last.run_dir if last else None, executor_info)
-        print_result(last, code, json_output=opts.json_output, out=out, console=console)
-        return code
-    if sig is not None:
-        result = holder[0].last_result if holder else None
-        code = signal_exit_code(sig)
+    outcome = session.run(main())
+    if outcome.failed is not None:
+        result = agents[0].last_result if agents else None
+        code = outcome.failed
     else:
+        result = outcome.value
         assert result is not None
         code = exit_code_for_status(result.status, result.error)
-    annotate_run(result.run_dir if result else None, executor_info)
-    print_result(result, code, json_output=opts.json_output, out=out, console=console)
+    session.print_result(result, code)
     return code
-
-
-def _resolve_key_early(opts: RunOptions) -> ProviderSettings:
-    """Fail before a browser starts when no API key can be found (exit 2)."""
-    return resolve_provider(api_key=opts.api_key, base_url=opts.base_url, provider=opts.provider)

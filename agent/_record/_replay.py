@@ -1,15 +1,15 @@
 """Replay: re-execute a run's recorded actions with no model and compare every screenshot.
 
-`replay_run` opens a fresh executor like the recorded one -- the same start
-URL (or `url`), a fresh virtual display with the recorded ``launch``
-commands, or, for a run recorded by ``screenloop demo`` (``executor.demo`` in
-run.json), a fresh demo shop -- then, for the initial screen and after each
-step's actions, settles, captures and compares with the recorded screenshot
-(`agent._record._imagehash.screen_distance`). A screen that differs is captured again
-until it matches or `wait_s` passes (pages and windows take their time); the
-first step that still differs is the divergence: both images and a
-side-by-side diff PNG are written under ``<run_dir>/replay/`` and replay stops
-there.
+`load_run` reads a run directory; `replay_run` then replays it on a computer
+the caller opened like the recorded one (the CLI, agent/_cli/_replay.py, opens
+the same start URL, a fresh virtual display with the recorded ``launch``
+commands, or a fresh demo shop). For the initial screen and after each step's
+actions it settles, captures and compares with the recorded screenshot
+(`agent._record._imagehash.screen_distance`). A screen that differs is
+captured again until it matches or `wait_s` passes (pages and windows take
+their time); the first step that still differs is the divergence: both images
+and a side-by-side diff PNG are written under ``<run_dir>/replay/`` and replay
+stops there.
 
 Actions are replayed from their recorded screen-pixel form (``screen`` in
 steps.jsonl), through the same dispatch table the loop uses; typed
@@ -23,14 +23,11 @@ import contextlib
 import json
 import logging
 import shutil
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
-
-from rich.console import Console
+from typing import Any
 
 from agent._actions._dispatch import execute_action, map_action
 from agent._actions._model import (
@@ -54,13 +51,16 @@ from agent._actions._model import (
 )
 from agent._errors import ConfigurationError, RunDirectoryError
 from agent._record._imagehash import DEFAULT_SCREEN_THRESHOLD, screen_distance, write_diff_image
+from agent._record._report import describe_action
 from executors._computer import Computer, Point, Size
 
 __all__ = [
+    "RecordedRun",
     "ReplayResult",
     "StepComparison",
     "action_from_screen",
-    "replay_command",
+    "check_threshold",
+    "load_run",
     "replay_run",
 ]
 
@@ -169,18 +169,36 @@ class ReplayResult:
 # -- reading the run ---------------------------------------------------------------------
 
 
-def _load(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class RecordedRun:
+    """A run directory as replay needs it: run.json's summary, the steps, the screen size."""
+
+    run_dir: Path
+    summary: dict[str, Any]
+    steps: list[dict[str, Any]]
+    size: Size
+
+    @property
+    def executor(self) -> dict[str, Any]:
+        """run.json's ``executor``: what the run drove (kind, start_url, launch, demo ...)."""
+        executor = self.summary.get("executor")
+        return executor if isinstance(executor, dict) else {}
+
+
+def load_run(run_dir: str | Path) -> RecordedRun:
+    """Read `run_dir` (raises `RunDirectoryError` when it is not a readable run)."""
+    root = Path(run_dir)
     try:
-        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        run = json.loads((root / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise RunDirectoryError(f"{run_dir} has no readable run.json: {exc}") from exc
+        raise RunDirectoryError(f"{root} has no readable run.json: {exc}") from exc
     if not isinstance(run, dict) or run.get("schema_version") != 1:
-        raise RunDirectoryError(f"{run_dir}/run.json is not schema version 1")
+        raise RunDirectoryError(f"{root}/run.json is not schema version 1")
     steps: list[dict[str, Any]] = []
     try:
-        lines = (run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()
+        lines = (root / "steps.jsonl").read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise RunDirectoryError(f"{run_dir} has no readable steps.jsonl: {exc}") from exc
+        raise RunDirectoryError(f"{root} has no readable steps.jsonl: {exc}") from exc
     for number, line in enumerate(lines, start=1):
         try:
             steps.append(json.loads(line))
@@ -188,7 +206,7 @@ def _load(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             if number == len(lines):  # a torn last line of an interrupted run
                 break
             raise RunDirectoryError(f"steps.jsonl line {number} is not JSON") from None
-    return run, steps
+    return RecordedRun(root, run, steps, _size(run))
 
 
 def _size(run: Mapping[str, Any]) -> Size:
@@ -199,42 +217,10 @@ def _size(run: Mapping[str, Any]) -> Size:
         raise RunDirectoryError("run.json has no display size") from exc
 
 
-# -- the executor ------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def _open_executor(
-    run: Mapping[str, Any], size: Size, url: str | None, secrets: dict[str, str]
-) -> AsyncIterator[Computer]:
-    executor = run.get("executor") or {}
-    kind = executor.get("kind", "browser")
-    if kind == "desktop":
-        if executor.get("x_display"):
-            logger.warning("the run drove an existing display; replaying on a fresh one")
-        from agent._cli._run import open_desktop
-
-        launch = [str(c) if isinstance(c, str) else " ".join(c) for c in executor.get("launch", [])]
-        async with open_desktop((size.width, size.height), launch) as computer:
-            yield computer
-        return
-    from executors import PlaywrightComputer
-
-    async with contextlib.AsyncExitStack() as stack:
-        start_url = url or executor.get("start_url")
-        if executor.get("demo"):
-            from agent.demo import DEMO_SECRETS, DemoApp
-
-            for name, value in DEMO_SECRETS.items():
-                secrets.setdefault(name, value)
-            if url is None:
-                variant = executor.get("demo_variant", "default")
-                start_url = stack.enter_context(DemoApp(variant=variant)).url
-        computer = PlaywrightComputer(
-            size=(size.width, size.height),
-            device_scale_factor=float(executor.get("device_scale_factor") or 1),
-            start_url=start_url or "about:blank",
-        )
-        yield await stack.enter_async_context(computer)
+def check_threshold(threshold: float) -> None:
+    """Raise `ConfigurationError` unless 0 <= `threshold` <= 1."""
+    if not 0 <= threshold <= 1:
+        raise ConfigurationError(f"threshold must be between 0 and 1, got {threshold}")
 
 
 # -- comparing -------------------------------------------------------------------------
@@ -273,27 +259,34 @@ async def _compare(
     return comparison
 
 
+def _describe(kind: str, screen: Mapping[str, Any]) -> str:
+    return describe_action({"type": kind, "screen": dict(screen)})
+
+
 async def replay_run(
-    run_dir: str | Path,
+    recorded: RecordedRun,
+    computer: Computer,
     *,
     threshold: float = DEFAULT_SCREEN_THRESHOLD,
-    url: str | None = None,
     secrets: Mapping[str, str] | None = None,
     wait_s: float = 3.0,
     settle_s: float = 2.0,
     on_step: Callable[[StepComparison], None] | None = None,
+    describe: Callable[[str, Mapping[str, Any]], str] = _describe,
 ) -> ReplayResult:
-    """Replay `run_dir`'s actions on a fresh executor; stop at the first divergent screen."""
-    root = Path(run_dir)
-    run, steps = _load(root)
-    size = _size(run)
-    if not 0 <= threshold <= 1:
-        raise ConfigurationError(f"threshold must be between 0 and 1, got {threshold}")
+    """Replay `recorded`'s actions on `computer`; stop at the first divergent screen.
+
+    `computer` is fresh, opened like the recorded one; held inputs are
+    released at the end. `describe` words each replayed action (kind, screen
+    pixels) for `StepComparison.actions`.
+    """
+    check_threshold(threshold)
+    root, size = recorded.run_dir, recorded.size
     out_dir = root / REPLAY_DIR
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     known = dict(secrets or {})
-    result = ReplayResult(root, threshold, [], len(steps))
+    result = ReplayResult(root, threshold, [], len(recorded.steps))
 
     def note(c: StepComparison) -> bool:
         result.comparisons.append(c)
@@ -301,130 +294,40 @@ async def replay_run(
             on_step(c)
         return c.matched
 
-    async with _open_executor(run, size, url, known) as computer:
-        try:
-            initial = run.get("initial_screenshot")
-            if initial and not note(
-                await _compare(computer, root, out_dir, 0, initial, threshold, wait_s, settle_s)
-            ):
-                return result
-            pointer = Point(size.width // 2, size.height // 2)
-            for step in steps:
-                words: list[str] = []
-                for record in step.get("actions") or []:
-                    action = action_from_screen(str(record.get("type")), record.get("screen") or {})
-                    if action is None:
-                        continue
-                    mapped = map_action(action, "pixels", size, pointer)
-                    await execute_action(computer, mapped, known)
-                    pointer = mapped.pointer
-                    words.append(_describe(action.type, mapped.screen))
-                shot = step.get("screenshot")
-                if not words or not shot:
+    try:
+        initial = recorded.summary.get("initial_screenshot")
+        if initial and not note(
+            await _compare(computer, root, out_dir, 0, initial, threshold, wait_s, settle_s)
+        ):
+            return result
+        pointer = Point(size.width // 2, size.height // 2)
+        for step in recorded.steps:
+            words: list[str] = []
+            for record in step.get("actions") or []:
+                action = action_from_screen(str(record.get("type")), record.get("screen") or {})
+                if action is None:
                     continue
-                comparison = await _compare(
-                    computer,
-                    root,
-                    out_dir,
-                    int(step.get("step", 0)),
-                    shot,
-                    threshold,
-                    wait_s,
-                    settle_s,
-                )
-                comparison.actions = words
-                if not note(comparison):
-                    return result
-        finally:
-            with contextlib.suppress(Exception):
-                await computer.release_all()
-    return result
-
-
-def _describe(kind: str, screen: Mapping[str, Any]) -> str:
-    from agent._cli._live import describe_screen_action
-
-    return describe_screen_action(kind, screen)
-
-
-# -- the command -------------------------------------------------------------------------
-
-
-def replay_command(
-    run_dir: Path,
-    *,
-    threshold: float = DEFAULT_SCREEN_THRESHOLD,
-    url: str | None = None,
-    secrets: list[str] | None = None,
-    wait_s: float = 3.0,
-    json_output: bool = False,
-    verbose: bool = False,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
-    """`screenloop replay`; returns the exit status (0 all matched, 7 diverged)."""
-    from agent._cli._exit_codes import ExitCode, exit_code_for_exception
-    from agent._cli._run import parse_secrets, run_cancellable, setup_logging, signal_exit_code
-    from agent._secrets import UnknownSecretError
-
-    out = out or sys.stdout
-    err = err or sys.stderr
-    console = Console(file=err if json_output else out, highlight=False, soft_wrap=True)
-    err_console = Console(file=err, highlight=False, soft_wrap=True)
-    try:
-        known = parse_secrets(secrets or [])
-    except ConfigurationError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        return ExitCode.USAGE
-    setup_logging(verbose, secrets=known, stream=err)
-
-    def show(c: StepComparison) -> None:
-        if json_output:
-            return
-        what = "; ".join(c.actions) if c.actions else "initial screen"
-        mark = "[green]same[/]" if c.matched else "[red]DIFFERENT[/]"
-        console.print(f"step {c.step:>3}  {mark}  distance {c.distance:.3f}  ", end="")
-        console.print(what, markup=False)
-
-    try:
-        result, sig = asyncio.run(
-            run_cancellable(
-                replay_run(
-                    run_dir,
-                    threshold=threshold,
-                    url=url,
-                    secrets=known,
-                    wait_s=wait_s,
-                    on_step=show,
-                )
+                mapped = map_action(action, "pixels", size, pointer)
+                await execute_action(computer, mapped, known)
+                pointer = mapped.pointer
+                words.append(describe(action.type, mapped.screen))
+            shot = step.get("screenshot")
+            if not words or not shot:
+                continue
+            comparison = await _compare(
+                computer,
+                root,
+                out_dir,
+                int(step.get("step", 0)),
+                shot,
+                threshold,
+                wait_s,
+                settle_s,
             )
-        )
-    except UnknownSecretError as exc:
-        err_console.print(f"error: {exc}; pass --secret {exc.name}=VALUE", markup=False)
-        return ExitCode.USAGE
-    except Exception as exc:
-        err_console.print(f"error: {type(exc).__name__}: {exc}", markup=False)
-        logger.debug("replay failed", exc_info=True)
-        return exit_code_for_exception(exc)
-    if sig is not None or result is None:
-        return signal_exit_code(sig) if sig is not None else ExitCode.ERROR
-    code = ExitCode.COMPLETED if result.ok else ExitCode.REPLAY_DIVERGED
-    if json_output:
-        data = result.to_json()
-        data["exit_code"] = int(code)
-        out.write(json.dumps(data) + "\n")
-        return code
-    div = result.divergence
-    if div is None:
-        console.print(
-            f"all {len(result.comparisons)} screens matched (threshold {result.threshold})"
-        )
-    else:
-        console.print(
-            f"[red]first divergence at step {div.step}[/] (distance {div.distance:.3f} > "
-            f"{result.threshold})"
-        )
-        console.print(f"  recorded: {div.recorded}", markup=False)
-        console.print(f"  replayed: {div.replayed}", markup=False)
-        console.print(f"  diff:     {div.diff}", markup=False)
-    return code
+            comparison.actions = words
+            if not note(comparison):
+                return result
+    finally:
+        with contextlib.suppress(Exception):
+            await computer.release_all()
+    return result

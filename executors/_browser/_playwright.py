@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -144,6 +145,7 @@ class PlaywrightComputer:
         launch_timeout_s: float = 30.0,
         drag_steps: int = 5,
         launch_args: Sequence[str] = (),
+        x_display: str | None = None,
     ) -> None:
         if cdp_url and ws_endpoint:
             raise ValueError("pass cdp_url or ws_endpoint, not both")
@@ -168,6 +170,8 @@ class PlaywrightComputer:
         self.ws_endpoint = ws_endpoint
         self.launch_timeout_s = launch_timeout_s
         self.launch_args = tuple(launch_args)
+        # The X display a headed Chromium opens its window on (default: this process's DISPLAY).
+        self.x_display = x_display
 
         self._state = BrowserState(self._options)
         self._policy = NetworkPolicy(policy if policy is not None else DomainPolicy(), self._state)
@@ -255,6 +259,7 @@ class PlaywrightComputer:
                     downloads_path=self.downloads_dir,
                     proxy=self._policy.start_proxy(),
                     timeout=timeout_ms,
+                    env={**os.environ, "DISPLAY": self.x_display} if self.x_display else None,
                 )
         except PlaywrightError as exc:
             where = self.cdp_url or self.ws_endpoint or "a local Chromium"
