@@ -25,9 +25,11 @@ Options (each also an ini setting, ``screenloop_model`` ...):
 ``--screenloop-run-dir`` (default ``runs/pytest``), ``--screenloop-url``,
 ``--screenloop-display``, ``--screenloop-threshold``, ``--screenloop-max-steps``.
 
-The work lives in agent/_pytest/_fixtures.py (fixtures, the test-facing agent),
-agent/_pytest/_cassette.py and agent/_pytest/_cassette_transport.py (cassettes), and
-agent/_pytest/_screen_checks.py (structured-output checks).
+The work lives in agent/_pytest/_fixtures.py (fixtures), agent/_pytest/_agent.py
+(the test-facing agent), agent/_pytest/_settings.py (settings), agent/_pytest/_portal.py
+(the per-test event loop), agent/_pytest/_cassette.py and
+agent/_pytest/_cassette_transport.py (cassettes), and agent/_pytest/_screen_checks.py
+(structured-output checks).
 """
 
 from __future__ import annotations

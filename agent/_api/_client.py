@@ -2,7 +2,8 @@
 
 Everything that does no I/O (building requests, retry decisions, mapping
 statuses to typed errors, parsing bodies and stream events) lives in
-`_ClientCore`; the two clients are thin loops around httpx that call it.
+`ClientCore` (`agent._api._client_core`); the constructor and properties are
+shared through `_BaseClient`, and the two clients are thin loops around httpx.
 
 The API key is only ever placed in the `Authorization` header of outgoing
 requests. It is kept out of reprs, log records and exception messages, and any
@@ -12,346 +13,38 @@ echo of it in a server's error body is replaced by `***`.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
-import json
 import logging
-import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any, NoReturn
-from urllib.parse import quote
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
-from agent._api._provider import ProviderSettings, resolve_provider
+from agent._api._client_core import (
+    Body,
+    ClientCore,
+    OnEvent,
+    describe,
+    events_for_plain_response,
+    ssl_context,
+    stream_broken,
+)
+from agent._api._interface import OnRetry
 from agent._api._response import Response
-from agent._api._retry import (
-    RetryEvent,
-    RetryPolicy,
-    RetryState,
-    is_retryable_status,
-    parse_retry_after,
-)
 from agent._api._sse import TERMINAL_EVENT_TYPES, SSEDecoder, StreamEvent, StreamTracker
-from agent._errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConfigurationError,
-    MalformedResponseError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
-    StreamError,
-)
+from agent._errors import StreamError
 
 __all__ = ["AsyncResponsesClient", "ResponsesClient"]
 
 logger = logging.getLogger(__name__)
 
-USER_AGENT = "screenloop/0.1 (+httpx)"
-_MAX_ERROR_TEXT = 500
-
-OnRetry = Callable[[RetryEvent], object]
-OnEvent = Callable[[StreamEvent], object]
-Body = Mapping[str, Any] | BaseModel
+_TransportT = TypeVar("_TransportT")
+_HttpT = TypeVar("_HttpT")
 
 
-class _ClientCore:
-    """Request building and response interpretation shared by both clients."""
-
-    def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str | None,
-        provider: str | None,
-        timeout: float,
-        max_retries: int,
-        retry_budget_s: float,
-        backoff_base_s: float,
-        backoff_max_s: float,
-        headers: Mapping[str, str] | None,
-        on_retry: OnRetry | None,
-        env: Mapping[str, str] | None,
-    ) -> None:
-        if timeout <= 0:
-            raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
-        if max_retries < 0 or retry_budget_s < 0:
-            raise ConfigurationError("max_retries and retry_budget_s must not be negative")
-        self.settings: ProviderSettings = resolve_provider(
-            api_key=api_key, base_url=base_url, provider=provider, env=env
-        )
-        self.timeout = timeout
-        self.policy = RetryPolicy(
-            max_retries=max_retries,
-            budget_s=retry_budget_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-        )
-        extra = dict(headers or {})
-        if any(k.lower() == "authorization" for k in extra):
-            raise ConfigurationError("pass the key as api_key=, not as an Authorization header")
-        self.extra_headers = extra
-        self.on_retry = on_retry
-
-    # -- requests ----------------------------------------------------------------
-
-    def repr_for(self, cls_name: str) -> str:
-        key = "'***'" if self.settings.api_key else "None"
-        return (
-            f"{cls_name}(provider={self.settings.provider!r}, "
-            f"base_url={self.settings.base_url!r}, api_key={key})"
-        )
-
-    def http_timeout(self) -> httpx.Timeout:
-        return httpx.Timeout(self.timeout)
-
-    def headers(self, *, stream: bool = False) -> dict[str, str]:
-        h = {
-            "User-Agent": USER_AGENT,
-            "Accept": "text/event-stream" if stream else "application/json",
-        }
-        h.update(self.extra_headers)
-        if self.settings.api_key:
-            h["Authorization"] = f"Bearer {self.settings.api_key}"
-        return h
-
-    def url(self, path: str) -> str:
-        return f"{self.settings.base_url}{path}"
-
-    @staticmethod
-    def response_path(response_id: str, suffix: str = "") -> str:
-        if not isinstance(response_id, str) or not response_id:
-            raise ConfigurationError(f"response_id must be a non-empty string, got {response_id!r}")
-        return f"/responses/{quote(response_id, safe='')}{suffix}"
-
-    @staticmethod
-    def body_dict(body: Body, *, stream: bool) -> dict[str, Any]:
-        if isinstance(body, BaseModel):
-            data: dict[str, Any] = body.model_dump(mode="json", by_alias=True, exclude_none=True)
-        elif isinstance(body, Mapping):
-            data = dict(body)
-        else:
-            raise ConfigurationError(
-                f"body must be a dict or a pydantic model, got {type(body).__name__}"
-            )
-        if stream:
-            data["stream"] = True
-        else:
-            data.pop("stream", None)
-        return data
-
-    def new_retry_state(self) -> RetryState:
-        return RetryState(self.policy)
-
-    # -- redaction ---------------------------------------------------------------
-
-    def redact(self, text: str) -> str:
-        key = self.settings.api_key
-        if key and key in text:
-            text = text.replace(key, "***")
-        return text
-
-    def redact_obj(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.redact(value)
-        if isinstance(value, dict):
-            return {self.redact(str(k)): self.redact_obj(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.redact_obj(v) for v in value]
-        return value
-
-    # -- outcomes ----------------------------------------------------------------
-
-    def after_status(self, resp: httpx.Response, state: RetryState, what: str) -> float:
-        """A non-2xx response whose body has been read: a delay to retry, or raise."""
-        status = resp.status_code
-        if not is_retryable_status(status):
-            self.raise_status_error(resp, state, what, reason=None)
-        retry_after = parse_retry_after(resp.headers)
-        delay = state.next_delay(retry_after)
-        if delay is None:
-            self.raise_status_error(resp, state, what, reason=state.give_up_reason)
-        self._announce(
-            RetryEvent(
-                attempt=state.attempts,
-                delay=delay,
-                reason=f"HTTP {status}",
-                status_code=status,
-                retry_after=retry_after,
-            ),
-            what,
-        )
-        return delay
-
-    def after_exception(self, exc: httpx.HTTPError, state: RetryState, what: str) -> float:
-        """A transport failure: a delay to retry, or raise the typed error."""
-        if isinstance(exc, httpx.UnsupportedProtocol):
-            raise ConfigurationError(
-                f"cannot send to {self.settings.base_url!r}: {exc}; use an http(s) base_url"
-            ) from exc
-        if isinstance(exc, httpx.DecodingError):
-            raise MalformedResponseError(
-                f"{what}: the response body could not be decoded ({exc}); "
-                "check that base_url points at a Responses API"
-            ) from exc
-        is_timeout = isinstance(exc, httpx.TimeoutException)
-        detail = self.redact(str(exc)) or type(exc).__name__
-        reason = "timeout" if is_timeout else f"connection error: {detail}"
-        delay = state.next_delay(None)
-        if delay is None:
-            tried = (
-                f"after {state.attempts} attempt(s) in {state.elapsed:.1f}s "
-                f"({state.give_up_reason})"
-            )
-            if is_timeout:
-                raise APITimeoutError(
-                    f"{what} timed out {tried} (timeout={self.timeout:g}s per attempt). "
-                    "Raise timeout=, or check that the server at "
-                    f"{self.settings.base_url} is healthy"
-                ) from exc
-            raise APIConnectionError(
-                f"{what} failed {tried}: {detail}. Check base_url={self.settings.base_url!r}, "
-                "that the server is running and the network reaches it"
-            ) from exc
-        self._announce(RetryEvent(attempt=state.attempts, delay=delay, reason=reason), what)
-        return delay
-
-    def _announce(self, event: RetryEvent, what: str) -> None:
-        logger.info(
-            "%s: attempt %d failed (%s); retrying in %.2fs",
-            what,
-            event.attempt,
-            event.reason,
-            event.delay,
-        )
-        if self.on_retry is not None:
-            self.on_retry(event)
-
-    def server_message(self, resp: httpx.Response) -> tuple[str, Any]:
-        """The server's error message and its body (parsed JSON or text), redacted."""
-        text = self.redact(resp.text)
-        try:
-            body: Any = json.loads(text)
-        except (ValueError, RecursionError):
-            body = text
-        message: Any = None
-        if isinstance(body, dict):
-            err = body.get("error")
-            if isinstance(err, dict):
-                message = err.get("message") or err.get("code")
-            elif isinstance(err, str):
-                message = err
-            message = message or body.get("message") or body.get("detail")
-        if not message:
-            message = text.strip()[:_MAX_ERROR_TEXT] or resp.reason_phrase or "no message"
-        if not isinstance(message, str):
-            message = json.dumps(message)[:_MAX_ERROR_TEXT]
-        return self.redact(message), body
-
-    def raise_status_error(
-        self, resp: httpx.Response, state: RetryState, what: str, *, reason: str | None
-    ) -> NoReturn:
-        status = resp.status_code
-        message, body = self.server_message(resp)
-        request_id = resp.headers.get("x-request-id")
-        ctx = f"{what}: HTTP {status}: {message}"
-        if request_id:
-            ctx += f" (request id {request_id})"
-        if reason is not None:
-            ctx += f" [gave up after {state.attempts} attempt(s) in {state.elapsed:.1f}s: {reason}]"
-        cls: type[APIStatusError]
-        if status == 400 or status == 422:
-            cls, hint = BadRequestError, "Fix the request; the server's message says what is wrong"
-        elif status == 401:
-            cls, hint = AuthenticationError, f"Check the API key: {self.settings.key_hint}"
-        elif status == 403:
-            cls, hint = (
-                PermissionDeniedError,
-                "The key may not use this model or endpoint; check the model name and the key",
-            )
-        elif status == 404:
-            cls, hint = (
-                NotFoundError,
-                "Check base_url (it usually ends in /v1), the model name, or the response id "
-                "(responses created with store: false cannot be retrieved)",
-            )
-        elif status == 429:
-            cls, hint = (
-                RateLimitError,
-                "Slow down, or raise max_retries / retry_budget_s",
-            )
-        elif 500 <= status <= 599:
-            cls, hint = ServerError, "The server is failing; try again later"
-        else:
-            cls, hint = APIStatusError, "The request was not accepted; see the server's message"
-        raise cls(f"{ctx}. {hint}", status_code=status, body=body)
-
-    def parse_body(self, resp: httpx.Response, what: str) -> Response:
-        """A 2xx body as a Response, or MalformedResponseError."""
-        try:
-            data = json.loads(resp.content)
-        except (ValueError, RecursionError) as exc:  # nested deeper than Python can decode
-            ctype = resp.headers.get("content-type", "no content-type")
-            snippet = self.redact(resp.text[:120])
-            raise MalformedResponseError(
-                f"{what}: the body is not JSON (HTTP {resp.status_code}, {ctype}, starts with "
-                f"{snippet!r}). Check that base_url={self.settings.base_url!r} points at a "
-                "Responses API"
-            ) from exc
-        return self.to_response(data, what)
-
-    def to_response(self, data: Any, what: str) -> Response:
-        if not isinstance(data, dict) or not isinstance(data.get("output"), list):
-            shape = (
-                f"an object with keys {sorted(data)[:8]}"
-                if isinstance(data, dict)
-                else type(data).__name__
-            )
-            raise MalformedResponseError(
-                f"{what}: the JSON is not a response object (got {self.redact(shape)}; expected "
-                "'id' and an 'output' list). Check that base_url points at a Responses API"
-            )
-        try:
-            return Response.model_validate(data)
-        except ValidationError as exc:
-            first = self.redact(str(exc.errors()[0]["msg"]))
-            raise MalformedResponseError(
-                f"{what}: the response object does not validate "
-                f"({exc.error_count()} error(s), first: {first}). "
-                "Check that base_url points at a Responses API"
-            ) from exc
-
-    def stream_content_is_json(self, resp: httpx.Response) -> bool:
-        ctype = resp.headers.get("content-type", "")
-        return "json" in ctype and "event-stream" not in ctype
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    # httpx builds a fresh context (loading the CA bundle, ~80 ms) per client;
-    # one shared context makes clients cheap to create.
-    return httpx.create_ssl_context()
-
-
-def _describe(method: str, path: str) -> str:
-    return f"{method} {path}"
-
-
-class AsyncResponsesClient:
-    """Async client for `POST /responses`, `GET /responses/{id}` and `.../cancel`.
-
-    Retries 408, 409, 429, 5xx, timeouts and dropped connections with jittered
-    exponential backoff (honouring Retry-After), bounded by `max_retries` and by
-    `retry_budget_s` seconds in total. Other failures raise the typed errors of
-    `agent._errors`. Use as `async with AsyncResponsesClient(...) as client:`.
-    """
+class _BaseClient(Generic[_TransportT, _HttpT]):
+    """The constructor and properties both clients share; `_open_http` makes the pool."""
 
     def __init__(
         self,
@@ -362,14 +55,14 @@ class AsyncResponsesClient:
         timeout: float = 60.0,
         max_retries: int = 4,
         retry_budget_s: float = 60.0,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: _TransportT | None = None,
         headers: Mapping[str, str] | None = None,
         on_retry: OnRetry | None = None,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 8.0,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self._core = _ClientCore(
+        self._core = ClientCore(
             api_key=api_key,
             base_url=base_url,
             provider=provider,
@@ -382,9 +75,10 @@ class AsyncResponsesClient:
             on_retry=on_retry,
             env=env,
         )
-        self._http = httpx.AsyncClient(
-            timeout=self._core.http_timeout(), transport=transport, verify=_ssl_context()
-        )
+        self._http: _HttpT = self._open_http(self._core.http_timeout(), transport)
+
+    def _open_http(self, timeout: httpx.Timeout, transport: _TransportT | None) -> _HttpT:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return self._core.repr_for(type(self).__name__)
@@ -408,6 +102,21 @@ class AsyncResponsesClient:
     def on_retry(self, callback: OnRetry | None) -> None:
         self._core.on_retry = callback
 
+
+class AsyncResponsesClient(_BaseClient[httpx.AsyncBaseTransport, httpx.AsyncClient]):
+    """Async client for `POST /responses`, `GET /responses/{id}` and `.../cancel`.
+
+    Retries 408, 409, 429, 5xx, timeouts and dropped connections with jittered
+    exponential backoff (honouring Retry-After), bounded by `max_retries` and by
+    `retry_budget_s` seconds in total. Other failures raise the typed errors of
+    `agent._errors`. Use as `async with AsyncResponsesClient(...) as client:`.
+    """
+
+    def _open_http(
+        self, timeout: httpx.Timeout, transport: httpx.AsyncBaseTransport | None
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=timeout, transport=transport, verify=ssl_context())
+
     async def __aenter__(self) -> AsyncResponsesClient:
         return self
 
@@ -420,7 +129,7 @@ class AsyncResponsesClient:
 
     async def _request(self, method: str, path: str, json_body: Any = None) -> httpx.Response:
         core = self._core
-        what = _describe(method, path)
+        what = describe(method, path)
         state = core.new_retry_state()
         while True:
             attempt = state.start_attempt()
@@ -498,7 +207,7 @@ class AsyncResponsesClient:
         try:
             if core.stream_content_is_json(resp):
                 await resp.aread()
-                for plain in _events_for_plain_response(core.parse_body(resp, what)):
+                for plain in events_for_plain_response(core.parse_body(resp, what)):
                     yield plain
                 return
             decoder = SSEDecoder()
@@ -519,7 +228,7 @@ class AsyncResponsesClient:
                 yield event
             tracker.finish()
         except httpx.HTTPError as exc:
-            raise _stream_broken(core, exc) from exc
+            raise stream_broken(core, exc) from exc
         finally:
             await resp.aclose()
 
@@ -536,63 +245,13 @@ class AsyncResponsesClient:
         return self._core.parse_body(resp, f"POST {path}")
 
 
-class ResponsesClient:
+class ResponsesClient(_BaseClient[httpx.BaseTransport, httpx.Client]):
     """The synchronous twin of `AsyncResponsesClient` (same arguments and behaviour)."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        provider: str | None = None,
-        timeout: float = 60.0,
-        max_retries: int = 4,
-        retry_budget_s: float = 60.0,
-        transport: httpx.BaseTransport | None = None,
-        headers: Mapping[str, str] | None = None,
-        on_retry: OnRetry | None = None,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 8.0,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        self._core = _ClientCore(
-            api_key=api_key,
-            base_url=base_url,
-            provider=provider,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_budget_s=retry_budget_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-            headers=headers,
-            on_retry=on_retry,
-            env=env,
-        )
-        self._http = httpx.Client(
-            timeout=self._core.http_timeout(), transport=transport, verify=_ssl_context()
-        )
-
-    def __repr__(self) -> str:
-        return self._core.repr_for(type(self).__name__)
-
-    @property
-    def provider(self) -> str:
-        """`lightcone`, `openai` or `custom`."""
-        return self._core.settings.provider
-
-    @property
-    def base_url(self) -> str:
-        """The base URL requests go to (up to and including /v1)."""
-        return self._core.settings.base_url
-
-    @property
-    def on_retry(self) -> OnRetry | None:
-        """Called with a `RetryEvent` before each retry (settable; the Agent chains onto it)."""
-        return self._core.on_retry
-
-    @on_retry.setter
-    def on_retry(self, callback: OnRetry | None) -> None:
-        self._core.on_retry = callback
+    def _open_http(
+        self, timeout: httpx.Timeout, transport: httpx.BaseTransport | None
+    ) -> httpx.Client:
+        return httpx.Client(timeout=timeout, transport=transport, verify=ssl_context())
 
     def __enter__(self) -> ResponsesClient:
         return self
@@ -606,7 +265,7 @@ class ResponsesClient:
 
     def _request(self, method: str, path: str, json_body: Any = None) -> httpx.Response:
         core = self._core
-        what = _describe(method, path)
+        what = describe(method, path)
         state = core.new_retry_state()
         while True:
             attempt = state.start_attempt()
@@ -672,7 +331,7 @@ class ResponsesClient:
         try:
             if core.stream_content_is_json(resp):
                 resp.read()
-                yield from _events_for_plain_response(core.parse_body(resp, what))
+                yield from events_for_plain_response(core.parse_body(resp, what))
                 return
             decoder = SSEDecoder()
             tracker = StreamTracker()
@@ -692,7 +351,7 @@ class ResponsesClient:
                 yield event
             tracker.finish()
         except httpx.HTTPError as exc:
-            raise _stream_broken(core, exc) from exc
+            raise stream_broken(core, exc) from exc
         finally:
             resp.close()
 
@@ -705,24 +364,3 @@ class ResponsesClient:
         """Cancel a background response by id; returns it as the server reports it."""
         path = self._core.response_path(response_id, "/cancel")
         return self._core.parse_body(self._request("POST", path), f"POST {path}")
-
-
-def _stream_broken(core: _ClientCore, exc: httpx.HTTPError) -> StreamError:
-    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "broke"
-    detail = core.redact(str(exc)) or type(exc).__name__
-    return StreamError(
-        f"the stream {kind} before its completion event ({detail}); "
-        "the response is incomplete. Retry the request, or call retrieve() with the response id "
-        "if the server stored it"
-    )
-
-
-def _events_for_plain_response(response: Response) -> Iterator[StreamEvent]:
-    """A server that ignored `stream: true` and answered JSON: one terminal event."""
-    data = response.model_dump(mode="json")
-    status = data.get("status")
-    etype = {"failed": "response.failed", "incomplete": "response.incomplete"}.get(
-        str(status), "response.completed"
-    )
-    logger.info("the server answered a stream request with plain JSON; synthesizing %s", etype)
-    yield StreamEvent(type=etype, data={"type": etype, "response": data})

@@ -15,8 +15,8 @@ returned as is). ``strict`` is true when the schema meets the strict rules
 (every object closed, every property required); otherwise it is false and the
 model is asked without the guarantee.
 
-Plain functions, no I/O: the caller sends the request (`CheckRunner` in
-agent/_pytest/_fixtures.py) and records question, answer and screenshot.
+Plain functions, no I/O: the caller sends the request (`ScreenloopAgent` in
+agent/_pytest/_agent.py) and records question, answer and screenshot.
 """
 
 from __future__ import annotations

@@ -1,13 +1,6 @@
 """The built-in demo: a small web shop and a scripted model that buys lamps in it."""
 
-from agent.demo._app import (
-    DEMO_PASSWORD,
-    DEMO_PRODUCTS,
-    DEMO_USERNAME,
-    DemoApp,
-    DemoProduct,
-    Variant,
-)
+from agent.demo._app import DemoApp
 from agent.demo._script import (
     DEMO_DISPLAY,
     DEMO_FINAL_OUTPUT,
@@ -19,6 +12,13 @@ from agent.demo._script import (
     DEMO_TASK,
     DemoStep,
     demo_script,
+)
+from agent.demo._shop import (
+    DEMO_PASSWORD,
+    DEMO_PRODUCTS,
+    DEMO_USERNAME,
+    DemoProduct,
+    Variant,
 )
 
 __all__ = [

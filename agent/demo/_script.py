@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.demo._app import DEMO_PASSWORD, DEMO_USERNAME
+from agent.demo._shop import DEMO_PASSWORD, DEMO_USERNAME
 
 __all__ = [
     "DEMO_DISPLAY",

@@ -18,6 +18,9 @@ connection, TCP_NODELAY set: see ENVIRONMENT.md's 40 ms Nagle stall), accepts
 - `POST /responses/{id}/cancel`: marks an in-progress (background) stored
   response `cancelled`; a finished one -> 400.
 
+The HTTP plumbing is in `_http`, building responses and their SSE form in
+`_responses`.
+
 Every request is recorded in `requests` (body and headers, never the
 Authorization header) before it is answered.
 """
@@ -30,14 +33,13 @@ import json
 import logging
 import socket
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from os import PathLike
 from typing import Any
 
 from agent._errors import ConfigurationError
+from agent.testing._http import Handler, WireServer
 from agent.testing._protocol_checks import (
     Dialect,
     Rejection,
@@ -45,13 +47,12 @@ from agent.testing._protocol_checks import (
     check_tools,
     input_items,
 )
+from agent.testing._responses import ResponseBuilder, sse_bytes, sse_events
 from agent.testing._script import Script, TurnLike, message
 
 __all__ = ["RecordedRequest", "ScriptedResponsesServer"]
 
 logger = logging.getLogger(__name__)
-
-_TERMINAL_FOR_STATUS = {"failed": "response.failed", "incomplete": "response.incomplete"}
 
 
 @dataclass
@@ -75,88 +76,6 @@ class RecordedRequest:
     """`output.type` of each computer_call_output in the input."""
     error: str | None = None
     """The error message sent, for 4xx/5xx answers."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    owner: ScriptedResponsesServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # socketserver prints tracebacks to stderr; a client hanging up (after a
-        # stream's completion event, or on a timeout) is normal here.
-        logger.debug(
-            "scripted server: connection from %s ended with an error", client_address, exc_info=True
-        )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "ScriptedResponses/1"
-    timeout = 30  # an idle keep-alive connection is closed after this many seconds
-    server: _Server
-
-    def setup(self) -> None:
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().setup()
-        self.server.owner._track(self.request, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.owner._track(self.request, add=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("scripted server: " + format, *args)
-
-    def do_GET(self) -> None:
-        self.server.owner._handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.owner._handle(self, "POST")
-
-    def do_DELETE(self) -> None:
-        self.server.owner._handle(self, "DELETE")
-
-    # -- writing ---------------------------------------------------------------
-
-    def send_bytes(
-        self, status: int, payload: bytes, content_type: str, extra: dict[str, str] | None = None
-    ) -> None:
-        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
-        head += [
-            f"Content-Type: {content_type}",
-            f"Content-Length: {len(payload)}",
-            f"Date: {self.date_time_string()}",
-        ]
-        head += [f"{k}: {v}" for k, v in (extra or {}).items()]
-        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
-
-    def send_json(self, status: int, obj: Any, extra: dict[str, str] | None = None) -> None:
-        self.send_bytes(status, json.dumps(obj).encode(), "application/json", extra)
-
-    def start_chunked(self, content_type: str) -> None:
-        head = [
-            "HTTP/1.1 200 OK",
-            f"Content-Type: {content_type}",
-            "Cache-Control: no-cache",
-            "Transfer-Encoding: chunked",
-            f"Date: {self.date_time_string()}",
-        ]
-        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-
-    def write_chunk(self, data: bytes) -> None:
-        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-
-    def end_chunked(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
-
-    def drop(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.wfile.flush()
-            self.request.shutdown(socket.SHUT_RDWR)
 
 
 class ScriptedResponsesServer:
@@ -194,9 +113,9 @@ class ScriptedResponsesServer:
         """Stored responses by id (those created without `store: false`)."""
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._counter = 0
+        self._builder = ResponseBuilder()
         self._sockets: set[socket.socket] = set()
-        self._httpd: _Server | None = None
+        self._httpd: WireServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------
@@ -223,8 +142,9 @@ class ScriptedResponsesServer:
         """Bind and start serving in a background thread."""
         if self._httpd is not None:
             return self
-        httpd = _Server((self._host, self._port), _Handler)
-        httpd.owner = self
+        httpd = WireServer(
+            (self._host, self._port), on_request=self._handle, on_connection=self._track
+        )
         self._httpd = httpd
         self._stop.clear()
         self._thread = threading.Thread(
@@ -266,21 +186,16 @@ class ScriptedResponsesServer:
     async def __aexit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _track(self, sock: socket.socket, *, add: bool) -> None:
+    def _track(self, sock: socket.socket, add: bool) -> None:
         with self._lock:
             if add:
                 self._sockets.add(sock)
             else:
                 self._sockets.discard(sock)
 
-    def _next_id(self, prefix: str) -> str:
-        with self._lock:
-            self._counter += 1
-            return f"{prefix}_{self._counter:04d}"
-
     # -- dispatch ------------------------------------------------------------------
 
-    def _handle(self, h: _Handler, method: str) -> None:
+    def _handle(self, h: Handler, method: str) -> None:
         path = h.path.split("?", 1)[0].rstrip("/")
         if path.startswith("/v1/"):
             path = path[3:]
@@ -323,16 +238,16 @@ class ScriptedResponsesServer:
                 h, rec, Rejection(404, f"No route for {method} {h.path!r}.", code="not_found")
             )
 
-    def _reject(self, h: _Handler, rec: RecordedRequest, rej: Rejection) -> None:
+    def _reject(self, h: Handler, rec: RecordedRequest, rej: Rejection) -> None:
         rec.status = rej.status
         rec.error = rej.message
         h.send_json(rej.status, rej.body())
 
-    def _answer(self, h: _Handler, rec: RecordedRequest, status: int, obj: Any) -> None:
+    def _answer(self, h: Handler, rec: RecordedRequest, status: int, obj: Any) -> None:
         rec.status = status
         h.send_json(status, obj)
 
-    def _retrieve(self, h: _Handler, rec: RecordedRequest, response_id: str) -> None:
+    def _retrieve(self, h: Handler, rec: RecordedRequest, response_id: str) -> None:
         with self._lock:
             stored = copy.deepcopy(self.responses.get(response_id))
         if stored is None:
@@ -341,7 +256,7 @@ class ScriptedResponsesServer:
         rec.response_id = response_id
         self._answer(h, rec, 200, stored)
 
-    def _cancel(self, h: _Handler, rec: RecordedRequest, response_id: str) -> None:
+    def _cancel(self, h: Handler, rec: RecordedRequest, response_id: str) -> None:
         with self._lock:
             stored = self.responses.get(response_id)
             if stored is not None and stored.get("status") in ("queued", "in_progress"):
@@ -365,7 +280,7 @@ class ScriptedResponsesServer:
             return
         self._answer(h, rec, 200, snapshot)
 
-    def _create(self, h: _Handler, rec: RecordedRequest) -> None:
+    def _create(self, h: Handler, rec: RecordedRequest) -> None:
         body = rec.body
         if not isinstance(body, dict):
             self._reject(h, rec, Rejection(400, "The request body must be a JSON object."))
@@ -402,7 +317,7 @@ class ScriptedResponsesServer:
             rec.fault = t["fault"]
             self._fault(h, rec, t, body, stream)
             return
-        response = self._build_response(t, body)
+        response = self._builder.build(t, body, model=self.model)
         rec.response_id = response["id"]
         if body.get("store", True) is not False:
             with self._lock:
@@ -440,67 +355,11 @@ class ScriptedResponsesServer:
         rec.output_image_types = image_types
         return rejection
 
-    # -- building responses --------------------------------------------------------
-
-    def _build_response(self, t: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        output = [self._fill_item(dict(item)) for item in t["output"]]
-        status = t.get("status", "completed")
-        usage = t.get("usage") or {
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "total_tokens": 0,
-        }
-        return {
-            "id": self._next_id("resp"),
-            "object": "response",
-            "created_at": int(time.time()),
-            "model": t.get("model") or body.get("model") or self.model,
-            "status": status,
-            "output": output,
-            "usage": usage,
-            "error": t.get("error"),
-            "incomplete_details": t.get("incomplete_details"),
-            "previous_response_id": body.get("previous_response_id"),
-            "tools": body.get("tools") or [],
-            "store": body.get("store", True) is not False,
-            "background": bool(body.get("background", False)),
-        }
-
-    def _fill_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        itype = item.get("type")
-        prefix = {
-            "computer_call": "cu",
-            "function_call": "fc",
-            "message": "msg",
-            "reasoning": "rs",
-            "custom_tool_call": "ctc",
-        }.get(str(itype), "item")
-        if "id" not in item:
-            item["id"] = self._next_id(prefix)
-        if (
-            itype in ("computer_call", "function_call", "custom_tool_call")
-            and "call_id" not in item
-        ):
-            item["call_id"] = self._next_id("call")
-        if itype == "computer_call":
-            item.setdefault("pending_safety_checks", [])
-        if itype == "function_call" and isinstance(item.get("arguments"), dict):
-            item["arguments"] = json.dumps(item["arguments"])
-        if itype == "message":
-            item.setdefault("role", "assistant")
-            if isinstance(item.get("content"), str):
-                item["content"] = [
-                    {"type": "output_text", "text": item["content"], "annotations": []}
-                ]
-        if itype != "reasoning":
-            item.setdefault("status", "completed")
-        return item
-
     # -- faults --------------------------------------------------------------------
 
     def _fault(
         self,
-        h: _Handler,
+        h: Handler,
         rec: RecordedRequest,
         t: dict[str, Any],
         body: dict[str, Any],
@@ -546,16 +405,16 @@ class ScriptedResponsesServer:
         elif kind == "stream_error" and not stream:
             self._reject(h, rec, Rejection(500, str(t.get("message")), code=str(t.get("code"))))
         elif kind in ("drop_mid_body", "truncated_sse", "stream_error"):
-            response = self._build_response({"output": [message("partial")]}, body)
+            response = self._builder.build({"output": [message("partial")]}, body, model=self.model)
             if stream:
                 rec.status = 200
-                events = _sse_events(response)
+                events = sse_events(response)
                 h.start_chunked("text/event-stream")
                 for name, data in events[:3]:
-                    h.write_chunk(_sse_bytes(name, data))
+                    h.write_chunk(sse_bytes(name, data))
                 if kind == "stream_error":
                     err = {"type": "error", "code": t.get("code"), "message": t.get("message")}
-                    h.write_chunk(_sse_bytes("error", err))
+                    h.write_chunk(sse_bytes("error", err))
                     h.end_chunked()
                 elif kind == "truncated_sse":
                     h.end_chunked()  # a clean end, just without response.completed
@@ -571,10 +430,10 @@ class ScriptedResponsesServer:
                 h.wfile.write(head.encode("latin-1") + half)
                 h.drop()
 
-    def _stream(self, h: _Handler, response: dict[str, Any]) -> None:
+    def _stream(self, h: Handler, response: dict[str, Any]) -> None:
         h.start_chunked("text/event-stream")
-        for name, data in _sse_events(response):
-            h.write_chunk(_sse_bytes(name, data))
+        for name, data in sse_events(response):
+            h.write_chunk(sse_bytes(name, data))
         h.end_chunked()
 
 
@@ -585,35 +444,3 @@ def _not_found(response_id: str) -> Rejection:
         "are not kept).",
         code="not_found",
     )
-
-
-def _sse_bytes(name: str, data: dict[str, Any]) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-
-
-def _sse_events(response: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The events of a streamed response, in OpenAI's naming, with sequence numbers."""
-    events: list[tuple[str, dict[str, Any]]] = []
-
-    def add(name: str, **data: Any) -> None:
-        events.append((name, {"type": name, "sequence_number": len(events), **data}))
-
-    started = {**response, "status": "in_progress", "output": []}
-    add("response.created", response=started)
-    add("response.in_progress", response=started)
-    for index, item in enumerate(response["output"]):
-        pending = {**item, "status": "in_progress"}
-        if item.get("type") == "message":
-            pending["content"] = []
-        add("response.output_item.added", output_index=index, item=pending)
-        if item.get("type") == "message":
-            for ci, part in enumerate(item.get("content") or []):
-                if isinstance(part, dict) and part.get("type") == "output_text":
-                    text = str(part.get("text", ""))
-                    common = {"item_id": item["id"], "output_index": index, "content_index": ci}
-                    add("response.output_text.delta", delta=text, **common)
-                    add("response.output_text.done", text=text, **common)
-        add("response.output_item.done", output_index=index, item=item)
-    terminal = _TERMINAL_FOR_STATUS.get(str(response.get("status")), "response.completed")
-    add(terminal, response=response)
-    return events
