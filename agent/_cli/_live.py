@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from agent._actions._recorded import describe_screen_action, mask_placeholders
 from agent._events import (
     ActionExecuted,
     AgentHooks,
@@ -34,23 +34,8 @@ from agent._events import (
     TabSwitched,
     WarningEvent,
 )
-from agent._secrets import SECRET_PATTERN
 
-__all__ = ["LiveView", "describe_screen_action", "mask_placeholders"]
-
-
-def mask_placeholders(text: str) -> str:
-    """Show each ``{{secret:NAME}}`` placeholder as ``••••NAME``."""
-    return SECRET_PATTERN.sub(lambda m: f"••••{m.group(1)}", text)
-
-
-def describe_screen_action(kind: str, screen: Mapping[str, Any]) -> str:
-    """An action in words, in screen pixels: ``click (412, 230) left``, ``type 'hello'``."""
-    try:
-        from agent._record._report import describe_action
-    except ImportError:  # the report module is optional for the live view
-        return kind.replace("_", " ")
-    return mask_placeholders(describe_action({"type": kind, "screen": dict(screen)}))
+__all__ = ["LiveView"]
 
 
 def _secs(seconds: float) -> str:

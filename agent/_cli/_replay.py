@@ -18,9 +18,9 @@ from typing import Annotated, TextIO
 
 import typer
 
+from agent._actions._recorded import describe_screen_action
 from agent._cli._computers import open_browser, open_desktop
 from agent._cli._exit_codes import ExitCode
-from agent._cli._live import describe_screen_action
 from agent._cli._options import parse_secrets
 from agent._cli._session import CommandSession
 from agent._errors import ConfigurationError

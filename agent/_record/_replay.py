@@ -30,35 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from agent._actions._dispatch import execute_action, map_action
-from agent._actions._model import (
-    Action,
-    Click,
-    DoubleClick,
-    Drag,
-    KeyDown,
-    Keypress,
-    KeyUp,
-    MouseDown,
-    MouseUp,
-    Move,
-    Navigate,
-    PointAndType,
-    Screenshot,
-    Scroll,
-    TripleClick,
-    Type,
-    Wait,
-)
+from agent._actions._recorded import action_from_screen, describe_action
 from agent._errors import ConfigurationError, RunDirectoryError
 from agent._record._imagehash import DEFAULT_SCREEN_THRESHOLD, screen_distance, write_diff_image
-from agent._record._report import describe_action
 from executors._computer import Computer, Point, Size
 
 __all__ = [
     "RecordedRun",
     "ReplayResult",
     "StepComparison",
-    "action_from_screen",
     "check_threshold",
     "load_run",
     "replay_run",
@@ -67,45 +47,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REPLAY_DIR = "replay"
-
-
-def _keys(s: Mapping[str, Any]) -> tuple[str, ...]:
-    return tuple(str(k) for k in s.get("keys") or ())
-
-
-_BUILDERS: dict[str, Callable[[Mapping[str, Any]], Action]] = {
-    "click": lambda s: Click(s["x"], s["y"], s.get("button", "left"), _keys(s)),
-    "double_click": lambda s: DoubleClick(s["x"], s["y"], _keys(s)),
-    "triple_click": lambda s: TripleClick(s["x"], s["y"], _keys(s)),
-    "move": lambda s: Move(s["x"], s["y"], _keys(s)),
-    "drag": lambda s: Drag(tuple((p[0], p[1]) for p in s["path"]), _keys(s)),
-    "scroll": lambda s: Scroll(
-        s.get("x"), s.get("y"), int(s.get("scroll_x", 0)), int(s.get("scroll_y", 0)), _keys(s)
-    ),
-    "type": lambda s: Type(str(s["text"])),
-    "point_and_type": lambda s: PointAndType(s["x"], s["y"], str(s["text"])),
-    "keypress": lambda s: Keypress(_keys(s)),
-    "key_down": lambda s: KeyDown(_keys(s)),
-    "key_up": lambda s: KeyUp(_keys(s)),
-    "mouse_down": lambda s: MouseDown(s["x"], s["y"], s.get("button", "left")),
-    "mouse_up": lambda s: MouseUp(s["x"], s["y"], s.get("button", "left")),
-    "wait": lambda s: Wait(int(s.get("ms", 1000))),
-    "navigate": lambda s: Navigate(str(s["url"])),
-    "screenshot": lambda s: Screenshot(),
-}
-
-
-def action_from_screen(kind: str, screen: Mapping[str, Any]) -> Action | None:
-    """The canonical action, in screen pixels, of a recorded action (None for terminate)."""
-    if kind == "terminate":
-        return None
-    builder = _BUILDERS.get(kind)
-    if builder is None:
-        raise RunDirectoryError(f"cannot replay a recorded {kind!r} action")
-    try:
-        return builder(screen)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise RunDirectoryError(f"recorded {kind!r} action is incomplete: {screen!r}") from exc
 
 
 @dataclass

@@ -37,17 +37,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from agent._record._report_actions import (
-    Overlay,
-    describe_action,
-    draw_action,
-    esc,
-    figure_html,
-    pt,
-    short,
-    text_html,
-    to_float,
-)
+from agent._actions._recorded import describe_action, pt, short, to_float
+from agent._record._report_actions import Overlay, draw_action, esc, figure_html, text_html
 from agent._record._report_assets import PHASE_COLORS, report_css, report_js
 from agent._record._report_run import (
     EMBED_AS_IS_BYTES,
@@ -58,7 +49,7 @@ from agent._record._report_run import (
 )
 from executors._computer import Size
 
-__all__ = ["EMBED_AS_IS_BYTES", "REPORT_FILENAME", "build_report", "describe_action"]
+__all__ = ["EMBED_AS_IS_BYTES", "REPORT_FILENAME", "build_report"]
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Actions in the report: a few words for each, and the overlay drawn on the screenshot.
+"""Actions in the report: the overlay drawn on the screenshot (words: agent/_actions/_recorded.py).
 
 Markers are placed in percentages of the display size from run.json (screen
 pixels, the space of each action's ``screen`` field), so they stay on target at
@@ -10,119 +10,27 @@ placeholders in the record, are shown as a masked chip naming the secret.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent._actions._recorded import (
+    describe_action,
+    drag_path,
+    num,
+    screen_of,
+    scroll_words,
+    to_float,
+)
 from agent._record._report_run import ReportRun
+from agent._secrets import SECRET_PATTERN
 from executors._computer import Size
 from executors._geometry import GeometryError, model_to_screen
 
-__all__ = [
-    "Overlay",
-    "describe_action",
-    "draw_action",
-    "esc",
-    "figure_html",
-    "num",
-    "pt",
-    "short",
-    "text_html",
-    "to_float",
-]
+__all__ = ["Overlay", "draw_action", "esc", "figure_html", "text_html"]
 
-_SECRET = re.compile(r"\{\{secret:([A-Za-z0-9_.\-]+)\}\}")
 _POINT_KINDS = {"click", "double_click", "triple_click", "move", "mouse_down", "mouse_up",
                 "point_and_type", "right_click"}  # fmt: skip
-
-
-def num(value: object) -> str:
-    """A coordinate or amount without a needless ``.0``."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
-
-
-def pt(x: object, y: object) -> str:
-    """An ``(x, y)`` point in words."""
-    return f"({num(x)}, {num(y)})"
-
-
-def short(text: str, limit: int = 48) -> str:
-    """`text` cut to `limit` characters with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _scroll_words(dx: float, dy: float) -> str:
-    parts = []
-    if dy:
-        parts.append(f"{'down' if dy > 0 else 'up'} {num(abs(dy))} px")
-    if dx:
-        parts.append(f"{'right' if dx > 0 else 'left'} {num(abs(dx))} px")
-    return " ".join(parts) or "0 px"
-
-
-def _where(action: Mapping[str, Any]) -> dict[str, Any]:
-    screen = action.get("screen")
-    return screen if isinstance(screen, dict) else {}
-
-
-def describe_action(action: Mapping[str, Any]) -> str:
-    """An action record of steps.jsonl in a few words, in screen pixels.
-
-    ``click (412, 230) left``, ``type 'hello'``, ``keypress ctrl+a``,
-    ``drag (10, 10) → (90, 40)``, ``scroll down 480 px at (640, 450)``.
-    """
-    kind = str(action.get("type") or (action.get("raw") or {}).get("type") or "action")
-    s = _where(action) or dict(action.get("raw") or {})
-    has_xy = "x" in s and "y" in s
-    at = f" {pt(s['x'], s['y'])}" if has_xy else ""
-    if kind == "click":
-        return f"click{at} {s.get('button', 'left')}"
-    if kind in ("double_click", "triple_click", "move", "right_click"):
-        return kind.replace("_", "-") + at
-    if kind in ("mouse_down", "mouse_up"):
-        return f"{kind.replace('_', ' ')}{at} {s.get('button', 'left')}".rstrip()
-    if kind == "drag":
-        path = _drag_path(s)
-        if len(path) >= 2:
-            return f"drag {pt(*path[0])} → {pt(*path[-1])}"
-        return "drag"
-    if kind == "scroll":
-        words = _scroll_words(to_float(s.get("scroll_x")), to_float(s.get("scroll_y")))
-        return f"scroll {words}" + (f" at{at}" if has_xy else "")
-    if kind in ("type", "point_and_type"):
-        return f"type {short(str(s.get('text', '')))!r}" + (f" at{at}" if has_xy else "")
-    if kind in ("keypress", "key_down", "key_up"):
-        keys = s.get("keys") or []
-        joined = "+".join(str(k) for k in keys) if isinstance(keys, list) else str(keys)
-        return f"{kind.replace('_', ' ')} {joined}".rstrip()
-    if kind == "navigate":
-        return f"navigate {short(str(s.get('url', '')), 60)}"
-    return kind.replace("_", " ")
-
-
-def to_float(value: object) -> float:
-    """`value` as a float; 0.0 when it is not a number."""
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _drag_path(s: Mapping[str, Any]) -> list[tuple[float, float]]:
-    path = s.get("path")
-    points: list[tuple[float, float]] = []
-    if isinstance(path, list):
-        for p in path:
-            if isinstance(p, dict):
-                points.append((to_float(p.get("x")), to_float(p.get("y"))))
-            elif isinstance(p, (list, tuple)) and len(p) >= 2:
-                points.append((to_float(p[0]), to_float(p[1])))
-    return points
 
 
 # ---- HTML pieces ------------------------------------------------------------------------------
@@ -135,7 +43,7 @@ def esc(value: object) -> str:
 
 def text_html(value: object) -> str:
     """Escape model text, then show each secret placeholder as a masked chip."""
-    return _SECRET.sub(
+    return SECRET_PATTERN.sub(
         lambda m: f'<span class="secret" title="secret {m.group(1)}">•••• {m.group(1)}</span>',
         esc(value),
     )
@@ -179,7 +87,7 @@ def draw_action(
 ) -> None:
     """Add one action's markers, paths and captions to `overlay`."""
     kind = str(action.get("type") or "")
-    s = _where(action)
+    s = screen_of(action)
     unmapped = ""
     if not s:  # not mapped (e.g. it failed before execution): draw the raw point, faded
         s, unmapped = _map_raw(action, run, size), " unmapped"
@@ -203,7 +111,7 @@ def draw_action(
             _marker(css, x, y, size, prefix + label, index=index, extra=unmapped)
         )
     elif kind == "drag":
-        path = _drag_path(s)
+        path = drag_path(s)
         if path:
             points = " ".join(f"{num(px)},{num(py)}" for px, py in path)
             overlay.svg.append(
@@ -219,7 +127,7 @@ def draw_action(
                 )
     elif kind == "scroll":
         dx, dy = to_float(s.get("scroll_x")), to_float(s.get("scroll_y"))
-        words = _scroll_words(dx, dy)
+        words = scroll_words(dx, dy)
         if has_xy:
             x, y = float(s["x"]), float(s["y"])
             length = max(size.width, size.height) * 0.08
@@ -271,7 +179,7 @@ def _map_raw(action: Mapping[str, Any], run: ReportRun, size: Size) -> dict[str,
         if "x" in raw and "y" in raw:
             p = model_to_screen(raw["x"], raw["y"], space, size).point
             out["x"], out["y"] = p.x, p.y
-        path = _drag_path(raw)
+        path = drag_path(raw)
         if path:
             out["path"] = [list(model_to_screen(x, y, space, size).point) for x, y in path]
     except (GeometryError, TypeError):

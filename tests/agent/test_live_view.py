@@ -7,7 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from agent._cli._live import LiveView, describe_screen_action, mask_placeholders
+from agent._actions._recorded import describe_screen_action, mask_placeholders
+from agent._cli._live import LiveView
 from agent._events import (
     ActionExecuted,
     ResponseReceived,
