@@ -27,7 +27,7 @@ from agent.demo import (
     DemoApp,
     demo_script,
 )
-from executors._computer import Size
+from executors import Size
 from executors._geometry import model_to_screen
 from sandbox import chromium_args, find_chromium
 

@@ -7,10 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from agent._agent import Agent
-from agent._result import RunResult
-from agent.testing import ScriptedResponsesServer
-from agent.testing._recording_computer import RecordingComputer
+from agent import Agent, RunResult
+from agent.testing import RecordingComputer, ScriptedResponsesServer
 
 API_KEY = "sk-test-key-123456"
 

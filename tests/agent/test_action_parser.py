@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agent import ActionParseError
 from agent._actions._model import (
     Action,
     Click,
@@ -30,7 +31,6 @@ from agent._actions._model import (
     Wait,
 )
 from agent._actions._parse import MAX_SCROLL_PX, parse_action, parse_call_actions
-from agent._errors import ActionParseError
 
 # --- the 14 actions of the reference, as the SDK types them -----------------
 REFERENCE = [

@@ -6,11 +6,9 @@ import pytest
 from loop_harness import API_KEY, Harness
 
 import agent
-from agent import Agent
+from agent import Agent, ConfigurationError
 from agent._api._profiles import LIGHTCONE, OPENAI, resolve_profile
-from agent._errors import ConfigurationError
-from agent.testing import ScriptedResponsesServer, computer_call, message, turn
-from agent.testing._recording_computer import RecordingComputer
+from agent.testing import RecordingComputer, ScriptedResponsesServer, computer_call, message, turn
 
 
 @pytest.mark.parametrize(

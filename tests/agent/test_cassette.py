@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 from pydantic import BaseModel
 
-from agent._errors import CassetteError, CheckAnswerError
+from agent import CassetteError, CheckAnswerError
 from agent._pytest._cassette import Cassette, Interaction, Normalizer, compare, format_differences
 from agent._pytest._screen_checks import build_check_request, check_spec, extract_spec, parse_answer
 from agent._pytest._settings import cassette_path_for, default_record_mode, run_dir_name

@@ -8,13 +8,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from agent._api._client import AsyncResponsesClient, ResponsesClient
-from agent._api._provider import resolve_provider
-from agent._api._retry import RetryEvent, RetryPolicy, RetryState, parse_retry_after
-from agent._errors import (
+from agent import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    AsyncResponsesClient,
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
@@ -22,8 +20,11 @@ from agent._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponsesClient,
     ServerError,
 )
+from agent._api._provider import resolve_provider
+from agent._api._retry import RetryEvent, RetryPolicy, RetryState, parse_retry_after
 from agent.testing import (
     Delay,
     Drop,

@@ -26,7 +26,7 @@ from demo_driver import (
 )
 from playwright.async_api import Browser, Page
 
-from agent._errors import ConfigurationError
+from agent import ConfigurationError
 from agent.demo import (
     DEMO_ORDER_NUMBER,
     DEMO_PASSWORD,

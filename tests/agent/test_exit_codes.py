@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from agent import AuthenticationError, ConfigurationError, RefusalError
 from agent._cli._exit_codes import (
     EXIT_CODES_HELP,
     ExitCode,
     exit_code_for_exception,
     exit_code_for_status,
 )
-from agent._errors import AuthenticationError, ConfigurationError, RefusalError
-from executors._errors import ActionFailedError
-from sandbox._errors import BrowserNotFoundError, PolicyError
+from executors import ActionFailedError
+from sandbox import BrowserNotFoundError, PolicyError
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,7 @@ import json
 import pytest
 from loop_harness import Harness
 
-from agent.testing import computer_call, reasoning, turn
-from agent.testing._recording_computer import RecordingComputer
+from agent.testing import RecordingComputer, computer_call, reasoning, turn
 
 
 @pytest.mark.parametrize("history", ["server", "stateless"])

@@ -7,15 +7,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from agent import ActionExecuted, ResponseReceived, SafetyDecision, StepStarted, WarningEvent
 from agent._actions._recorded import describe_screen_action, mask_placeholders
 from agent._cli._live import LiveView
-from agent._events import (
-    ActionExecuted,
-    ResponseReceived,
-    SafetyDecision,
-    StepStarted,
-    WarningEvent,
-)
 
 
 def _render(view: LiveView) -> str:

@@ -12,10 +12,9 @@ from typing import Any
 
 from loop_harness import Harness
 
-from agent._events import AgentHooks, Event
-from agent.testing import computer_call, message, reasoning, turn
-from agent.testing._recording_computer import RecordingComputer
-from executors._computer import Point
+from agent import AgentHooks, Event
+from agent.testing import RecordingComputer, computer_call, message, reasoning, turn
+from executors import Point
 
 EVERY_ACTION = [
     computer_call("click", x=100, y=200),
@@ -246,7 +245,7 @@ async def test_hooks_and_event_iterator_see_the_same_run(harness: Harness) -> No
     assert [e["kind"] for e in step["events"]] == ["warning"]
 
     # The iterator form yields the same kinds, ending with Finished holding the result.
-    from agent._agent import Agent
+    from agent import Agent
     from agent.testing import ScriptedResponsesServer
 
     with ScriptedResponsesServer(script) as server:

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from loop_harness import Harness
 
-from agent.testing import HTTPFault, computer_call, function_call, message, turn
-from agent.testing._recording_computer import RecordingComputer
-from executors._errors import ActionFailedError
+from agent.testing import HTTPFault, RecordingComputer, computer_call, function_call, message, turn
+from executors import ActionFailedError
 
 
 async def test_terminate_action_ends_with_its_result(harness: Harness) -> None:
@@ -151,7 +150,7 @@ async def test_computer_is_closed_only_when_asked(harness: Harness) -> None:
 
 
 async def test_leaving_the_event_iterator_early_cancels_the_run(harness: Harness) -> None:
-    from agent._agent import Agent
+    from agent import Agent
     from agent.testing import ScriptedResponsesServer
 
     computer = RecordingComputer((100, 100))

@@ -8,10 +8,8 @@ from typing import Any
 import pytest
 from loop_harness import Harness
 
+from agent import AgentHooks, SafetyCheck, SafetyPolicy, function_tool
 from agent._actions._model import Action
-from agent._events import AgentHooks
-from agent._safety import SafetyCheck, SafetyPolicy
-from agent._tools import function_tool
 from agent.testing import computer_call, function_call, message, safety_check, turn
 
 CHECKED = turn(

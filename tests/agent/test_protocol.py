@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from agent import Response, ResponseValidationError
 from agent._actions._model import Click, Keypress, Type
 from agent._api._protocol import (
     ApplyPatchCall,
@@ -54,8 +55,6 @@ from agent._api._request import (
     ResponsesRequest,
     UnknownToolParam,
 )
-from agent._api._response import Response
-from agent._errors import ResponseValidationError
 
 PNG = "data:image/png;base64,iVBORw0KGgo="
 

@@ -16,8 +16,8 @@ from demo_driver import launch_browser, record_demo_run
 from PIL import Image, ImageDraw
 from playwright.async_api import Browser, Page
 
+from agent import RunDirectoryError
 from agent._actions._recorded import describe_action
-from agent._errors import RunDirectoryError
 from agent._record._report import EMBED_AS_IS_BYTES, build_report
 from agent.demo import DEMO_FINAL_OUTPUT, DEMO_STEPS, DemoApp
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent._errors import ConfigurationError
-from agent._safety import SafetyCheck, SafetyPolicy
+from agent import ConfigurationError, SafetyCheck, SafetyPolicy
 
 CHECKS = [
     SafetyCheck("sc_1", "irrelevant_domain", "off task"),

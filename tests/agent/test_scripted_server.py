@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import agent.testing
-from agent._errors import ConfigurationError
+from agent import ConfigurationError
 from agent.testing import (
     HTTPFault,
     Script,

@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agent._api._client import AsyncResponsesClient, ResponsesClient
+from agent import AsyncResponsesClient, MalformedResponseError, ResponsesClient, StreamError
 from agent._api._sse import SSEDecoder, StreamEvent, StreamTracker
-from agent._errors import MalformedResponseError, StreamError
 from agent.testing import (
     DropMidBody,
     HTTPFault,

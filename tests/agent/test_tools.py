@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from agent._errors import ConfigurationError
-from agent._tools import FunctionTool, done_tool, function_tool
+from agent import ConfigurationError, FunctionTool, done_tool, function_tool
 
 
 @function_tool

@@ -14,8 +14,7 @@ import pytest
 
 from agent import Agent, AgentHooks, SafetyPolicy
 from agent.testing import ScriptedResponsesServer, computer_call, safety_check, turn
-from executors import PlaywrightComputer
-from executors._computer import Point, Size
+from executors import PlaywrightComputer, Point, Size
 from executors._geometry import screen_to_model
 from sandbox import DomainPolicy
 

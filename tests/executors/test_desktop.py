@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from executors import DesktopComputer, HostDisplayRefusedError, UnsupportedActionError
-from executors._computer import Point, Size
+from executors import DesktopComputer, HostDisplayRefusedError, Point, Size, UnsupportedActionError
 from sandbox import VirtualDisplay, connect_xlib
 
 pytestmark = [

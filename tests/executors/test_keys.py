@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from executors._errors import ExecutorError, UnknownKeyError
+from executors import ExecutorError, UnknownKeyError
 from executors._keys import (
     _ALIASES,
     CANONICAL_KEYS,

@@ -18,9 +18,7 @@ from browser_server import LoopbackServer
 from PIL import Image
 from playwright.async_api import Error as PlaywrightError
 
-from executors import PlaywrightComputer
-from executors._computer import Point, Size
-from executors._errors import CaptureError, ExecutorClosedError
+from executors import CaptureError, ExecutorClosedError, PlaywrightComputer, Point, Size
 from executors._geometry import CoordinateSpace, model_to_screen
 
 pytestmark = pytest.mark.browser

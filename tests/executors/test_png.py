@@ -8,7 +8,7 @@ import random
 import pytest
 from PIL import Image
 
-from executors._computer import Size
+from executors import Size
 from executors._desktop import encode_bgra
 from executors._png import encode_png_rgb
 

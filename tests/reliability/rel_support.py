@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agent._api._client import AsyncResponsesClient
+from agent import AsyncResponsesClient
 
 API_KEY = "sk-reliability-0123456789abcdef"
 FINAL_STATUSES = {"completed", "max_steps", "timeout", "safety_denied", "cancelled", "error"}

@@ -21,14 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rel_support import API_KEY, Site, check_run_dir
 
-from agent import Agent
+from agent import Agent, ModelOutputError
 from agent._actions._dispatch import execute_action, map_action
-from agent._errors import ModelOutputError
 from agent._run._validate import read_response
-from agent.testing import RecordingComputer, ScriptedResponsesServer
-from agent.testing._script import Script
-from executors._computer import Point, Size
-from executors._errors import ExecutorError
+from agent.testing import RecordingComputer, Script, ScriptedResponsesServer
+from executors import ExecutorError, Point, Size
 
 SIZE = Size(640, 400)
 TYPES = [

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from agent._api._client import AsyncResponsesClient, ResponsesClient
-from agent._errors import APIError, ScreenloopError
+from agent import APIError, AsyncResponsesClient, ResponsesClient, ScreenloopError
 from agent.testing import (
     Delay,
     Drop,

@@ -133,7 +133,7 @@ async def test_key_and_secret_are_written_nowhere(
 async def test_secret_in_an_executor_exception_is_not_written(tmp_path: Path) -> None:
     """A secret inside an error raised while typing never reaches run.json or the result."""
     from agent.testing import RecordingComputer
-    from executors._errors import ActionFailedError
+    from executors import ActionFailedError
 
     computer = RecordingComputer(
         (200, 100), fail_on={"type": ActionFailedError(f"could not type {SECRET!r}")}

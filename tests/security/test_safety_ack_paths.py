@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from rel_support import API_KEY, check_run_dir
 
-from agent import Agent, SafetyPolicy
-from agent._errors import ConfigurationError
+from agent import Agent, ConfigurationError, SafetyPolicy
 from agent.testing import (
     RecordingComputer,
     ScriptedResponsesServer,
