@@ -40,7 +40,7 @@ class Phase(AgentHooks):
             self.task.cancel()
 
 
-def wait_requests(server: ScriptedResponsesServer, n: int, timeout: float = 10.0) -> None:
+def wait_requests(server: ScriptedResponsesServer, n: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while len(server.requests) < n and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -36,7 +36,7 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def wait_for_log(path: Path, predicate: Any, timeout: float = 20.0) -> list[dict[str, Any]]:
+def wait_for_log(path: Path, predicate: Any, timeout: float = 60.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         log = read_log(path)
@@ -46,7 +46,7 @@ def wait_for_log(path: Path, predicate: Any, timeout: float = 20.0) -> list[dict
     raise AssertionError(f"condition not met; log tail: {read_log(path)[-8:]}")
 
 
-def wait_requests(server: ScriptedResponsesServer, n: int, timeout: float = 10.0) -> None:
+def wait_requests(server: ScriptedResponsesServer, n: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while len(server.requests) < n and time.monotonic() < deadline:
         time.sleep(0.01)
