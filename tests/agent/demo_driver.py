@@ -50,7 +50,7 @@ async def launch_browser() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def until(predicate: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+async def until(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     """Wait (bounded) for a condition the page reports asynchronously."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

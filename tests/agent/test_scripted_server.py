@@ -273,8 +273,15 @@ def test_close_cuts_a_stall_short() -> None:
 def test_serve_script_cli(tmp_path: Path) -> None:
     path = tmp_path / "script.json"
     path.write_text(json.dumps([turn(message("from the cli"))]))
+    # A child started from a shell without job control (a CI script, `cmd &`) inherits
+    # SIGINT as ignored, and Python then installs no KeyboardInterrupt handler: restore
+    # Ctrl-C's default so the test does not depend on how pytest itself was started.
+    code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from agent._cli import main; main()"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from agent._cli import main; main()", "serve-script", str(path)],
+        [sys.executable, "-c", code, "serve-script", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -283,10 +290,16 @@ def test_serve_script_cli(tmp_path: Path) -> None:
         assert proc.stdout is not None
         base_url = proc.stdout.readline().strip()
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
-        resp = httpx.post(base_url + "/responses", json={"model": "m", "input": "go"}, timeout=5)
+        # generous bounds: they end as soon as the answer comes, however busy the machine
+        resp = httpx.post(base_url + "/responses", json={"model": "m", "input": "go"}, timeout=60)
         assert resp.json()["output"][0]["content"][0]["text"] == "from the cli"
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leak the server
+            proc.communicate()
+            raise
     assert proc.returncode == 0
     assert "stopped after 1 request(s)" in err

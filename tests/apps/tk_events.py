@@ -4,7 +4,8 @@ Usage: python tk_events.py LOG_FILE
 
 The window fills the screen: a Text widget on top (where typed text lands) and
 a canvas below. Each line of LOG_FILE is one JSON object with a ``type``:
-``ready`` (window mapped and focused), ``ButtonPress``/``ButtonRelease``
+``ready`` (window mapped and focused; ``every_motion`` says whether Tk's
+motion compression is off), ``ButtonPress``/``ButtonRelease``
 (``num``, ``x_root``, ``y_root``, ``state``), ``KeyPress``/``KeyRelease``
 (``keysym``, ``keycode``, ``state``, ``char``), ``Motion`` (only while a
 button is held), ``MouseWheel`` (``delta``, ``state``), ``Double``/``Triple``
@@ -18,10 +19,40 @@ Mod4 (Super) 64, Button1 256, Button2 512, Button3 1024.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import sys
 import time
 import tkinter as tk
+
+
+def keep_every_motion(root: tk.Tk) -> bool:
+    """Turn off Tk's motion compression; returns whether that worked.
+
+    Tk merges motion events that queue up before it reads them into the last one,
+    so on a busy machine a drag through four points can log only two of them. A
+    test of the path needs every motion the X server delivered. Tk 8.6 offers the
+    switch only in C (`Tk_CollapseMotionEvents`), reached here through ctypes.
+    """
+    try:
+        name = ctypes.util.find_library(f"tk{tk.TkVersion}") or f"libtk{tk.TkVersion}.so"
+        libtk = ctypes.CDLL(name)
+        libtk.Tk_MainWindow.restype = ctypes.c_void_p
+        libtk.Tk_MainWindow.argtypes = [ctypes.c_void_p]
+        libtk.Tk_CollapseMotionEvents.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        tkwin = libtk.Tk_MainWindow(root.tk.interpaddr())
+        if not tkwin:
+            return False
+        # Despite its `Display *` parameter, Tk 8.6 treats the argument as Tk's own
+        # TkDisplay: the second field of a TkWindow (`dispPtr`), not Tk_Display().
+        tk_display = ctypes.cast(tkwin, ctypes.POINTER(ctypes.c_void_p))[1]
+        if not tk_display:
+            return False
+        libtk.Tk_CollapseMotionEvents(tk_display, 0)
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 def main(log_path: str) -> None:
@@ -35,6 +66,7 @@ def main(log_path: str) -> None:
 
     root = tk.Tk()
     root.title("tk_events")
+    every_motion = keep_every_motion(root)
     width, height = root.winfo_screenwidth(), root.winfo_screenheight()
     root.geometry(f"{width}x{height}+0+0")
     root.attributes("-fullscreen", True)
@@ -112,6 +144,7 @@ def main(log_path: str) -> None:
                 x=root.winfo_rootx(),
                 y=root.winfo_rooty(),
                 text_height=text.winfo_height(),
+                every_motion=every_motion,
             )
         else:
             text.focus_force()

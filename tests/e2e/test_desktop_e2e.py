@@ -31,7 +31,7 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def wait_for(path: Path, predicate: Any, timeout: float = 20.0) -> list[dict[str, Any]]:
+def wait_for(path: Path, predicate: Any, timeout: float = 60.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         log = read_log(path)

@@ -10,7 +10,6 @@ documented error type. Either way the run directory is complete and valid.
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,7 @@ RECOVERED: list[tuple[str, Any, str]] = [
 
 async def run_agent(
     tmp_path: Path, script: list[Any], *, stream: bool = False, **client_kw: Any
-) -> tuple[Any, RecordingComputer, ScriptedResponsesServer, float]:
+) -> tuple[Any, RecordingComputer, ScriptedResponsesServer]:
     computer = RecordingComputer((1000, 500))
     with ScriptedResponsesServer(script) as server:
         client = fast_client(server.base_url, **client_kw)
@@ -65,13 +64,11 @@ async def run_agent(
             run_dir=tmp_path / "run",
             stream=stream,
         )
-        t0 = time.monotonic()
         try:
             result = await agent.run("survive the API")
         finally:
             await client.aclose()
-        elapsed = time.monotonic() - t0
-    return result, computer, server, elapsed
+    return result, computer, server
 
 
 @pytest.mark.parametrize(
@@ -87,7 +84,7 @@ async def run_agent(
 async def test_retryable_fault_once_is_survived(
     tmp_path: Path, name: str, fault: Any, reason: str, stream: bool
 ) -> None:
-    result, computer, server, _ = await run_agent(tmp_path, [CLICK, fault, DONE], stream=stream)
+    result, computer, server = await run_agent(tmp_path, [CLICK, fault, DONE], stream=stream)
     assert result.status == "completed", result.error
     assert result.final_output == "all done"
     assert [c.args["x"] for c in computer.calls_named("click")] == [500]
@@ -149,7 +146,7 @@ FATAL: list[tuple[str, list[Any], str, bool]] = [
 async def test_unrecoverable_fault_ends_with_documented_error(
     tmp_path: Path, name: str, faults: list[Any], error_type: str, stream: bool
 ) -> None:
-    result, computer, _, _ = await run_agent(tmp_path, [CLICK, *faults, DONE], stream=stream)
+    result, computer, _ = await run_agent(tmp_path, [CLICK, *faults, DONE], stream=stream)
     assert result.status == "error"
     assert result.error is not None and result.error["type"] == error_type, result.error
     summary, steps = check_run_dir(tmp_path / "run", "error")
@@ -175,12 +172,15 @@ async def test_unrecoverable_fault_ends_with_documented_error(
 async def test_persistent_outage_ends_within_the_retry_budget(
     tmp_path: Path, fault: Any, client_kw: dict[str, Any]
 ) -> None:
-    """A correctness bound (budget + one request timeout + slack), not a speed assertion."""
-    result, _, server, elapsed = await run_agent(tmp_path, [CLICK, fault, DONE], **client_kw)
+    """The budget, not max_retries=1000, ends the run (shown by the error, not by a clock)."""
+    result, _, server = await run_agent(tmp_path, [CLICK, fault, DONE], **client_kw)
     assert result.status == "error", result.error
-    assert elapsed < client_kw["retry_budget_s"] + 1.0 + 5.0, elapsed
+    assert result.error is not None
+    assert f"retry_budget_s={client_kw['retry_budget_s']:g}" in result.error["message"], (
+        result.error
+    )
     posts = [r for r in server.requests if r.method == "POST"]
-    assert len(posts) >= 3  # it did retry
+    assert 3 <= len(posts) < 1000  # it did retry, and gave up long before max_retries
     check_run_dir(tmp_path / "run", "error")
 
 
@@ -191,12 +191,12 @@ async def test_connection_refused_ends_with_connection_error(tmp_path: Path) -> 
     computer = RecordingComputer((1000, 500))
     client = fast_client(f"http://127.0.0.1:{port}/v1", retry_budget_s=2.0)
     agent = Agent(computer, client=client, api_key=API_KEY, run_dir=tmp_path / "run")
-    t0 = time.monotonic()
     result = await agent.run("nobody listens")
     await client.aclose()
-    assert time.monotonic() - t0 < 2.0 + 5.0
     assert result.status == "error"
     assert result.error is not None and result.error["type"] == "APIConnectionError"
+    message = result.error["message"]
+    assert "max_retries=3 reached" in message or "retry_budget_s=2 spent" in message, message
     assert "Check base_url" in result.error["message"]
     summary, steps = check_run_dir(tmp_path / "run", "error")
     assert summary["initial_screenshot"] and len(steps) == 1

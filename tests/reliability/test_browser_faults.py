@@ -88,7 +88,7 @@ async def test_browser_process_killed_mid_run(tmp_path: Path) -> None:
     assert not await wait_gone(pids), "chromium processes outlived the run"
 
 
-async def wait_gone(pids: set[int], timeout: float = 15.0) -> list[int]:
+async def wait_gone(pids: set[int], timeout: float = 60.0) -> list[int]:
     def poll() -> list[int]:
         deadline = time.monotonic() + timeout
         while alive(pids) and time.monotonic() < deadline:

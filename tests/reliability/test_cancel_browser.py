@@ -40,10 +40,23 @@ class Phase(AgentHooks):
             self.task.cancel()
 
 
-def wait_requests(server: ScriptedResponsesServer, n: int, timeout: float = 10.0) -> None:
+def wait_requests(server: ScriptedResponsesServer, n: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while len(server.requests) < n and time.monotonic() < deadline:
         time.sleep(0.01)
+
+
+def signal_wait_started(computer: Any) -> asyncio.Event:
+    """An event set once the run is inside the executor's `wait` action."""
+    started = asyncio.Event()
+    original = computer.wait
+
+    async def wait(ms: int) -> None:
+        started.set()
+        await original(ms)
+
+    computer.wait = wait
+    return started
 
 
 THIRD = {
@@ -74,6 +87,7 @@ async def test_cancel_releases_held_input_in_the_page(tmp_path: Path, phase: str
                     run_dir=tmp_path / "run",
                     hooks=hooks,
                 )
+                wait_started = signal_wait_started(pc)
                 task = asyncio.ensure_future(agent.run("hold and get cancelled"))
                 hooks.task = task
                 if phase != "capture":
@@ -81,7 +95,7 @@ async def test_cancel_releases_held_input_in_the_page(tmp_path: Path, phase: str
                     if phase == "api":
                         await asyncio.to_thread(wait_requests, server, 3)
                     else:
-                        await asyncio.sleep(0.3)
+                        await asyncio.wait_for(wait_started.wait(), 30)
                     task.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await asyncio.wait_for(task, 30)

@@ -36,7 +36,7 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def wait_for_log(path: Path, predicate: Any, timeout: float = 20.0) -> list[dict[str, Any]]:
+def wait_for_log(path: Path, predicate: Any, timeout: float = 60.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         log = read_log(path)
@@ -46,10 +46,23 @@ def wait_for_log(path: Path, predicate: Any, timeout: float = 20.0) -> list[dict
     raise AssertionError(f"condition not met; log tail: {read_log(path)[-8:]}")
 
 
-def wait_requests(server: ScriptedResponsesServer, n: int, timeout: float = 10.0) -> None:
+def wait_requests(server: ScriptedResponsesServer, n: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while len(server.requests) < n and time.monotonic() < deadline:
         time.sleep(0.01)
+
+
+def signal_wait_started(computer: Any) -> asyncio.Event:
+    """An event set once the run is inside the executor's `wait` action."""
+    started = asyncio.Event()
+    original = computer.wait
+
+    async def wait(ms: int) -> None:
+        started.set()
+        await original(ms)
+
+    computer.wait = wait
+    return started
 
 
 class Phase(AgentHooks):
@@ -102,6 +115,7 @@ async def test_cancel_releases_held_input_and_flushes_the_record(
                 hooks=hooks,
                 close_computer=True,
             )
+            wait_started = signal_wait_started(computer)
             task = asyncio.ensure_future(agent.run("hold and get cancelled"))
             hooks.task = task
             if phase != "capture":
@@ -109,7 +123,7 @@ async def test_cancel_releases_held_input_and_flushes_the_record(
                 if phase == "api":  # the stalled request has reached the server
                     await asyncio.to_thread(wait_requests, server, 3)
                 else:  # the wait action has started
-                    await asyncio.sleep(0.3)
+                    await asyncio.wait_for(wait_started.wait(), 30)
                 task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await asyncio.wait_for(task, 30)

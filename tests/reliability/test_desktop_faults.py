@@ -37,7 +37,7 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def wait_for_log(path: Path, predicate: Any, timeout: float = 20.0) -> list[dict[str, Any]]:
+def wait_for_log(path: Path, predicate: Any, timeout: float = 60.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         log = read_log(path)
@@ -47,7 +47,7 @@ def wait_for_log(path: Path, predicate: Any, timeout: float = 20.0) -> list[dict
     raise AssertionError(f"condition not met; log tail: {read_log(path)[-5:]}")
 
 
-def wait_dead(pid: int, timeout: float = 10.0) -> None:
+def wait_dead(pid: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

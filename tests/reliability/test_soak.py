@@ -66,7 +66,7 @@ class Sampler(AgentHooks):
 APP = Path(__file__).resolve().parent.parent / "apps" / "tk_events.py"
 
 
-def wait_ready(log: Path, timeout: float = 20.0) -> None:
+def wait_ready(log: Path, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if log.exists() and '"ready"' in log.read_text():
