@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := chromium chromium-headless-shell fonts-liberation xvfb xdotool openbox \
 	xterm x11-apps xauth x11-utils
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup apt uv venv test lint format demo bench bench-smoke clean
 

@@ -9,6 +9,7 @@ each, are defined here.
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -68,12 +69,23 @@ def serve_script(
         port=port,
         require_api_key=api_key,
     )
-    with server:
-        typer.echo(server.base_url)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    # Explicit handlers: a shell without job control starts background children with
+    # SIGINT ignored, and then Python's own Ctrl-C handling never fires.
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with server:
+            typer.echo(server.base_url)
+            while not stop.wait(0.5):
+                pass
             typer.echo(f"stopped after {len(server.requests)} request(s)", err=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.command("report")

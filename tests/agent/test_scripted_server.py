@@ -270,14 +270,17 @@ def test_close_cuts_a_stall_short() -> None:
     assert srv.requests[0].fault == "delay"
 
 
-def test_serve_script_cli(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_script_cli_stops_on_a_signal_even_started_with_sigint_ignored(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     path = tmp_path / "script.json"
     path.write_text(json.dumps([turn(message("from the cli"))]))
     # A child started from a shell without job control (a CI script, `cmd &`) inherits
-    # SIGINT as ignored, and Python then installs no KeyboardInterrupt handler: restore
-    # Ctrl-C's default so the test does not depend on how pytest itself was started.
+    # SIGINT as ignored, and Python then installs no KeyboardInterrupt handler: start
+    # the server that way, as a CI script would, and it must still stop on the signal.
     code = (
-        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
         "from agent._cli import main; main()"
     )
     proc = subprocess.Popen(
@@ -294,7 +297,7 @@ def test_serve_script_cli(tmp_path: Path) -> None:
         resp = httpx.post(base_url + "/responses", json={"model": "m", "input": "go"}, timeout=60)
         assert resp.json()["output"][0]["content"][0]["text"] == "from the cli"
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         try:
             _, err = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
