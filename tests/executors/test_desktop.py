@@ -11,7 +11,6 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -408,34 +407,40 @@ async def test_settle_returns_quickly_on_a_static_screen(computer: DesktopComput
     assert result.waited_s < 5.0
 
 
-def _keep_drawing(display: VirtualDisplay, stop: threading.Event) -> None:
-    """Paint the root window a new colour every 2 ms until `stop` (server-side, no lag)."""
-    conn = connect_xlib(display.display)
-    root = conn.screen().root
-    gc = root.create_gc(foreground=0)
-    colour = 0
-    while not stop.is_set():
-        colour = (colour + 0x010203) & 0xFFFFFF
-        gc.change(foreground=colour)
-        root.fill_rectangle(gc, 0, 0, 64, 64)
-        conn.sync()
-        stop.wait(0.002)
-    conn.close()
+_PAINTER = """
+import sys
+from sandbox import connect_xlib
+conn = connect_xlib(sys.argv[1])
+root = conn.screen().root
+gc = root.create_gc(foreground=0)
+colour = 0
+first = True
+while True:
+    colour = (colour + 0x010203) & 0xFFFFFF
+    gc.change(foreground=colour)
+    root.fill_rectangle(gc, 0, 0, 64, 64)
+    conn.sync()
+    if first:
+        print("painting", flush=True)
+        first = False
+"""
 
 
 async def test_settle_is_bounded_on_a_changing_screen() -> None:
     async with VirtualDisplay(320, 240, window_manager=False) as other:
-        stop = threading.Event()
-        painter = threading.Thread(target=_keep_drawing, args=(other, stop))
-        painter.start()
+        # The painter is a process of its own: as a thread of this process it shared
+        # the GIL with settle, and a starved painter let two grabs match under load.
+        painter = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _PAINTER, other.display, stdout=asyncio.subprocess.PIPE
+        )
         try:
-            # Grabs 0.25 s apart: even on a loaded machine the painter gets to run
-            # between two of them (at 30 ms, a starved painter let two grabs match).
+            assert painter.stdout is not None
+            assert (await asyncio.wait_for(painter.stdout.readline(), 60)).strip() == b"painting"
             async with DesktopComputer(other, settle_interval_s=0.25) as computer:
                 result = await computer.settle(max_wait_s=1.5)
         finally:
-            stop.set()
-            painter.join()
+            painter.kill()
+            await painter.wait()
     assert not result.stable
     assert result.reason == "max_wait"
     assert result.waited_s >= 1.5  # it waited the whole bound

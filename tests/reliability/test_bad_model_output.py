@@ -135,6 +135,8 @@ async def run_stages(response: Any, computer: RecordingComputer) -> None:
         pass
 
 
+# 3000 examples take minutes on a loaded machine: more than the suite's default timeout
+@pytest.mark.timeout(1200)
 @settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(responses)
 def test_parse_map_execute_stages(response: Any) -> None:
@@ -149,6 +151,7 @@ def server() -> Any:
         yield srv
 
 
+@pytest.mark.timeout(1200)
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(output=st.lists(st.one_of(actions.map(call), actions.map(lambda a: call([a], "actions"))),
                        min_size=1, max_size=3))  # fmt: skip
