@@ -44,6 +44,7 @@ from agent._errors import (
     ServerError,
     StreamError,
 )
+from agent._secrets import secret_forms
 
 __all__ = [
     "USER_AGENT",
@@ -157,8 +158,9 @@ class ClientCore:
 
     def redact(self, text: str) -> str:
         key = self.settings.api_key
-        if key and key in text:
-            text = text.replace(key, "***")
+        if key:
+            for form in secret_forms(key):  # the key in any encoding (URL, base64, JSON...)
+                text = text.replace(form, "***")
         return text
 
     def redact_obj(self, value: Any) -> Any:
