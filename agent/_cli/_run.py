@@ -25,6 +25,7 @@ from agent._cli._computers import open_browser, open_desktop
 from agent._cli._exit_codes import exit_code_for_status
 from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
+from agent._cli._reaper import reaper
 from agent._cli._session import CommandSession
 from agent._errors import ConfigurationError
 from agent._events import AgentHooks
@@ -379,7 +380,9 @@ def run_command(
 
     async def main() -> RunResult:
         # one writer per run directory, claimed before a browser or display starts
-        with claim_run_dir(kwargs["run_dir"], overwrite=opts.overwrite):
+        # a desktop run's Xvfb, window manager and programs die with it, even on SIGKILL
+        reaping = reaper() if opts.desktop else contextlib.nullcontext()
+        with claim_run_dir(kwargs["run_dir"], overwrite=opts.overwrite), reaping:
             return await run()
 
     async def run() -> RunResult:
