@@ -62,18 +62,26 @@ def serve_script(
 
     if dialect not in choices(Dialect):
         raise typer.BadParameter(f"use {one_of(Dialect)}", param_hint="--dialect")
-    server = ScriptedResponsesServer(
-        Script.from_file(script),
-        dialect=cast(Dialect, dialect),
-        port=port,
-        require_api_key=api_key,
-    )
-    with server:
+    from agent._errors import ScreenloopError
+
+    try:  # a bad script file or a port in use is the user's to fix: one line, exit 2
+        server = ScriptedResponsesServer(
+            Script.from_file(script),
+            dialect=cast(Dialect, dialect),
+            port=port,
+            require_api_key=api_key,
+        )
+        server.start()
+    except (ScreenloopError, OSError, ValueError, TypeError, RecursionError, OverflowError) as exc:
+        typer.echo(f"error: {script}: {type(exc).__name__}: {exc}"[:500], err=True)
+        raise typer.Exit(2) from None
+    try:
         typer.echo(server.base_url)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            typer.echo(f"stopped after {len(server.requests)} request(s)", err=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        typer.echo(f"stopped after {len(server.requests)} request(s)", err=True)
+    finally:
+        server.close()
 
 
 @app.command("report")
@@ -89,7 +97,7 @@ def report(
 
     try:
         path = build_report(run_dir)
-    except RunDirectoryError as exc:
+    except (RunDirectoryError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(str(path))
