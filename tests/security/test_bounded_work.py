@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rel_support import scripted_agent
 
-from agent import Agent, WorkLimitError
+from agent import WorkLimitError
 from agent._actions._dispatch import TYPE_CHUNK, type_chunks
 from agent._cli._exit_codes import ExitCode, exit_code_for_status
 from agent._cli._run import DEFAULT_MAX_TIME_S, RunOptions
@@ -44,14 +45,7 @@ async def test_a_response_over_the_limits_runs_nothing(
 ) -> None:
     computer = RecordingComputer((200, 100))
     with ScriptedResponsesServer([turn(item), turn(message("done"))]) as server:
-        agent = Agent(
-            computer,
-            base_url=server.base_url,
-            api_key="k-123",
-            coordinate_space="pixels",
-            run_dir=tmp_path / "run",
-            **kwargs,
-        )
+        agent = scripted_agent(computer, server, tmp_path / "run", **kwargs)
         result = await agent.run("work")
     acted = [c for c in computer.calls if c.name in ("move", "type", "click")]
     if not refused:
@@ -105,13 +99,7 @@ async def test_cancel_stops_a_long_type_between_chunks_and_releases_input(
         turn(message("never")),
     ]
     with ScriptedResponsesServer(script) as server:
-        agent = Agent(
-            computer,
-            base_url=server.base_url,
-            api_key="k-123",
-            coordinate_space="pixels",
-            run_dir=tmp_path / "run",
-        )
+        agent = scripted_agent(computer, server, tmp_path / "run")
         task = asyncio.ensure_future(agent.run("type a lot"))
         await computer.typing.wait()
         task.cancel()

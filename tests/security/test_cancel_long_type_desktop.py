@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_support import API_KEY
+from rel_support import scripted_agent
 
-from agent import Agent
 from agent.testing import ScriptedResponsesServer, computer_call, message, turn
 from executors import DesktopComputer
 from sandbox import VirtualDisplay
@@ -70,14 +69,7 @@ async def test_cancel_stops_a_long_desktop_type(tmp_path: Path) -> None:
         await wait_for_log(log_path, lambda log: any(e["type"] == "ready" for e in log))
         async with DesktopComputer(display) as computer:
             with ScriptedResponsesServer(script) as server:
-                agent = Agent(
-                    computer,
-                    base_url=server.base_url,
-                    api_key=API_KEY,
-                    coordinate_space="pixels",
-                    run_dir=tmp_path / "run",
-                    max_type_chars=TEXT_LEN,
-                )
+                agent = scripted_agent(computer, server, tmp_path / "run", max_type_chars=TEXT_LEN)
                 task = asyncio.ensure_future(agent.run("type a lot"))
                 await wait_for_log(log_path, lambda log: presses(log, "z") > 0)
                 task.cancel()

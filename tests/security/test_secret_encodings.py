@@ -14,9 +14,8 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
-from rel_support import API_KEY, Site
+from rel_support import API_KEY, Site, scripted_agent
 
-from agent import Agent
 from agent._pytest._cassette import Normalizer
 from agent._secrets import Redactor
 from agent.testing import ScriptedResponsesServer, computer_call, message, turn
@@ -109,14 +108,7 @@ async def test_a_submitted_password_leaks_in_no_encoding(tmp_path: Path) -> None
         site.pages["/login"] = ("text/html", PAGE)
         async with PlaywrightComputer(size=(640, 400), start_url=site.url("/login")) as pc:
             with ScriptedResponsesServer(script) as server:
-                agent = Agent(
-                    pc,
-                    base_url=server.base_url,
-                    api_key=API_KEY,
-                    coordinate_space="pixels",
-                    secrets={"PW": secret},
-                    run_dir=run_dir,
-                )
+                agent = scripted_agent(pc, server, run_dir, secrets={"PW": secret})
                 result = await agent.run("log in")
                 sent = [json.dumps(r.body, ensure_ascii=False) for r in server.requests]
     assert result.status == "completed", result.error

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_support import API_KEY, Site
+from rel_support import Site, scripted_agent
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 from cli_support import screenloop
 
-from agent import Agent
 from agent._cli._replay import ReplayOptions, open_recorded, replay_launch
 from agent._errors import ConfigurationError, RunDirectoryError
 from agent._record._replay import load_run, replay_run
@@ -79,13 +78,7 @@ async def test_replay_applies_the_recorded_domain_policy(tmp_path: Path) -> None
             size=(320, 240), start_url=web.url("/"), policy=policy
         ) as computer:
             with ScriptedResponsesServer(script) as server:
-                agent = Agent(
-                    computer,
-                    base_url=server.base_url,
-                    api_key=API_KEY,
-                    coordinate_space="pixels",
-                    run_dir=tmp_path / "run",
-                )
+                agent = scripted_agent(computer, server, tmp_path / "run")
                 result = await agent.run("go")
         assert result.status == "completed", result.error
         assert forbidden.hits == []  # refused in the original run
