@@ -95,7 +95,11 @@ class ProviderSettings:
             return "pass api_key= or set TZAFON_API_KEY"
         if self.provider == "openai":
             return "pass api_key= or set OPENAI_API_KEY"
-        return "pass api_key= (or set TZAFON_API_KEY / OPENAI_API_KEY)"
+        return (
+            "pass api_key= (--api-key); a TZAFON_API_KEY / OPENAI_API_KEY from the environment "
+            "goes only to the LIGHTCONE_BASE_URL / OPENAI_BASE_URL set beside it, or with "
+            "--send-env-key"
+        )
 
 
 def _first(*pairs: tuple[str | None, str]) -> tuple[str | None, str | None]:
