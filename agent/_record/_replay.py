@@ -252,8 +252,13 @@ async def replay_run(
     check_threshold(threshold)
     root, size = recorded.run_dir, recorded.size
     out_dir = root / REPLAY_DIR
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir(parents=True)
+    try:  # a symlink planted in the run dir is removed, never followed
+        if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+            out_dir.unlink()
+        shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir.mkdir()
+    except OSError as exc:
+        raise RunDirectoryError(f"cannot write {out_dir}: {exc}") from exc
     known = dict(secrets or {})
     result = ReplayResult(root, threshold, [], len(recorded.steps))
 

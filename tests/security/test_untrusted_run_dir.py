@@ -108,6 +108,7 @@ async def test_replay_applies_the_recorded_domain_policy(tmp_path: Path) -> None
         ("bad_policy", lambda d: _edit(d, executor={"policy": {"allow": "x"}})),
         ("bad_scale", lambda d: _edit(d, executor={"device_scale_factor": "big"})),
         ("bad_display", lambda d: _edit(d, display={"width": -1, "height": 10**9})),
+        ("replay_symlink", lambda d: (d / "replay").symlink_to(_outside(d))),
     ],
 )
 @pytest.mark.parametrize("command", ["report", "replay"])
@@ -121,17 +122,23 @@ def test_damaged_run_dirs_give_one_line_errors(
     assert "root:x:0" not in out.stdout + out.stderr
     # report shows what it can (a screenshot it refuses is left out with a warning);
     # replay must compare every screen, so it refuses
-    lenient = (command == "report" and name in LENIENT_REPORT) or name in ("torn_utf8",)
+    lenient = (command == "report" and name in LENIENT_REPORT) or name in (
+        "torn_utf8",
+        "replay_symlink",
+    )
     if lenient:
         assert out.code == 0, out.stderr
     else:
         assert out.code == 2, (out.code, out.stderr)
         lines = out.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error:"), out.stderr
+    outside = tmp_path / "outside"
+    assert not outside.exists() or not any(outside.iterdir()), "replay wrote outside the run"
     if command == "report" and out.code == 0:
         assert "root:x:0" not in (run / "report.html").read_text()
 
 
+LENIENT_BOTH = {"torn_utf8", "replay_symlink"}
 LENIENT_REPORT = {
     "outside_path",
     "dotdot_path",
@@ -152,6 +159,12 @@ def _edit(root: Path, **fields: Any) -> None:
         else:
             run[key] = value
     (root / "run.json").write_text(json.dumps(run))
+
+
+def _outside(root: Path) -> Path:
+    outside = root.parent / "outside"
+    outside.mkdir()
+    return outside
 
 
 def _shot(root: Path, data: bytes) -> None:
