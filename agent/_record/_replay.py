@@ -136,7 +136,7 @@ def load_run(run_dir: str | Path) -> RecordedRun:
     """Read `run_dir` (raises `RunDirectoryError` when it is not a readable run)."""
     root = Path(run_dir)
     if not root.is_dir():
-        raise RunDirectoryError(f"{root} is not a directory (pass a run directory)")
+        raise RunDirectoryError(f"{root} is not a directory (pass a run directory with run.json)")
     run = read_json_object(root / "run.json")
     if run.get("schema_version") != 1:
         raise RunDirectoryError(f"{root}/run.json is not schema version 1")
