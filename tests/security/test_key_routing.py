@@ -66,3 +66,17 @@ async def test_base_url_credentials_are_not_recorded(tmp_path: Path) -> None:
     for path in (tmp_path / "r").rglob("*.*"):
         assert "hunter2-url-pw" not in path.read_text(errors="replace"), path
     assert without_credentials("http://a:b@h:1/v1?x=1") == "http://h:1/v1?x=1"
+
+
+def test_base_url_credentials_are_not_in_errors_or_reprs() -> None:
+    from agent._api._client import ResponsesClient
+    from agent._errors import APIConnectionError
+
+    client = ResponsesClient(
+        base_url="http://ann:pw-in-url-77@127.0.0.1:9/v1", api_key="k-123", max_retries=0
+    )
+    assert "pw-in-url-77" not in repr(client)
+    with pytest.raises(APIConnectionError) as caught:
+        client.create({"model": "m", "input": []})
+    assert "pw-in-url-77" not in str(caught.value)
+    assert "127.0.0.1:9" in str(caught.value)
