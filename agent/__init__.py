@@ -37,6 +37,7 @@ from agent._errors import (
     ServerError,
     StreamError,
     TokenBudgetExceededError,
+    WorkLimitError,
 )
 from agent._events import (
     ActionExecuted,
@@ -108,6 +109,7 @@ __all__ = [
     "TabSwitched",
     "TokenBudgetExceededError",
     "WarningEvent",
+    "WorkLimitError",
     "build_report",
     "done_tool",
     "function_tool",

@@ -39,6 +39,7 @@ from agent._result import RunResult
 from agent._run._context import ConfirmCallback
 from agent._run._history import HistoryMode
 from agent._run._loop import RunLoop
+from agent._run._validate import DEFAULT_MAX_ACTIONS, DEFAULT_MAX_TYPE_CHARS
 from agent._safety import AskCallback, SafetyPolicy
 from agent._tools import FunctionTool
 from executors._computer import Computer, Size
@@ -80,6 +81,9 @@ class Agent:
         run_dir / runs_root / record: where the run directory goes (record=False: none).
         hooks: an `AgentHooks` receiving every event.
         settle_max_s: the bound on waiting for the screen to settle after actions.
+        max_actions_per_response, max_type_chars: bounds on the work one response may
+            ask for (actions in it; characters in one typed text); a response over them
+            runs nothing and ends the run with a `WorkLimitError`. None: no bound.
         stream: request server-sent events (the complete response is used either way).
         close_computer: close the computer at the end of each run.
         run_info: more fields for run.json's summary, written by the recorder when
@@ -122,6 +126,8 @@ class Agent:
         stream: bool = False,
         close_computer: bool = False,
         run_info: Mapping[str, Any] | None = None,
+        max_actions_per_response: int | None = DEFAULT_MAX_ACTIONS,
+        max_type_chars: int | None = DEFAULT_MAX_TYPE_CHARS,
     ) -> None:
         if max_steps < 1:
             raise ConfigurationError("max_steps must be at least 1")
@@ -172,6 +178,14 @@ class Agent:
         self.stream = stream
         self.close_computer = close_computer
         self.run_info = dict(run_info or {})
+        for name, bound in (
+            ("max_actions_per_response", max_actions_per_response),
+            ("max_type_chars", max_type_chars),
+        ):
+            if bound is not None and bound < 1:
+                raise ConfigurationError(f"{name} must be at least 1 (or None), got {bound}")
+        self.max_actions_per_response = max_actions_per_response
+        self.max_type_chars = max_type_chars
         self.last_result: RunResult | None = None
 
     def __repr__(self) -> str:

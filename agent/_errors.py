@@ -11,7 +11,8 @@ ScreenloopError                   (also the base of ExecutorError and SandboxErr
 │   ├── ActionParseError          an action (item id + field) was not understood
 │   ├── ResponseValidationError   a response broke the protocol (dup call ids, ...)
 │   ├── RefusalError              the model refused the task
-│   └── CheckAnswerError          a check/extract answer is not the asked-for JSON
+│   ├── CheckAnswerError          a check/extract answer is not the asked-for JSON
+│   └── WorkLimitError            a response asked for more work than the limits allow
 ├── SafetyDeniedError             a pending safety check was not acknowledged
 ├── TokenBudgetExceededError      the run used more tokens than its budget
 ├── CassetteError                 a test cassette cannot serve this request
@@ -61,6 +62,7 @@ __all__ = [
     "ServerError",
     "StreamError",
     "TokenBudgetExceededError",
+    "WorkLimitError",
 ]
 
 
@@ -96,6 +98,11 @@ class RefusalError(ModelOutputError):
 
 class CheckAnswerError(ModelOutputError):
     """The model's answer to `check`/`extract` is not JSON matching the asked-for schema."""
+
+
+class WorkLimitError(ModelOutputError):
+    """A response asked for more actions, or longer typed text, than the run's limits allow
+    (``max_actions_per_response``, ``max_type_chars``); nothing of it ran."""
 
 
 class SafetyDeniedError(ScreenloopError):

@@ -38,7 +38,14 @@ from agent._secrets import resolve_secrets
 from executors._computer import Computer, Point, Size
 from executors._geometry import CoordinateSpace, model_to_screen
 
-__all__ = ["MAX_WAIT_MS", "MappedAction", "execute_action", "map_action"]
+__all__ = [
+    "MAX_WAIT_MS",
+    "TYPE_CHUNK",
+    "MappedAction",
+    "execute_action",
+    "map_action",
+    "type_chunks",
+]
 
 MAX_WAIT_MS = 10_000  # a model asking to wait longer gets this, with a warning
 
@@ -184,14 +191,38 @@ async def _scroll(c: Computer, s: dict[str, Any], _: Mapping[str, str]) -> None:
     await c.scroll(s["x"], s["y"], s["scroll_x"], s["scroll_y"], s["keys"])
 
 
+TYPE_CHUNK = 48
+"""Characters typed per executor call: a cancel (Ctrl-C, SIGTERM, --max-time) lands
+between chunks, so it stops a long text within one chunk on either executor (a desktop
+executor types in a thread that cannot be interrupted mid-call)."""
+
+
+def type_chunks(text: str, size: int = TYPE_CHUNK) -> list[str]:
+    """`text` in pieces of about `size` characters, never splitting a CR LF pair."""
+    chunks: list[str] = []
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if text[end - 1] == "\r" and end < len(text) and text[end] == "\n":
+            end += 1
+        chunks.append(text[start:end])
+        start = end
+    return chunks
+
+
+async def _type_text(c: Computer, text: str) -> None:
+    for chunk in type_chunks(text):
+        await c.type(chunk)
+
+
 async def _type(c: Computer, s: dict[str, Any], secrets: Mapping[str, str]) -> None:
-    await c.type(resolve_secrets(s["text"], secrets))
+    await _type_text(c, resolve_secrets(s["text"], secrets))
 
 
 async def _point_and_type(c: Computer, s: dict[str, Any], secrets: Mapping[str, str]) -> None:
     text = resolve_secrets(s["text"], secrets)  # before clicking: an unknown name acts on nothing
     await c.click(s["x"], s["y"])
-    await c.type(text)
+    await _type_text(c, text)
 
 
 async def _keypress(c: Computer, s: dict[str, Any], _: Mapping[str, str]) -> None:

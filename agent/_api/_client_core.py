@@ -20,7 +20,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from agent._api._interface import OnRetry
-from agent._api._provider import ProviderSettings, resolve_provider
+from agent._api._provider import ProviderSettings, resolve_provider, without_credentials
 from agent._api._response import Response
 from agent._api._retry import (
     RetryEvent,
@@ -44,6 +44,7 @@ from agent._errors import (
     ServerError,
     StreamError,
 )
+from agent._secrets import secret_forms
 
 __all__ = [
     "USER_AGENT",
@@ -109,7 +110,7 @@ class ClientCore:
         key = "'***'" if self.settings.api_key else "None"
         return (
             f"{cls_name}(provider={self.settings.provider!r}, "
-            f"base_url={self.settings.base_url!r}, api_key={key})"
+            f"base_url={self.shown_base_url!r}, api_key={key})"
         )
 
     def http_timeout(self) -> httpx.Timeout:
@@ -155,10 +156,16 @@ class ClientCore:
 
     # -- redaction ---------------------------------------------------------------
 
+    @property
+    def shown_base_url(self) -> str:
+        """The base URL as errors and reprs show it: without ``user:password@``."""
+        return without_credentials(self.settings.base_url) or ""
+
     def redact(self, text: str) -> str:
         key = self.settings.api_key
-        if key and key in text:
-            text = text.replace(key, "***")
+        if key:
+            for form in secret_forms(key):  # the key in any encoding (URL, base64, JSON...)
+                text = text.replace(form, "***")
         return text
 
     def redact_obj(self, value: Any) -> Any:
@@ -197,7 +204,7 @@ class ClientCore:
         """A transport failure: a delay to retry, or raise the typed error."""
         if isinstance(exc, httpx.UnsupportedProtocol):
             raise ConfigurationError(
-                f"cannot send to {self.settings.base_url!r}: {exc}; use an http(s) base_url"
+                f"cannot send to {self.shown_base_url!r}: {exc}; use an http(s) base_url"
             ) from exc
         if isinstance(exc, httpx.DecodingError):
             raise MalformedResponseError(
@@ -217,10 +224,10 @@ class ClientCore:
                 raise APITimeoutError(
                     f"{what} timed out {tried} (timeout={self.timeout:g}s per attempt). "
                     "Raise timeout=, or check that the server at "
-                    f"{self.settings.base_url} is healthy"
+                    f"{self.shown_base_url} is healthy"
                 ) from exc
             raise APIConnectionError(
-                f"{what} failed {tried}: {detail}. Check base_url={self.settings.base_url!r}, "
+                f"{what} failed {tried}: {detail}. Check base_url={self.shown_base_url!r}, "
                 "that the server is running and the network reaches it"
             ) from exc
         self._announce(RetryEvent(attempt=state.attempts, delay=delay, reason=reason), what)
@@ -305,7 +312,7 @@ class ClientCore:
             snippet = self.redact(resp.text[:120])
             raise MalformedResponseError(
                 f"{what}: the body is not JSON (HTTP {resp.status_code}, {ctype}, starts with "
-                f"{snippet!r}). Check that base_url={self.settings.base_url!r} points at a "
+                f"{snippet!r}). Check that base_url={self.shown_base_url!r} points at a "
                 "Responses API"
             ) from exc
         return self.to_response(data, what)

@@ -13,10 +13,20 @@ mapping, `os.environ` by default) so resolution is a plain, testable function.
 With no provider given: a base URL on api.tzafon.ai means `lightcone`, one on
 api.openai.com means `openai`, any other base URL means `custom`; with neither a
 provider nor a base URL, `lightcone` unless only OpenAI variables are set.
+
+Keys go only where they belong. A key from the environment goes with the base
+URL configured beside it: `TZAFON_API_KEY` to Lightcone's host or to
+`LIGHTCONE_BASE_URL`'s origin (as the official SDK does), `OPENAI_API_KEY` to
+OpenAI's host or to `OPENAI_BASE_URL`'s origin. A base URL given as an
+argument on any other host gets only a key given as an argument, unless
+`send_env_key=True` (``--send-env-key``): a `lightcone`/`openai` provider then
+raises `ConfigurationError` saying how, a `custom` one sends no key and logs a
+warning (local servers often need none).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +40,9 @@ __all__ = [
     "OPENAI_DEFAULT_BASE_URL",
     "Provider",
     "ProviderSettings",
+    "env_key_belongs",
     "resolve_provider",
+    "without_credentials",
 ]
 
 Provider = Literal["lightcone", "openai", "custom"]
@@ -39,6 +51,32 @@ LIGHTCONE_DEFAULT_BASE_URL = "https://api.tzafon.ai/v1"
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 _PROVIDERS = ("lightcone", "openai", "custom")
+_ENV_KEYS = (
+    ("TZAFON_API_KEY", "LIGHTCONE_BASE_URL", LIGHTCONE_DEFAULT_BASE_URL),
+    ("OPENAI_API_KEY", "OPENAI_BASE_URL", OPENAI_DEFAULT_BASE_URL),
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _origin(url: str | None) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit((url or "").strip())
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return parts.scheme.lower(), parts.hostname.lower().rstrip("."), port
+
+
+def env_key_belongs(variable: str, url: str, env: Mapping[str, str]) -> bool:
+    """True when `url` is where the key in environment variable `variable` may go."""
+    for key_var, url_var, default in _ENV_KEYS:
+        if key_var == variable:
+            target = _origin(url)
+            return target is not None and target in (_origin(default), _origin(env.get(url_var)))
+    return False
 
 
 @dataclass(frozen=True)
@@ -57,7 +95,11 @@ class ProviderSettings:
             return "pass api_key= or set TZAFON_API_KEY"
         if self.provider == "openai":
             return "pass api_key= or set OPENAI_API_KEY"
-        return "pass api_key= (or set TZAFON_API_KEY / OPENAI_API_KEY)"
+        return (
+            "pass api_key= (--api-key); a TZAFON_API_KEY / OPENAI_API_KEY from the environment "
+            "goes only to the LIGHTCONE_BASE_URL / OPENAI_BASE_URL set beside it, or with "
+            "--send-env-key"
+        )
 
 
 def _first(*pairs: tuple[str | None, str]) -> tuple[str | None, str | None]:
@@ -65,6 +107,19 @@ def _first(*pairs: tuple[str | None, str]) -> tuple[str | None, str | None]:
         if value:
             return value, source
     return None, None
+
+
+def without_credentials(url: str | None) -> str | None:
+    """`url` without ``user:password@`` (what is recorded or shown of a base URL)."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _provider_for_url(base_url: str) -> Provider:
@@ -93,8 +148,13 @@ def resolve_provider(
     base_url: str | None = None,
     provider: str | None = None,
     env: Mapping[str, str] | None = None,
+    send_env_key: bool = False,
 ) -> ProviderSettings:
-    """Resolve provider, base URL and key from arguments, then the environment."""
+    """Resolve provider, base URL and key from arguments, then the environment.
+
+    An environment key is used only for a base URL it belongs to (see the
+    module docstring) unless `send_env_key`.
+    """
     environ: Mapping[str, str] = os.environ if env is None else env
     if provider is not None and provider not in _PROVIDERS:
         raise ConfigurationError(
@@ -131,12 +191,26 @@ def resolve_provider(
                 "provider 'custom' needs base_url= (for example 'http://127.0.0.1:8000/v1')"
             )
         url = base_url
-        key, source = _first(
-            arg_key,
-            (environ.get("TZAFON_API_KEY"), "TZAFON_API_KEY"),
-            (environ.get("OPENAI_API_KEY"), "OPENAI_API_KEY"),
-        )
+        env_keys = [(environ.get(v), v) for v in ("TZAFON_API_KEY", "OPENAI_API_KEY")]
+        # a key that belongs to this URL first, then (checked below) any other
+        env_keys.sort(key=lambda pair: not env_key_belongs(pair[1], url, environ))
+        key, source = _first(arg_key, *env_keys)
     assert url is not None
+    if (
+        source not in (None, "argument")
+        and not send_env_key
+        and not env_key_belongs(str(source), url, environ)
+    ):
+        host = urlsplit(url).hostname
+        advice = (
+            f"{source} is not sent to {host}, which is not its provider's host or the base URL "
+            f"set beside it; pass the key with --api-key (api_key=), or --send-env-key "
+            f"(send_env_key=True) to send it anyway"
+        )
+        if provider != "custom":
+            raise ConfigurationError(advice)
+        logger.warning("%s; sending no key", advice)
+        key, source = None, None
     settings = ProviderSettings(
         provider=cast(Provider, provider),
         base_url=_normalize_url(url),

@@ -63,12 +63,19 @@ def serve_script(
 
     if dialect not in choices(Dialect):
         raise typer.BadParameter(f"use {one_of(Dialect)}", param_hint="--dialect")
-    server = ScriptedResponsesServer(
-        Script.from_file(script),
-        dialect=cast(Dialect, dialect),
-        port=port,
-        require_api_key=api_key,
-    )
+    from agent._errors import ScreenloopError
+
+    try:  # a bad script file or a port in use is the user's to fix: one line, exit 2
+        server = ScriptedResponsesServer(
+            Script.from_file(script),
+            dialect=cast(Dialect, dialect),
+            port=port,
+            require_api_key=api_key,
+        )
+        server.start()
+    except (ScreenloopError, OSError, ValueError, TypeError, RecursionError, OverflowError) as exc:
+        typer.echo(f"error: {script}: {type(exc).__name__}: {exc}"[:500], err=True)
+        raise typer.Exit(2) from None
     stop = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:
@@ -78,14 +85,14 @@ def serve_script(
     # SIGINT ignored, and then Python's own Ctrl-C handling never fires.
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with server:
-            typer.echo(server.base_url)
-            while not stop.wait(0.5):
-                pass
-            typer.echo(f"stopped after {len(server.requests)} request(s)", err=True)
+        typer.echo(server.base_url)
+        while not stop.wait(0.5):
+            pass
+        typer.echo(f"stopped after {len(server.requests)} request(s)", err=True)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        server.close()
 
 
 @app.command("report")
@@ -101,7 +108,7 @@ def report(
 
     try:
         path = build_report(run_dir)
-    except RunDirectoryError as exc:
+    except (RunDirectoryError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(str(path))

@@ -69,6 +69,7 @@ _BY_STATUS: Mapping[str, ExitCode] = {
 # Most specific first: an issubclass test walks this list in order.
 _BY_CLASS: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (agent_errors.TokenBudgetExceededError, ExitCode.LIMIT_REACHED),
+    (agent_errors.WorkLimitError, ExitCode.LIMIT_REACHED),
     (agent_errors.SafetyDeniedError, ExitCode.SAFETY_DENIED),
     (agent_errors.ConfigurationError, ExitCode.USAGE),
     (sandbox_errors.PolicyError, ExitCode.USAGE),

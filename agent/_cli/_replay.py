@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import shlex
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO, get_args
 
 import typer
 
@@ -23,7 +24,7 @@ from agent._cli._computers import open_browser, open_desktop
 from agent._cli._exit_codes import ExitCode
 from agent._cli._options import parse_secrets
 from agent._cli._session import CommandSession
-from agent._errors import ConfigurationError
+from agent._errors import ConfigurationError, RunDirectoryError
 from agent._record._imagehash import DEFAULT_SCREEN_THRESHOLD
 from agent._record._replay import (
     RecordedRun,
@@ -35,9 +36,19 @@ from agent._record._replay import (
 )
 from agent._secrets import UnknownSecretError
 from agent.demo import DEMO_SECRETS, DemoApp
+from agent.demo._shop import Variant
 from executors._computer import Computer
+from sandbox import DomainPolicy, PolicyError
+from sandbox._policy import private_network_guard
 
-__all__ = ["ReplayOptions", "open_recorded", "replay_command"]
+__all__ = [
+    "ReplayOptions",
+    "open_recorded",
+    "recorded_launch",
+    "replay_command",
+    "replay_launch",
+    "replay_policy",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,33 +74,122 @@ class ReplayOptions:
         float,
         typer.Option(help="Seconds to wait for a screen to match before calling it different."),
     ] = 3.0
+    launch: Annotated[
+        list[str],
+        typer.Option(
+            "--launch",
+            help="Desktop replay: start this program instead of the recorded ones. Repeatable.",
+            show_default=False,
+        ),
+    ] = field(default_factory=list)
+    trust_run_dir: Annotated[
+        bool,
+        typer.Option(
+            "--trust-run-dir",
+            help="Run the launch commands recorded in run.json (never done without this).",
+        ),
+    ] = False
+    ignore_recorded_policy: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-recorded-policy",
+            help="Replay without the domain policy the run was recorded under.",
+        ),
+    ] = False
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the outcome as one JSON object on stdout.")
     ] = False
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs on stderr.")] = False
 
 
+def recorded_launch(executor: Mapping[str, Any]) -> list[str]:
+    """The launch commands run.json records (as command lines); `RunDirectoryError` if
+    malformed."""
+    launch = executor.get("launch") or []
+    commands: list[str] = []
+    if isinstance(launch, list):
+        for cmd in launch:
+            if isinstance(cmd, str):
+                commands.append(cmd)
+            elif isinstance(cmd, list) and all(isinstance(a, str) for a in cmd):
+                commands.append(shlex.join(cmd))
+            else:
+                break
+        else:
+            return commands
+    raise RunDirectoryError("run.json's executor.launch is not a list of commands")
+
+
+def replay_launch(executor: Mapping[str, Any], opts: ReplayOptions) -> list[str]:
+    """What a desktop replay starts: ``--launch``, or the recorded commands only with
+    ``--trust-run-dir``; a run directory never runs a command by itself."""
+    if opts.launch:
+        return list(opts.launch)
+    recorded = recorded_launch(executor)
+    if recorded and not opts.trust_run_dir:
+        shown = "; ".join(repr(c) for c in recorded)[:300]
+        raise ConfigurationError(
+            f"the run directory asks to run {shown}; replay runs no command from a run "
+            "directory unless you pass --trust-run-dir (or --launch CMD to start your own)"
+        )
+    return recorded
+
+
+def replay_policy(executor: Mapping[str, Any], start_url: str | None, ignore: bool) -> DomainPolicy:
+    """The domain policy of the recorded run (`--ignore-recorded-policy`: an open one, with a
+    warning); a run that recorded none gets the private-network guard of its start URL."""
+    if ignore:
+        logger.warning("replaying without the recorded domain policy (--ignore-recorded-policy)")
+        return DomainPolicy()
+    recorded = executor.get("policy")
+    if recorded is None:
+        return DomainPolicy(refuse=private_network_guard(start_url))
+    if not isinstance(recorded, dict):
+        raise RunDirectoryError("run.json's executor.policy is not an object")
+    try:
+        return DomainPolicy.from_json(recorded)
+    except PolicyError as exc:
+        raise RunDirectoryError(f"run.json's executor.policy: {exc}") from exc
+
+
 @contextlib.asynccontextmanager
-async def open_recorded(recorded: RecordedRun, url: str | None) -> AsyncIterator[Computer]:
-    """A fresh computer like the one `recorded` drove (at `url` instead of its start URL)."""
+async def open_recorded(
+    recorded: RecordedRun, url: str | None, opts: ReplayOptions | None = None
+) -> AsyncIterator[Computer]:
+    """A fresh computer like the one `recorded` drove (at `url` instead of its start URL).
+
+    Without `opts` (``--launch``, ``--trust-run-dir``) a desktop run's recorded
+    launch commands are refused, never run.
+    """
+    opts = opts or ReplayOptions(run_dir=recorded.run_dir)
     executor = recorded.executor
     size = (recorded.size.width, recorded.size.height)
     if executor.get("kind", "browser") == "desktop":
+        launch = replay_launch(executor, opts)
         if executor.get("x_display"):
             logger.warning("the run drove an existing display; replaying on a fresh one")
-        launch = [c if isinstance(c, str) else " ".join(c) for c in executor.get("launch", [])]
         async with open_desktop(size, launch) as computer:
             yield computer
         return
     with contextlib.ExitStack() as shop:
         start_url = url or executor.get("start_url")
+        if not isinstance(start_url, str | None):
+            raise RunDirectoryError("run.json's executor.start_url is not a string")
+        policy = replay_policy(executor, start_url, opts.ignore_recorded_policy)
         if executor.get("demo") and url is None:
             variant = executor.get("demo_variant", "default")
+            if variant not in get_args(Variant):
+                raise RunDirectoryError(f"run.json's demo_variant {variant!r} is unknown")
             start_url = shop.enter_context(DemoApp(variant=variant)).url
+            policy = DomainPolicy()  # our own demo shop on loopback
+        try:
+            scale = float(executor.get("device_scale_factor") or 1)
+        except (TypeError, ValueError) as exc:
+            raise RunDirectoryError("run.json's device_scale_factor is not a number") from exc
+        if not 0.5 <= scale <= 4:
+            raise RunDirectoryError(f"run.json's device_scale_factor {scale} is out of range")
         async with open_browser(
-            size,
-            start_url=start_url,
-            device_scale_factor=float(executor.get("device_scale_factor") or 1),
+            size, start_url=start_url, device_scale_factor=scale, policy=policy
         ) as computer:
             yield computer
 
@@ -117,7 +217,7 @@ def replay_command(
     async def replay() -> ReplayResult:
         recorded = load_run(opts.run_dir)
         known = {**DEMO_SECRETS, **secrets} if recorded.executor.get("demo") else secrets
-        async with open_recorded(recorded, opts.url) as computer:
+        async with open_recorded(recorded, opts.url, opts) as computer:
             try:
                 return await replay_run(
                     recorded,

@@ -8,6 +8,7 @@ command from it); `agent_kwargs` maps the options to `Agent` arguments, and
 from __future__ import annotations
 
 import contextlib
+import shlex
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -24,24 +25,32 @@ from agent._cli._computers import open_browser, open_desktop
 from agent._cli._exit_codes import exit_code_for_status
 from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
+from agent._cli._reaper import reaper
 from agent._cli._session import CommandSession
 from agent._errors import ConfigurationError
 from agent._events import AgentHooks
+from agent._record._claim import claim_run_dir
 from agent._record._recorder import default_run_dir
 from agent._result import RunResult
+from agent._run._validate import DEFAULT_MAX_ACTIONS, DEFAULT_MAX_TYPE_CHARS
 from agent._safety import SafetyCheck, SafetyMode
 from executors._computer import Computer
 from executors._geometry import CoordinateSpace
 from sandbox import DomainPolicy
+from sandbox._policy import private_network_guard
 
 __all__ = [
     "ENV_HELP",
     "RunOptions",
     "agent_kwargs",
+    "browser_policy",
     "parse_size",
     "run_command",
     "terminal_ask",
 ]
+
+DEFAULT_MAX_TIME_S = 1800.0
+"""A run stops after 30 minutes unless --max-time says otherwise."""
 
 ENV_HELP = (
     "The API key comes from --api-key or TZAFON_API_KEY (OPENAI_API_KEY for --provider "
@@ -101,8 +110,8 @@ class RunOptions:
     max_steps: Annotated[int, typer.Option(help="Stop after this many model turns.")] = 50
     max_time: Annotated[
         float | None,
-        typer.Option(help="Stop after this many seconds.", show_default=False),
-    ] = None
+        typer.Option(help="Stop after this many seconds."),
+    ] = DEFAULT_MAX_TIME_S
     record: Annotated[
         Path | None,
         typer.Option(help="Run directory (default runs/<timestamp>-<task>).", show_default=False),
@@ -137,6 +146,33 @@ class RunOptions:
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Debug logs on stderr (never the key).")
     ] = False
+    # -- trust boundaries (issue 13) --
+    allow_private_network: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-network",
+            help="Let the browser reach link-local, private and loopback addresses (refused "
+            "by default unless the start URL is itself local).",
+        ),
+    ] = False
+    send_env_key: Annotated[
+        bool,
+        typer.Option(
+            "--send-env-key",
+            help="Send TZAFON_API_KEY / OPENAI_API_KEY to a --base-url that is not their "
+            "provider's host.",
+        ),
+    ] = False
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace an existing non-empty --record directory."),
+    ] = False
+    max_actions: Annotated[
+        int, typer.Option(help="Refuse a model response asking for more actions than this.")
+    ] = DEFAULT_MAX_ACTIONS
+    max_type_chars: Annotated[
+        int, typer.Option(help="Refuse a typed text longer than this many characters.")
+    ] = DEFAULT_MAX_TYPE_CHARS
     runs_root: Path = Path("runs")
 
 
@@ -168,9 +204,35 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         raise ConfigurationError(f"--safety must be {one_of(SafetyMode)}")
     if opts.max_steps < 1:
         raise ConfigurationError("--max-steps must be at least 1")
+    if opts.max_actions < 1 or opts.max_type_chars < 1:
+        raise ConfigurationError("--max-actions and --max-type-chars must be at least 1")
     if (opts.allow_domains or opts.block_domains) and (opts.desktop or opts.x_display):
         raise ConfigurationError("--allow-domain/--block-domain apply to browser runs only")
+    if opts.max_time is not None and not opts.max_time > 0:
+        raise ConfigurationError(
+            f"--max-time must be a positive number of seconds, got {opts.max_time}"
+        )
+    for cmd in opts.launch:
+        try:
+            argv = shlex.split(cmd)
+        except ValueError as exc:
+            raise ConfigurationError(f"--launch {cmd!r} cannot be split: {exc}") from None
+        if not argv:
+            raise ConfigurationError(f"--launch {cmd!r} has no program to run")
+    if opts.record is not None and opts.record.exists() and not opts.record.is_dir():
+        raise ConfigurationError(f"--record {opts.record} exists and is not a directory")
+    if opts.url is not None:
+        decision = browser_policy(opts).check(opts.url)
+        if not decision:
+            raise ConfigurationError(f"the start URL is refused by the policy: {decision.reason}")
     return parse_size(opts.display)
+
+
+def browser_policy(opts: RunOptions) -> DomainPolicy:
+    """The domain policy of a browser run: the lists, plus the private-network guard for
+    the start URL unless ``--allow-private-network``."""
+    refuse = () if opts.allow_private_network else private_network_guard(opts.url)
+    return DomainPolicy(allow=opts.allow_domains, block=opts.block_domains, refuse=refuse)
 
 
 # -- the safety prompt -------------------------------------------------------------------
@@ -242,6 +304,8 @@ def agent_kwargs(
         "display": size,
         "max_steps": opts.max_steps,
         "max_wall_time_s": opts.max_time,
+        "max_actions_per_response": opts.max_actions,
+        "max_type_chars": opts.max_type_chars,
         "safety": safety,
         "ask_callback": ask_callback,
         "secrets": secrets,
@@ -264,7 +328,7 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
         async with DesktopComputer(opts.x_display, allow_host_display=True) as computer:
             yield computer
     else:
-        policy = DomainPolicy(allow=opts.allow_domains, block=opts.block_domains)
+        policy = browser_policy(opts)
         async with open_browser(
             size, start_url=opts.url, headed=opts.headed, policy=policy
         ) as computer:
@@ -286,7 +350,10 @@ def run_command(
         secrets = parse_secrets(opts.secrets)
         # fail before a browser starts when no API key can be found
         settings = resolve_provider(
-            api_key=opts.api_key, base_url=opts.base_url, provider=opts.provider
+            api_key=opts.api_key,
+            base_url=opts.base_url,
+            provider=opts.provider,
+            send_env_key=opts.send_env_key,
         )
     except ConfigurationError as exc:
         return session.usage_error(exc)
@@ -307,9 +374,18 @@ def run_command(
         run_dir=opts.record or default_run_dir(opts.runs_root, opts.task),
         hooks=live,
     )
+    # the key resolved once, where it belongs (the run's redactor knows it too)
+    kwargs["api_key"] = settings.api_key
     agents: list[Agent] = []
 
     async def main() -> RunResult:
+        # one writer per run directory, claimed before a browser or display starts
+        # a desktop run's Xvfb, window manager and programs die with it, even on SIGKILL
+        reaping = reaper() if opts.desktop else contextlib.nullcontext()
+        with claim_run_dir(kwargs["run_dir"], overwrite=opts.overwrite), reaping:
+            return await run()
+
+    async def run() -> RunResult:
         async with _computer(opts, size) as computer:
             agents.append(Agent(computer, **kwargs))
             with live:

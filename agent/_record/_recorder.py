@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from agent._record._claim import reserve_run_dir
 from agent._secrets import Redactor
 from executors._computer import Screenshot
 
@@ -46,15 +47,11 @@ def _key(url: str) -> str:
 
 
 def default_run_dir(runs_root: str | os.PathLike[str], task: str) -> Path:
-    """``<runs_root>/<YYYYmmdd-HHMMSS>-<task-slug>``, made unique with a suffix."""
+    """``<runs_root>/<YYYYmmdd-HHMMSS>-<task-slug>``, made unique with a suffix and created."""
     slug = re.sub(r"[^a-z0-9]+", "-", task.lower()).strip("-")[:40] or "task"
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(runs_root) / f"{stamp}-{slug}"
-    candidate, n = base, 1
-    while candidate.exists():
-        n += 1
-        candidate = base.with_name(f"{base.name}-{n}")
-    return candidate
+    # created here, so two runs started in the same second cannot pick the same name
+    return reserve_run_dir(Path(runs_root) / f"{stamp}-{slug}")
 
 
 class RunRecorder:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import shutil
 import time
@@ -33,6 +32,13 @@ from agent._actions._dispatch import execute_action, map_action
 from agent._actions._recorded import action_from_screen, describe_action
 from agent._errors import ConfigurationError, RunDirectoryError
 from agent._record._imagehash import DEFAULT_SCREEN_THRESHOLD, screen_distance, write_diff_image
+from agent._record._untrusted import (
+    contained,
+    decode_image,
+    parse_json,
+    read_json_object,
+    read_text,
+)
 from executors._computer import Computer, Point, Size
 
 __all__ = [
@@ -129,33 +135,37 @@ class RecordedRun:
 def load_run(run_dir: str | Path) -> RecordedRun:
     """Read `run_dir` (raises `RunDirectoryError` when it is not a readable run)."""
     root = Path(run_dir)
-    try:
-        run = json.loads((root / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RunDirectoryError(f"{root} has no readable run.json: {exc}") from exc
-    if not isinstance(run, dict) or run.get("schema_version") != 1:
+    if not root.is_dir():
+        raise RunDirectoryError(f"{root} is not a directory (pass a run directory with run.json)")
+    run = read_json_object(root / "run.json")
+    if run.get("schema_version") != 1:
         raise RunDirectoryError(f"{root}/run.json is not schema version 1")
+    if not isinstance(run.get("executor", {}), dict):
+        raise RunDirectoryError(f"{root}/run.json has a malformed executor")
     steps: list[dict[str, Any]] = []
-    try:
-        lines = (root / "steps.jsonl").read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise RunDirectoryError(f"{root} has no readable steps.jsonl: {exc}") from exc
+    lines = read_text(root / "steps.jsonl").splitlines()
     for number, line in enumerate(lines, start=1):
         try:
-            steps.append(json.loads(line))
-        except ValueError:
+            step = parse_json(line, f"steps.jsonl line {number}")
+        except RunDirectoryError:
             if number == len(lines):  # a torn last line of an interrupted run
                 break
-            raise RunDirectoryError(f"steps.jsonl line {number} is not JSON") from None
+            raise
+        if not isinstance(step, dict):
+            raise RunDirectoryError(f"steps.jsonl line {number} is not a JSON object")
+        steps.append(step)
     return RecordedRun(root, run, steps, _size(run))
 
 
 def _size(run: Mapping[str, Any]) -> Size:
     display = run.get("display") or {}
     try:
-        return Size(int(display["width"]), int(display["height"]))
+        size = Size(int(display["width"]), int(display["height"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise RunDirectoryError("run.json has no display size") from exc
+    if not (0 < size.width <= 16384 and 0 < size.height <= 16384):
+        raise RunDirectoryError(f"run.json's display size {size} is out of range")
+    return size
 
 
 def check_threshold(threshold: float) -> None:
@@ -177,10 +187,12 @@ async def _compare(
     wait_s: float,
     settle_s: float,
 ) -> StepComparison:
-    recorded = run_dir / recorded_rel
-    if not recorded.exists():
-        raise RunDirectoryError(f"recorded screenshot {recorded} is missing")
-    expected = recorded.read_bytes()
+    recorded = contained(run_dir, recorded_rel, "recorded screenshot")
+    try:
+        data = recorded.read_bytes()
+    except OSError as exc:
+        raise RunDirectoryError(f"recorded screenshot {recorded} is not readable: {exc}") from exc
+    expected = decode_image(data, f"recorded screenshot {recorded_rel}").convert("RGB")
     deadline = time.monotonic() + wait_s
     while True:
         await computer.settle(settle_s)
@@ -198,6 +210,22 @@ async def _compare(
         await asyncio.to_thread(write_diff_image, expected, shot.data, diff)
         comparison.diff = str(diff)
     return comparison
+
+
+def _records(step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    records = step.get("actions") or []
+    if not isinstance(records, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("screen") or {}, dict) for r in records
+    ):
+        raise RunDirectoryError(f"step {step.get('step')!r} has malformed actions")
+    return records
+
+
+def _step_number(step: Mapping[str, Any]) -> int:
+    number = step.get("step", 0)
+    if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number < 10**9:
+        raise RunDirectoryError(f"a step has a malformed number {number!r}")
+    return number
 
 
 def _describe(kind: str, screen: Mapping[str, Any]) -> str:
@@ -224,8 +252,13 @@ async def replay_run(
     check_threshold(threshold)
     root, size = recorded.run_dir, recorded.size
     out_dir = root / REPLAY_DIR
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir(parents=True)
+    try:  # a symlink planted in the run dir is removed, never followed
+        if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+            out_dir.unlink()
+        shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir.mkdir()
+    except OSError as exc:
+        raise RunDirectoryError(f"cannot write {out_dir}: {exc}") from exc
     known = dict(secrets or {})
     result = ReplayResult(root, threshold, [], len(recorded.steps))
 
@@ -244,7 +277,7 @@ async def replay_run(
         pointer = Point(size.width // 2, size.height // 2)
         for step in recorded.steps:
             words: list[str] = []
-            for record in step.get("actions") or []:
+            for record in _records(step):
                 action = action_from_screen(str(record.get("type")), record.get("screen") or {})
                 if action is None:
                     continue
@@ -259,7 +292,7 @@ async def replay_run(
                 computer,
                 root,
                 out_dir,
-                int(step.get("step", 0)),
+                _step_number(step),
                 shot,
                 threshold,
                 wait_s,

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent._actions._recorded import describe_action, pt, short, to_float
+from agent._errors import RunDirectoryError
 from agent._record._report_actions import Overlay, draw_action, esc, figure_html, text_html
 from agent._record._report_assets import PHASE_COLORS, report_css, report_js
 from agent._record._report_run import (
@@ -398,7 +399,11 @@ def build_report(
     """
     root = Path(run_dir)
     run = load_run(root)
-    page = _render(run)
+    try:
+        page = _render(run)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as exc:
+        # a run directory is untrusted input: a field of the wrong shape is its fault
+        raise RunDirectoryError(f"{root} holds a malformed record: {exc!r:.200}") from None
     target = Path(output) if output is not None else root / REPORT_FILENAME
     fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".html", dir=target.parent)
     try:

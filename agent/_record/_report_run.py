@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent._errors import RunDirectoryError
+from agent._record._untrusted import (
+    contained,
+    decode_image,
+    parse_json,
+    read_json_object,
+    read_text,
+)
 from executors._computer import Size
 
 __all__ = ["EMBED_AS_IS_BYTES", "Images", "ReportRun", "display_size", "load_run"]
@@ -43,14 +49,9 @@ def load_run(run_dir: Path) -> ReportRun:
     run_json = run_dir / "run.json"
     if not run_dir.is_dir():
         raise RunDirectoryError(f"{run_dir} is not a directory (pass a run directory)")
-    try:
-        summary = json.loads(run_json.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise RunDirectoryError(f"{run_dir} has no run.json; is it a run directory?") from exc
-    except (OSError, ValueError) as exc:
-        raise RunDirectoryError(f"{run_json} is not readable JSON: {exc}") from exc
-    if not isinstance(summary, dict):
-        raise RunDirectoryError(f"{run_json} does not hold a JSON object")
+    if not run_json.exists():
+        raise RunDirectoryError(f"{run_dir} has no run.json; is it a run directory?")
+    summary = read_json_object(run_json)
     version = summary.get("schema_version")
     if version != 1:
         raise RunDirectoryError(
@@ -59,12 +60,12 @@ def load_run(run_dir: Path) -> ReportRun:
     run = ReportRun(run_dir, summary, [])
     steps_file = run_dir / "steps.jsonl"
     if steps_file.exists():
-        for number, line in enumerate(steps_file.read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(read_text(steps_file).splitlines(), 1):
             if not line.strip():
                 continue
             try:
-                step = json.loads(line)
-            except ValueError:
+                step = parse_json(line, f"steps.jsonl line {number}")
+            except RunDirectoryError:
                 # a run killed mid-write leaves a torn last line: show the rest
                 run.notes.append(f"steps.jsonl line {number} is not valid JSON and was skipped.")
                 continue
@@ -89,21 +90,26 @@ class Images:
         return self._cache[rel]
 
     def _encode(self, rel: str) -> str | None:
-        path = (self.root / rel).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            logger.warning("report: screenshot %s is missing", rel)
+        try:
+            path = contained(self.root, rel, "screenshot")
+            if not path.is_file():
+                raise RunDirectoryError(f"screenshot {rel!r} is missing")
+            data = path.read_bytes()
+            mime = _MIME.get(path.suffix.lower())
+            # decoded (bounded) even when embedded as is: a non-image is not embedded
+            image = decode_image(data, f"screenshot {rel!r}")
+            if mime is None or len(data) > EMBED_AS_IS_BYTES:
+                data, mime = _as_jpeg(image), "image/jpeg"
+        except (RunDirectoryError, OSError) as exc:
+            logger.warning("report: %s", exc)
             return None
-        data = path.read_bytes()
-        mime = _MIME.get(path.suffix.lower())
-        if mime is None or len(data) > EMBED_AS_IS_BYTES:
-            data, mime = _as_jpeg(data), "image/jpeg"
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _as_jpeg(data: bytes) -> bytes:
+def _as_jpeg(image: Any) -> bytes:
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as image:
+    with image:
         rgb = image.convert("RGB")
         if rgb.width > _JPEG_MAX_WIDTH:
             height = round(rgb.height * _JPEG_MAX_WIDTH / rgb.width)
@@ -124,9 +130,11 @@ def display_size(run: ReportRun) -> Size:
         except (KeyError, TypeError, ValueError):
             pass
     for rel in [run.summary.get("initial_screenshot")] + [s.get("observed") for s in run.steps]:
-        if isinstance(rel, str) and (run.root / rel).is_file():
-            from PIL import Image
-
-            with Image.open(run.root / rel) as image:
-                return Size(image.width, image.height)
+        try:
+            path = contained(run.root, rel, "screenshot")
+            if path.is_file():
+                with decode_image(path.read_bytes(), f"screenshot {rel!r}") as image:
+                    return Size(image.width, image.height)
+        except (RunDirectoryError, OSError):
+            continue
     return Size(1280, 720)

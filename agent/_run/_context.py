@@ -96,6 +96,8 @@ class AgentConfig(Protocol):
     stream: bool
     close_computer: bool
     run_info: dict[str, Any]
+    max_actions_per_response: int | None
+    max_type_chars: int | None
 
 
 def settings_of(agent: AgentConfig) -> RunSettings:

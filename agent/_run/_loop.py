@@ -42,6 +42,7 @@ from typing import Any
 from agent._api._client import AsyncResponsesClient
 from agent._api._interface import ModelClient, OnRetry, ReportsRetries
 from agent._api._protocol import BaseItem, FunctionCallOutput
+from agent._api._provider import without_credentials
 from agent._api._response import Response
 from agent._errors import ScreenloopError, TokenBudgetExceededError
 from agent._events import (
@@ -68,10 +69,12 @@ from agent._run._validate import (
     ParsedFunctionCall,
     ParsedResponse,
     as_response,
+    check_work_limits,
     dump_items,
     read_response,
 )
 from agent._secrets import Redactor, redacted_logging
+from sandbox import DomainPolicy
 
 __all__ = ["RunLoop", "raise_if_cancel_swallowed"]
 
@@ -254,7 +257,9 @@ class RunLoop:
             "model": agent.model,
             "provider": getattr(self.client, "provider", None) or self.profile.name,
             "dialect": self.profile.dialect,
-            "base_url": getattr(self.client, "base_url", None) or agent.base_url,
+            "base_url": without_credentials(
+                getattr(self.client, "base_url", None) or agent.base_url
+            ),
             "executor": {
                 "kind": agent.environment,
                 "class": type(computer).__name__,
@@ -268,6 +273,10 @@ class RunLoop:
             "safety_mode": agent.safety.mode,
             "max_steps": agent.max_steps,
         }
+        policy = getattr(computer, "policy", None)
+        if isinstance(policy, DomainPolicy):
+            # replay applies the policy the run was recorded under
+            summary["executor"]["policy"] = policy.to_json()
         for key, value in agent.run_info.items():
             if key == "executor" and isinstance(value, dict):
                 summary["executor"].update(value)
@@ -325,6 +334,8 @@ class RunLoop:
             step.response_id = typed.id
             step.output = dump_items(typed.output)  # the record keeps the JSON
             parsed = read_response(typed)
+            limits = self.agent.max_actions_per_response, self.agent.max_type_chars
+            check_work_limits(parsed, *limits)  # before anything of it runs
         finally:
             step.timings["parse_s"] = time.monotonic() - t0
         step.messages = parsed.messages

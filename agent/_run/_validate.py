@@ -28,19 +28,26 @@ from agent._api._protocol import (
     OutputMessage,
 )
 from agent._api._response import Response
-from agent._errors import RefusalError, ResponseValidationError
+from agent._errors import RefusalError, ResponseValidationError, WorkLimitError
 from agent._safety import SafetyCheck
 
 __all__ = [
+    "DEFAULT_MAX_ACTIONS",
+    "DEFAULT_MAX_TYPE_CHARS",
     "ParsedComputerCall",
     "ParsedFunctionCall",
     "ParsedResponse",
     "as_response",
+    "check_work_limits",
     "dump_items",
     "read_response",
 ]
 
 _CALL_TYPES = ("computer_call", "function_call")
+DEFAULT_MAX_ACTIONS = 100
+"""Actions one response may ask for (10,000 in one response ran for minutes)."""
+DEFAULT_MAX_TYPE_CHARS = 10_000
+"""Characters one typed text may have (1 MB would take about an hour to type)."""
 
 
 @dataclass
@@ -242,3 +249,24 @@ def read_response(response: Response | Mapping[str, Any]) -> ParsedResponse:
         else:
             parsed.unknown_types.append(str(kind))
     return parsed
+
+
+def check_work_limits(
+    parsed: ParsedResponse, max_actions: int | None, max_type_chars: int | None
+) -> None:
+    """Raise `WorkLimitError` when `parsed` asks for more work than the limits allow."""
+    actions = [a for call in parsed.computer_calls for a in call.actions]
+    if max_actions is not None and len(actions) > max_actions:
+        raise WorkLimitError(
+            f"the response asks for {len(actions)} actions, more than the limit of "
+            f"{max_actions} per response (max_actions_per_response / --max-actions)"
+        )
+    if max_type_chars is None:
+        return
+    for action in actions:
+        text = getattr(action, "text", None)
+        if isinstance(text, str) and len(text) > max_type_chars:
+            raise WorkLimitError(
+                f"a {action.type} action has {len(text)} characters of text, more than the "
+                f"limit of {max_type_chars} (max_type_chars / --max-type-chars)"
+            )

@@ -366,19 +366,49 @@ ENV_CASES = [
         "https://api.tzafon.ai/v1",
         "argument",
     ),
+    # keys go only where they belong (issue 13, row 10): not to another host...
     (
         {"base_url": "http://127.0.0.1:8000/v1"},
         {"OPENAI_API_KEY": "o"},
         "custom",
         "http://127.0.0.1:8000/v1",
-        "OPENAI_API_KEY",
+        None,
     ),
     (
         {"base_url": "http://127.0.0.1:8000/v1"},
         {"TZAFON_API_KEY": "t", "OPENAI_API_KEY": "o"},
         "custom",
         "http://127.0.0.1:8000/v1",
+        None,
+    ),
+    # ...unless the user opts in, or the URL is the one configured beside the key
+    (
+        {"base_url": "http://127.0.0.1:8000/v1", "send_env_key": True},
+        {"TZAFON_API_KEY": "t", "OPENAI_API_KEY": "o"},
+        "custom",
+        "http://127.0.0.1:8000/v1",
         "TZAFON_API_KEY",
+    ),
+    (
+        {"base_url": "http://127.0.0.1:8000/v1"},
+        {"TZAFON_API_KEY": "t", "OPENAI_API_KEY": "o", "OPENAI_BASE_URL": "http://127.0.0.1:8000"},
+        "custom",
+        "http://127.0.0.1:8000/v1",
+        "OPENAI_API_KEY",
+    ),
+    (
+        {"base_url": "http://lc.local/v1"},
+        {"TZAFON_API_KEY": "t", "LIGHTCONE_BASE_URL": "http://lc.local"},
+        "custom",
+        "http://lc.local/v1",
+        "TZAFON_API_KEY",
+    ),
+    (
+        {"base_url": "http://user:pw@127.0.0.1:8000/v1", "api_key": "a"},
+        {"TZAFON_API_KEY": "t"},
+        "custom",
+        "http://user:pw@127.0.0.1:8000/v1",
+        "argument",
     ),
     ({"base_url": "http://vllm:8000/v1"}, {}, "custom", "http://vllm:8000/v1", None),
     (
@@ -411,11 +441,25 @@ def test_provider_resolution(
         ({"provider": "custom"}, "needs base_url"),
         ({"provider": "anthropic"}, "not one of"),
         ({"base_url": "ftp://x/v1", "api_key": "k"}, "not an http"),
+        (
+            {
+                "provider": "lightcone",
+                "base_url": "http://evil.test/v1",
+                "env": "TZAFON_API_KEY",
+            },
+            "not sent to evil.test.*--send-env-key",
+        ),
+        (
+            {"provider": "openai", "base_url": "http://evil.example/v1", "env": "OPENAI_API_KEY"},
+            "OPENAI_API_KEY is not sent",
+        ),
     ],
 )
 def test_provider_resolution_errors(kwargs: dict[str, Any], match: str) -> None:
+    kwargs = dict(kwargs)
+    env = {kwargs.pop("env"): "k"} if "env" in kwargs else {}
     with pytest.raises(ConfigurationError, match=match):
-        resolve_provider(env={}, **kwargs)
+        resolve_provider(env=env, **kwargs)
 
 
 def test_parse_retry_after_forms() -> None:

@@ -114,6 +114,8 @@ def record(
     """Record the suite's cassettes against a scripted server playing `turns` (key required)."""
     monkeypatch.setenv("TZAFON_API_KEY", API_KEY)
     with ScriptedResponsesServer(turns, require_api_key=API_KEY) as server:
+        # the environment's key goes only to the base URL configured beside it
+        monkeypatch.setenv("LIGHTCONE_BASE_URL", server.base_url)
         result = run(
             pytester,
             "--screenloop-record=all",
@@ -122,6 +124,7 @@ def record(
             "no:xdist",
         )
     monkeypatch.delenv("TZAFON_API_KEY")
+    monkeypatch.delenv("LIGHTCONE_BASE_URL")
     result.assert_outcomes(passed=len(turns) // 3)
     assert f"screenloop: {len(turns) // 3} recorded" in result.stdout.str()
 

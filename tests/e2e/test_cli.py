@@ -336,7 +336,8 @@ def test_desktop_run_replays_on_a_fresh_display(tmp_path: Path) -> None:
         )  # fmt: skip
     assert res.code == ExitCode.COMPLETED, res.stderr
     log.unlink()
-    replayed = screenloop("replay", str(run_dir), "--json")
+    # our own run: we trust its recorded launch command (replay refuses it otherwise)
+    replayed = screenloop("replay", str(run_dir), "--json", "--trust-run-dir")
     assert replayed.code == ExitCode.COMPLETED, replayed.stdout + replayed.stderr
     assert replayed.json()["compared"] == 3
     # the replay really typed into a freshly launched app

@@ -2,7 +2,8 @@
 
 `check_run_dir` is the "the record is complete and valid" assertion used after
 every fault; `count_procs` counts processes by executable name (orphan checks);
-`fast_client` is a client whose retry budget is small enough for tests.
+`fast_client` is a client whose retry budget is small enough for tests;
+`scripted_agent` is an `Agent` driving a computer for a scripted server.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agent import AsyncResponsesClient
+from agent import Agent, AsyncResponsesClient
+from agent.testing import ScriptedResponsesServer
+from executors import Computer
 
 API_KEY = "sk-reliability-0123456789abcdef"
 FINAL_STATUSES = {"completed", "max_steps", "timeout", "safety_denied", "cancelled", "error"}
@@ -29,6 +32,15 @@ def fast_client(base_url: str, **overrides: Any) -> AsyncResponsesClient:
     }
     kwargs.update(overrides)
     return AsyncResponsesClient(base_url=base_url, api_key=API_KEY, **kwargs)
+
+
+def scripted_agent(
+    computer: Computer, server: ScriptedResponsesServer, run_dir: Path, **kwargs: Any
+) -> Agent:
+    """An `Agent` on `computer` talking to `server`, pixel coordinates, recording `run_dir`."""
+    kwargs.setdefault("api_key", API_KEY)
+    kwargs.setdefault("coordinate_space", "pixels")
+    return Agent(computer, base_url=server.base_url, run_dir=run_dir, **kwargs)
 
 
 def _refs(obj: Any) -> list[str]:

@@ -151,7 +151,14 @@ async def test_unrecoverable_fault_ends_with_documented_error(
     assert result.error is not None and result.error["type"] == error_type, result.error
     summary, steps = check_run_dir(tmp_path / "run", "error")
     assert summary["error"]["type"] == error_type
-    assert len(steps) == 2 and steps[1]["response_id"] in (None, steps[1]["response_id"])
+    # the failed step records the id of the response that failed it -- none when no
+    # response arrived -- never the id of an earlier turn
+    assert len(steps) == 2
+    got, earlier = steps[1]["response_id"], steps[0]["response_id"]
+    if isinstance(faults[0], dict):  # a response body that says failed/incomplete
+        assert got is not None and got != earlier, (got, earlier)
+    else:
+        assert got is None, got
     assert computer.calls_named("release_all"), "held input was not released"
     assert len(computer.calls_named("click")) == 1  # nothing after the fault ran
 

