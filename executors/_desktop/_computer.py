@@ -14,8 +14,10 @@ With our own connection every computer drives exactly the display it was
 given, and every held key and button is known, so `release_all` can release
 it. The parts: `XTest` (the connection, keycode mapping), `XKeyboard` and
 `XMouse` (one object per device, what each holds, see `executors._desktop._input`),
-`DesktopCapture` (mss grabs, settle, encoding). Every blocking X call runs
-in one of two worker threads (input, capture) so the event loop stays free.
+`ClickFocus` (a press focuses and raises the window under it, see
+`executors._desktop._focus`), `DesktopCapture` (mss grabs, settle, encoding).
+Every blocking X call runs in one of two worker threads (input, capture) so the
+event loop stays free.
 
 Scrolling: a pixel delta becomes ``delta / scroll_pixels_per_notch`` wheel
 notches (default 100 px, about what one notch scrolls in GTK, Qt and Chromium
@@ -46,6 +48,7 @@ from executors._computer import (
     Size,
 )
 from executors._desktop._capture import DesktopCapture
+from executors._desktop._focus import ClickFocus
 from executors._desktop._input import XKeyboard, XMouse, button_number
 from executors._desktop._state import DisplayState
 from executors._desktop._xtest import XTest
@@ -185,6 +188,7 @@ class DesktopComputer:
             assert state.name is not None
             self._x = await self._run_input(XTest, state.name)
             self._keyboard.x = self._mouse.x = self._x
+            self._mouse.focus = ClickFocus(self._x.conn, self._x.root)
             logger.info(
                 "desktop computer on %s: screen %dx%d, declared %dx%d",
                 state.name,
@@ -224,6 +228,7 @@ class DesktopComputer:
                 with contextlib.suppress(Exception):
                     await self._run_input(self._x.close)
             self._x = self._keyboard.x = self._mouse.x = None
+            self._mouse.focus = None
         await self._capture.close()
         self._input_pool.shutdown(wait=False)
         if self._owns_display and state.virtual is not None:
