@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := chromium chromium-headless-shell fonts-liberation xvfb xdotool openbox \
-	xterm x11-apps xauth x11-utils
+	xterm x11-apps xauth x11-utils nano mousepad xclip
 PYTEST_ARGS ?=
 
 .PHONY: setup apt uv venv test lint format demo bench bench-smoke clean

@@ -213,6 +213,7 @@ class VirtualDisplay:
         self._finalizer: weakref.finalize | None = None
         self._closed = False
         self._xvfb_log = Path(os.devnull)
+        self._launch_logs: dict[int, Path] = {}  # pid -> the file its stderr goes to
 
     # -- properties -----------------------------------------------------------------
 
@@ -406,7 +407,8 @@ class VirtualDisplay:
 
         A string is split the way a shell splits words (``"xterm -e top"``); no
         shell runs. Extra keyword arguments go to `subprocess.Popen` (``env``
-        replaces `env` entirely; ``stdout``/``stderr`` default to DEVNULL).
+        replaces `env` entirely; ``stdout`` defaults to DEVNULL, ``stderr`` to a
+        file `stderr_tail` reads).
         """
         if not self.running:
             raise DisplayError("the virtual display is not running")
@@ -414,12 +416,32 @@ class VirtualDisplay:
         if not args:
             raise ValueError("launch() needs a program to run")
         env = popen_kwargs.pop("env", None)
+        log: Path | None = None
+        if "stderr" not in popen_kwargs and self._tmpdir is not None:
+            # to a file, not a pipe (nobody drains it): `stderr_tail` reads it
+            log = Path(self._tmpdir, f"launch-{len(self._launch_logs)}.stderr")
         try:
-            proc = self._popen(args, env=env, **popen_kwargs)  # type: ignore[arg-type]
+            with open(log, "wb") if log is not None else contextlib.nullcontext() as err:
+                if err is not None:
+                    popen_kwargs["stderr"] = err
+                proc = self._popen(args, env=env, **popen_kwargs)  # type: ignore[arg-type]
         except OSError as exc:
             raise DisplayError(f"could not launch {args[0]!r} on {self.display}: {exc}") from exc
+        if log is not None:
+            self._launch_logs[proc.pid] = log
         logger.info("launched %s (pid %d) on %s", shlex.join(args), proc.pid, self.display)
         return proc
+
+    def stderr_tail(self, proc: subprocess.Popen[bytes], max_lines: int = 20) -> str:
+        """The last lines a launched program wrote to stderr ("" if none or not captured)."""
+        log = self._launch_logs.get(proc.pid)
+        if log is None:
+            return ""
+        try:
+            text = log.read_bytes()[-16384:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-max_lines:])
 
     def close(self) -> None:
         """Stop every process this display started. Idempotent."""

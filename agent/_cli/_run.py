@@ -69,6 +69,14 @@ class RunOptions:
             show_default=False,
         ),
     ] = field(default_factory=list)
+    allow_windowless: Annotated[
+        bool,
+        typer.Option(
+            "--allow-windowless",
+            help="With --launch: a program that opens no window (or exits) is fine; by default "
+            "the run ends with exit status 6 before the first model call.",
+        ),
+    ] = False
     x_display: Annotated[
         str | None,
         typer.Option(
@@ -162,6 +170,8 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         raise ConfigurationError(f"choose one of --url, --desktop, --x-display (got {chosen})")
     if opts.launch and not opts.desktop:
         raise ConfigurationError("--launch needs --desktop (programs start in a fresh display)")
+    if opts.allow_windowless and not opts.launch:
+        raise ConfigurationError("--allow-windowless applies to --launch programs")
     if opts.coordinates not in (None, *choices(CoordinateSpace)):
         raise ConfigurationError(f"--coordinates must be {one_of(CoordinateSpace)}")
     if opts.safety not in (None, *choices(SafetyMode)):
@@ -255,7 +265,7 @@ def agent_kwargs(
 @contextlib.asynccontextmanager
 async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Computer]:
     if opts.desktop:
-        async with open_desktop(size, opts.launch) as computer:
+        async with open_desktop(size, opts.launch, windowless_ok=opts.allow_windowless) as computer:
             yield computer
     elif opts.x_display:
         from executors import DesktopComputer
@@ -319,6 +329,10 @@ def run_command(
     if outcome.failed is not None:
         result = agents[0].last_result if agents else None
         code = outcome.failed
+        if result is None and outcome.error is not None:
+            # failed before a run existed (a --launch program died): the error is the record
+            session.print_result(None, code, extra={"error": outcome.error})
+            return code
     else:
         result = outcome.value
         assert result is not None

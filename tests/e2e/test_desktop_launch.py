@@ -1,0 +1,80 @@
+"""`screenloop run --desktop --launch CMD` when CMD dies or never shows a window:
+exit status 6 before the first model call, with the program's exit status and
+the end of its stderr in the message and in the --json record."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from cli_support import screenloop
+
+from agent._cli._exit_codes import ExitCode
+from agent.testing import ScriptedResponsesServer, message, turn
+
+pytestmark = [
+    pytest.mark.desktop,
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
+]
+
+MODEL = "tzafon.northstar-cua-fast"
+
+
+def run(
+    server: ScriptedResponsesServer, tmp_path: Path, *launch_args: str
+) -> tuple[int, str, dict]:
+    res = screenloop(
+        "run",
+        "edit the file",
+        "--desktop",
+        *launch_args,
+        "--display",
+        "640x480",
+        "--base-url",
+        server.base_url,
+        "--model",
+        MODEL,
+        "--record",
+        str(tmp_path / "run"),
+        "--json",
+    )
+    return res.code, res.stderr, res.json() if res.stdout.strip() else {}
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("sh -c 'echo no display for you >&2; exit 3'", ["status 3", "no display for you"]),
+        # xterm exits 0 without a word when its -e program is missing
+        ("xterm -e no-such-editor", ["status 0", "'no-such-editor' is not installed"]),
+    ],
+    ids=["dies-with-stderr", "xterm-missing-program"],
+)
+def test_a_dying_launch_exits_6_before_the_first_model_call(
+    tmp_path: Path, command: str, expected: list[str]
+) -> None:
+    if command.startswith("xterm") and shutil.which("xterm") is None:
+        pytest.skip("xterm is not installed")
+    with ScriptedResponsesServer([turn(message("done"))]) as server:
+        code, stderr, record = run(server, tmp_path, "--launch", command)
+        assert server.requests == [], "the model was called although the program died"
+    assert code == ExitCode.EXECUTOR_ERROR, stderr
+    assert "LaunchError" in stderr
+    for text in expected:
+        assert text in stderr
+        assert text in record["error"]["message"]
+    assert record["error"]["type"] == "LaunchError"
+    assert record["exit_code"] == ExitCode.EXECUTOR_ERROR
+
+
+def test_allow_windowless_lets_a_windowless_program_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with ScriptedResponsesServer([turn(message("done"))]) as server:
+        code, stderr, record = run(
+            server, tmp_path, "--launch", f"touch {marker}", "--allow-windowless"
+        )
+        assert len(server.requests) == 1
+    assert code == ExitCode.COMPLETED, stderr
+    assert record["status"] == "completed"
+    assert marker.exists()
