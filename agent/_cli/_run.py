@@ -281,6 +281,21 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             yield computer
 
 
+def _say_how_to_watch(session: CommandSession, computer: Computer) -> None:
+    """Tell the user (on stderr) which X display a desktop run drives and how to look at it."""
+    name = getattr(computer, "display_name", None)
+    if not isinstance(name, str):
+        return
+    width, height = computer.size
+    session.err_console.print(
+        f"desktop: X display {name} ({width}x{height}). Watch it live with "
+        f"`x11vnc -display {name} -viewonly -localhost -nopw` and a VNC viewer on "
+        f"127.0.0.1:5900, or look once with `DISPLAY={name} xwd -root | xwud`; "
+        f"`export DISPLAY={name}` for xdotool and xprop.",
+        markup=False,
+    )
+
+
 def run_command(
     opts: RunOptions,
     *,
@@ -321,6 +336,7 @@ def run_command(
 
     async def main() -> RunResult:
         async with _computer(opts, size) as computer:
+            _say_how_to_watch(session, computer)
             agents.append(Agent(computer, **kwargs))
             with live:
                 return await agents[0].run(opts.task)

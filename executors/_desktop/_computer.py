@@ -164,6 +164,11 @@ class DesktopComputer:
         return DESKTOP_CAPABILITIES
 
     @property
+    def screen_size(self) -> Size | None:
+        """The X screen's own size in pixels (known once started)."""
+        return self._x.screen if self._x is not None else None
+
+    @property
     def display_name(self) -> str | None:
         """The X display this computer drives (known once started)."""
         return self._x.name if self._x is not None else self._state.name

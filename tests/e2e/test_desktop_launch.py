@@ -4,6 +4,7 @@ the end of its stderr in the message and in the --json record."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -78,3 +79,19 @@ def test_allow_windowless_lets_a_windowless_program_run(tmp_path: Path) -> None:
     assert code == ExitCode.COMPLETED, stderr
     assert record["status"] == "completed"
     assert marker.exists()
+
+
+def test_run_json_records_the_display_and_the_cli_says_how_to_watch_it(tmp_path: Path) -> None:
+    seen = tmp_path / "display.txt"
+    app = Path(__file__).resolve().parents[1] / "apps" / "tk_events.py"
+    # the launched program writes the DISPLAY it was started on, then becomes the Tk app
+    launch = f"sh -c 'echo $DISPLAY > {seen}; exec python3 {app} {tmp_path / 'tk.jsonl'}'"
+    with ScriptedResponsesServer([turn(message("done"))]) as server:
+        code, stderr, _ = run(server, tmp_path, "--launch", launch)
+    assert code == ExitCode.COMPLETED, stderr
+    run_json = json.loads((tmp_path / "run" / "run.json").read_text())
+    name = seen.read_text().strip()
+    assert name.startswith(":")
+    assert run_json["x_display"] == {"name": name, "width": 640, "height": 480}
+    assert f"X display {name} (640x480)" in stderr
+    assert f"x11vnc -display {name} -viewonly" in stderr
