@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -248,6 +249,7 @@ class DesktopComputer:
             return await self._run_input_once(fn, *args)
         finally:
             self._state.input_generation += 1
+            self._state.input_ended_at = time.monotonic()
 
     async def _run_input_once(self, fn: Callable[..., T], *args: Any) -> T:
         state = self._state
@@ -405,8 +407,10 @@ class DesktopComputer:
         return await self._capture.screenshot(lambda: self.size)
 
     async def settle(self, max_wait_s: float) -> SettleResult:
-        """Wait until two consecutive captures are identical, at most `max_wait_s`.
+        """Wait until the apps have drawn their answer to the last input, at most `max_wait_s`.
 
+        After an input: a response window learned from recent steps, then no
+        new frame for the settle interval (see `executors._desktop._settle`).
         A screenshot that follows at once with no input in between reuses the
         last grab instead of grabbing again.
         """
