@@ -25,8 +25,11 @@ apt:
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
+# A venv made before pyautogui left the default dependencies held python3-xlib,
+# whose removal deletes files of python-xlib's `Xlib` package: reinstall it then.
 venv: uv
 	@uv sync --frozen --quiet
+	@$(PY) -c "import Xlib.display" 2>/dev/null || uv sync --frozen --quiet --reinstall-package python-xlib
 
 test: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -76,8 +76,9 @@ class DesktopCapture:
         if self._mss is None:
             import mss
 
-            assert self._state.name is not None
-            self._mss = mss.MSS(display=self._state.name)
+            name = self._state.name
+            # no name: the platform's own screen (HostComputer on Windows/macOS)
+            self._mss = mss.MSS(display=name) if name else mss.MSS()
         monitor = self._mss.monitors[0]  # the whole root window
         shot = self._mss.grab(monitor)
         return bytes(shot.bgra), Size(shot.width, shot.height)
