@@ -15,13 +15,14 @@ import contextlib
 import logging
 import os
 import shlex
+import sys
 from collections.abc import AsyncIterator, Sequence
 
 from agent._errors import ConfigurationError
 from executors._computer import Computer
 from sandbox import DomainPolicy
 
-__all__ = ["open_browser", "open_desktop"]
+__all__ = ["open_browser", "open_desktop", "open_host_desktop"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,25 @@ async def open_desktop(
                 # command failed) is caught here, still before the first model call
                 check_launched(display, procs)
             yield computer
+
+
+@contextlib.asynccontextmanager
+async def open_host_desktop() -> AsyncIterator[Computer]:
+    """This machine's own screen: XTEST on ``$DISPLAY`` on Linux, pyautogui elsewhere.
+
+    On Linux the XTEST executor types exactly (pyautogui types ``<`` as ``>`` on X
+    keymaps) and needs no extra; Windows and macOS need ``screenloop[host]``.
+    """
+    from executors import DesktopComputer, HostComputer
+
+    computer: Computer
+    if sys.platform.startswith("linux"):
+        # --host-desktop, confirmed, is the consent to drive $DISPLAY
+        computer = DesktopComputer(None, allow_host_display=True)
+    else:
+        computer = HostComputer()
+    async with computer:
+        yield computer
 
 
 @contextlib.asynccontextmanager

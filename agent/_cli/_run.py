@@ -20,8 +20,8 @@ from rich.console import Console
 
 from agent._agent import Agent
 from agent._api._provider import Provider, resolve_provider
-from agent._cli._computers import open_browser, open_desktop
-from agent._cli._exit_codes import exit_code_for_status
+from agent._cli._computers import open_browser, open_desktop, open_host_desktop
+from agent._cli._exit_codes import ExitCode, exit_code_for_status
 from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
 from agent._cli._session import CommandSession
@@ -69,6 +69,7 @@ class RunOptions:
             show_default=False,
         ),
     ] = field(default_factory=list)
+    # -- issue 15: windowless launches, the user's own desktop -----------------------
     allow_windowless: Annotated[
         bool,
         typer.Option(
@@ -77,6 +78,19 @@ class RunOptions:
             "the run ends with exit status 6 before the first model call.",
         ),
     ] = False
+    host_desktop: Annotated[
+        bool,
+        typer.Option(
+            "--host-desktop",
+            help="Desktop run on this machine's own screen, with your real mouse and keyboard "
+            "(asks first unless --yes; move the mouse into a screen corner to stop it). "
+            "Windows/macOS need screenloop[host].",
+        ),
+    ] = False
+    yes: Annotated[
+        bool, typer.Option("--yes", help="With --host-desktop: do not ask for confirmation.")
+    ] = False
+    # -- end of issue 15 ------------------------------------------------------------------
     x_display: Annotated[
         str | None,
         typer.Option(
@@ -164,21 +178,32 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def _check_options(opts: RunOptions) -> tuple[int, int]:
-    targets = (("--url", opts.url), ("--desktop", opts.desktop), ("--x-display", opts.x_display))
+    targets = (
+        ("--url", opts.url),
+        ("--desktop", opts.desktop),
+        ("--x-display", opts.x_display),
+        ("--host-desktop", opts.host_desktop),
+    )
     chosen = [name for name, on in targets if on]
     if len(chosen) > 1:
-        raise ConfigurationError(f"choose one of --url, --desktop, --x-display (got {chosen})")
+        raise ConfigurationError(
+            f"choose one of --url, --desktop, --x-display, --host-desktop (got {chosen})"
+        )
     if opts.launch and not opts.desktop:
         raise ConfigurationError("--launch needs --desktop (programs start in a fresh display)")
     if opts.allow_windowless and not opts.launch:
         raise ConfigurationError("--allow-windowless applies to --launch programs")
+    if opts.yes and not opts.host_desktop:
+        raise ConfigurationError("--yes applies to --host-desktop")
     if opts.coordinates not in (None, *choices(CoordinateSpace)):
         raise ConfigurationError(f"--coordinates must be {one_of(CoordinateSpace)}")
     if opts.safety not in (None, *choices(SafetyMode)):
         raise ConfigurationError(f"--safety must be {one_of(SafetyMode)}")
     if opts.max_steps < 1:
         raise ConfigurationError("--max-steps must be at least 1")
-    if (opts.allow_domains or opts.block_domains) and (opts.desktop or opts.x_display):
+    if (opts.allow_domains or opts.block_domains) and (
+        opts.desktop or opts.x_display or opts.host_desktop
+    ):
         raise ConfigurationError("--allow-domain/--block-domain apply to browser runs only")
     return parse_size(opts.display)
 
@@ -241,6 +266,8 @@ def agent_kwargs(
     executor: dict[str, Any] = {"launch": list(opts.launch)}
     if opts.x_display:
         executor["x_display"] = opts.x_display
+    if opts.host_desktop:
+        executor["host_desktop"] = True
     if opts.headed:
         executor["headed"] = True
     return {
@@ -267,6 +294,9 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
     if opts.desktop:
         async with open_desktop(size, opts.launch, windowless_ok=opts.allow_windowless) as computer:
             yield computer
+    elif opts.host_desktop:
+        async with open_host_desktop() as computer:
+            yield computer
     elif opts.x_display:
         from executors import DesktopComputer
 
@@ -279,6 +309,21 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             size, start_url=opts.url, headed=opts.headed, policy=policy
         ) as computer:
             yield computer
+
+
+def confirm_host_desktop(console: Console, stdin: TextIO | None = None) -> bool:
+    """Ask y/N before a run takes over this machine's own mouse and keyboard."""
+    console.print(
+        "[bold yellow]--host-desktop:[/] the model will move your mouse and type on this "
+        "machine's own screen. Move the mouse into a screen corner to stop it. Continue? [y/N] ",
+        end="",
+    )
+    try:
+        answer = (stdin or sys.stdin).readline()
+    except KeyboardInterrupt:
+        answer = ""
+    console.print()
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _say_how_to_watch(session: CommandSession, computer: Computer) -> None:
@@ -315,6 +360,17 @@ def run_command(
         )
     except ConfigurationError as exc:
         return session.usage_error(exc)
+    if opts.host_desktop and not opts.yes:
+        if not tty:
+            return session.usage_error(
+                ConfigurationError(
+                    "--host-desktop drives this machine's real mouse and keyboard: "
+                    "confirm with --yes when not on a terminal"
+                )
+            )
+        if not confirm_host_desktop(session.console):
+            session.err_console.print("not confirmed; nothing was done", markup=False)
+            return ExitCode.SAFETY_DENIED
     session.start_logging(opts.verbose, api_key=settings.api_key, secrets=secrets)
     safety = cast(SafetyMode, opts.safety or ("ask" if tty else "deny"))
     live = LiveView(
