@@ -9,7 +9,7 @@ pyautogui comes from the extra ``screenloop[host]``.
   back). ``PAUSE`` is 0 (its 100 ms after every call is for humans watching).
 - Text pyautogui cannot type exactly (non-ASCII; ``<>`` on X keymaps, where it
   types ``>`` for ``<``) goes through the clipboard: copy, Ctrl+V (Cmd+V on
-  macOS), then the previous clipboard text is put back.
+  macOS); the clipboard keeps that text afterwards.
 - Keys are canonical names mapped by `executors._keys.pyautogui_key`.
 - Screenshots come from mss (`DesktopCapture`), settle as on a virtual display.
 
@@ -32,19 +32,15 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from executors._computer import (
-    ALL_CAPABILITIES,
     Button,
-    Capability,
-    ExecutorEvent,
     ImageFormat,
     Point,
-    Screenshot,
-    SettleResult,
     Size,
 )
+from executors._desktop._base import DesktopBase
 from executors._desktop._capture import DesktopCapture
 from executors._desktop._state import DisplayState
 from executors._errors import (
@@ -65,6 +61,8 @@ T = TypeVar("T")
 
 _BUTTONS = {"left": "left", "middle": "middle", "right": "right"}
 _NOT_TYPED_BY_PYAUTOGUI_ON_X = frozenset("<>")
+_PASTE_SHOWN_TIMEOUT_S = 2.0
+_CLIPBOARD_TIMEOUT_S = 2.0
 
 
 def _typeable(char: str) -> bool:
@@ -88,14 +86,12 @@ def _runs(text: str) -> list[tuple[bool, str]]:
     return runs
 
 
-class HostComputer:
+class HostComputer(DesktopBase):
     """Drives the machine's own screen with pyautogui; captures it with mss.
 
     `size` is the declared display size (screenshots come back at it and
     coordinates are in it); by default the screen's own size.
     """
-
-    environment: Literal["desktop"] = "desktop"
 
     def __init__(
         self,
@@ -139,11 +135,6 @@ class HostComputer:
         if self._screen is not None:
             return self._screen
         raise ExecutorError("size is unknown until the computer is started; call start()")
-
-    @property
-    def capabilities(self) -> frozenset[Capability]:
-        """Everything except `navigate` and `current_url`."""
-        return ALL_CAPABILITIES - {"navigate", "current_url"}
 
     @property
     def display_name(self) -> str | None:
@@ -376,31 +367,41 @@ class HostComputer:
             self._held_keys.remove(name)
 
     async def type(self, text: str) -> None:
-        """Type `text` exactly: pyautogui for what it types right, the clipboard for the rest."""
-        if text:
-            await self._act(self._type_sync, text)
+        """Type `text` exactly: pyautogui for what it types right, the clipboard for the rest.
 
-    def _type_sync(self, text: str) -> None:
+        After a paste the next keys wait (bounded) until the screen shows a change:
+        an app fetches the clipboard when it gets round to it, and keys typed
+        meanwhile would land before the pasted text (measured with Tk on a busy
+        machine).
+        """
+        await self._ensure_started()
         for typeable, run in _runs(text):
             if typeable:
-                self._gui.write(run, interval=0)
+                await self._act(lambda run=run: self._gui.write(run, interval=0))
             else:
-                self._paste(run)
+                before = await self._capture.frame()
+                await self._act(self._paste, run)
+                if not await self._capture.wait_for_change(before, _PASTE_SHOWN_TIMEOUT_S):
+                    logger.debug("no change on screen after pasting %d characters", len(run))
 
     def _paste(self, text: str) -> None:
-        previous = None
-        with contextlib.suppress(Exception):
-            previous = self._clipboard.paste()
+        # The clipboard keeps `text` afterwards: the app fetches it when it gets
+        # round to the paste, and putting the old text back raced that fetch on a
+        # busy machine (the app pasted the old text).
         self._clipboard.copy(text)
+        # On X, xclip returns before its background process owns the clipboard: an
+        # app pasting at once got the previous text. Read it back until it is ours.
+        deadline = time.monotonic() + _CLIPBOARD_TIMEOUT_S
+        delay = 0.005
+        while self._clipboard.paste() != text:
+            if time.monotonic() > deadline:
+                raise ActionFailedError("the clipboard did not take the text to paste")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
         modifier = "command" if sys.platform == "darwin" else "ctrl"
         self._gui.hotkey(modifier, "v")
-        if previous is not None:
-            # the app reads the clipboard when it handles the paste: give it that long
-            time.sleep(0.1)
-            with contextlib.suppress(Exception):
-                self._clipboard.copy(previous)
 
-    # -- release, browser-only, capture -----------------------------------------------------
+    # -- release ------------------------------------------------------------------------
 
     async def release_all(self) -> None:
         """Release every key and button this computer holds."""
@@ -414,28 +415,3 @@ class HostComputer:
                 self._gui.mouseUp(button=self._held_buttons.pop())
 
         await self._act(release)
-
-    async def navigate(self, url: str) -> None:
-        """Not supported on a desktop."""
-        raise UnsupportedActionError("navigate", "HostComputer")
-
-    async def current_url(self) -> str | None:
-        """Not supported on a desktop."""
-        raise UnsupportedActionError("current_url", "HostComputer")
-
-    async def wait(self, ms: int) -> None:
-        """Sleep `ms` milliseconds without blocking the event loop."""
-        await asyncio.sleep(max(ms, 0) / 1000)
-
-    def drain_events(self) -> list[ExecutorEvent]:
-        """Return and forget the events noticed since the last call."""
-        events, self._state.events = self._state.events, []
-        return events
-
-    async def screenshot(self) -> Screenshot:
-        """Capture the screen with mss, scaled to the declared size."""
-        return await self._capture.screenshot(lambda: self.size)
-
-    async def settle(self, max_wait_s: float) -> SettleResult:
-        """Wait until the screen has answered the last input (as `DesktopComputer` does)."""
-        return await self._capture.settle(max_wait_s)

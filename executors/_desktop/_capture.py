@@ -211,6 +211,25 @@ class DesktopCapture:
         self._settled_key = key
         self._settled_generation = generation
 
+    async def frame(self) -> tuple[bytes, Size]:
+        """The screen now, as a BGRX grab and its size."""
+        return await self._grab()
+
+    async def wait_for_change(self, before: tuple[bytes, Size], timeout_s: float) -> bool:
+        """Wait (bounded) until the screen differs from `before` by more than a cursor blink."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            raw, size = await self._grab()
+            if size != before[1] or (
+                raw != before[0]
+                and not await asyncio.to_thread(
+                    is_cursor_blink, before[0], raw, size.width, size.height
+                )
+            ):
+                return True
+            await asyncio.sleep(_POLL_S)
+        return False
+
     async def close(self) -> None:
         """Close the mss connection (unless the display is gone) and stop the thread."""
         if self._mss is not None:

@@ -35,19 +35,15 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from executors._computer import (
-    ALL_CAPABILITIES,
     Button,
-    Capability,
-    ExecutorEvent,
     ImageFormat,
     Point,
-    Screenshot,
-    SettleResult,
     Size,
 )
+from executors._desktop._base import DESKTOP_CAPABILITIES, DesktopBase
 from executors._desktop._capture import DesktopCapture
 from executors._desktop._focus import ClickFocus
 from executors._desktop._input import XKeyboard, XMouse, button_number
@@ -58,7 +54,6 @@ from executors._errors import (
     ExecutorClosedError,
     ExecutorError,
     HostDisplayRefusedError,
-    UnsupportedActionError,
 )
 from executors._geometry import clamp_to_screen, rescale_point
 from sandbox import DisplayError, VirtualDisplay
@@ -69,10 +64,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DESKTOP_CAPABILITIES: frozenset[Capability] = ALL_CAPABILITIES - {"navigate", "current_url"}
 
-
-class DesktopComputer:
+class DesktopComputer(DesktopBase):
     """Drives an X display: XTEST input (python-xlib), mss capture.
 
     `display` is a `VirtualDisplay` (started here if it is not yet, and then
@@ -85,8 +78,6 @@ class DesktopComputer:
     coordinates are in it); by default the screen's own size. Several
     computers on several displays can run in one process.
     """
-
-    environment: Literal["desktop"] = "desktop"
 
     def __init__(
         self,
@@ -158,11 +149,6 @@ class DesktopComputer:
         if self._x is not None:
             return self._x.screen
         raise ExecutorError("size is unknown until the computer is started; call start()")
-
-    @property
-    def capabilities(self) -> frozenset[Capability]:
-        """Everything except `navigate` and `current_url`."""
-        return DESKTOP_CAPABILITIES
 
     @property
     def screen_size(self) -> Size | None:
@@ -380,38 +366,3 @@ class DesktopComputer:
         for number in self._x.pressed_buttons():
             self._x.button(number, False)
         self._x.sync()
-
-    # -- browser-only actions -------------------------------------------------------------
-
-    async def navigate(self, url: str) -> None:
-        """Not supported on a desktop."""
-        raise UnsupportedActionError("navigate", "DesktopComputer")
-
-    async def current_url(self) -> str | None:
-        """Not supported on a desktop."""
-        raise UnsupportedActionError("current_url", "DesktopComputer")
-
-    async def wait(self, ms: int) -> None:
-        """Sleep `ms` milliseconds without blocking the event loop."""
-        await asyncio.sleep(max(ms, 0) / 1000)
-
-    def drain_events(self) -> list[ExecutorEvent]:
-        """Return and forget the events noticed since the last call."""
-        events, self._state.events = self._state.events, []
-        return events
-
-    # -- capture --------------------------------------------------------------------------
-
-    async def screenshot(self) -> Screenshot:
-        """Capture the screen, scaled to the declared size, encoded as configured."""
-        return await self._capture.screenshot(lambda: self.size)
-
-    async def settle(self, max_wait_s: float) -> SettleResult:
-        """Wait until the apps have drawn their answer to the last input, at most `max_wait_s`.
-
-        After an input: a response window learned from recent steps, then no
-        new frame for the settle interval (see `executors._desktop._settle`).
-        A screenshot that follows at once with no input in between reuses the
-        last grab instead of grabbing again.
-        """
-        return await self._capture.settle(max_wait_s)

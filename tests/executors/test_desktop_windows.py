@@ -11,13 +11,13 @@ import asyncio
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from desktop_support import APP, python_with_tkinter
 
 from executors import DesktopComputer
 from sandbox import VirtualDisplay, connect_xlib
@@ -27,18 +27,8 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
 ]
 
-APP = Path(__file__).resolve().parents[1] / "apps" / "tk_events.py"
 WIDTH, HEIGHT = 1024, 768
 TIMEOUT_S = 20.0
-
-
-def _tk_python() -> str | None:
-    for python in (sys.executable, "/usr/bin/python3"):
-        if Path(python).exists() and (
-            subprocess.run([python, "-c", "import tkinter"], capture_output=True).returncode == 0
-        ):
-            return python
-    return None
 
 
 @dataclass(frozen=True)
@@ -168,7 +158,7 @@ async def desk(display: VirtualDisplay) -> AsyncIterator[tuple[DesktopComputer, 
 
 
 def launch_tk(display: VirtualDisplay, tmp: Path, title: str, geometry: str) -> Path:
-    python = _tk_python()
+    python = python_with_tkinter()
     if python is None:
         pytest.skip("no Python with tkinter (apt-get install python3-tk)")
     log = tmp / f"{title}.jsonl"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import io
-import json
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from desktop_support import APP, TkApp, of
 from PIL import Image
 
 from executors import HostComputer, HostFailSafeError
@@ -32,9 +32,7 @@ pytestmark = [
     pytest.mark.skipif("pyautogui" in sys.modules, reason="pyautogui is bound to another display"),
 ]
 
-APP = Path(__file__).resolve().parents[1] / "apps" / "tk_events.py"
 WIDTH, HEIGHT = 800, 600
-Event = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -65,34 +63,14 @@ async def computer(host: tuple[VirtualDisplay, Path]) -> AsyncIterator[HostCompu
         yield computer
 
 
-def events(log: Path) -> list[Event]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-
-
-async def wait(log: Path, since: int, done: Any) -> list[Event]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
-    while True:
-        new = events(log)[since:]
-        if done(new):
-            return new
-        if loop.time() > deadline:
-            raise AssertionError(f"expected events never arrived; got {new}")
-        await asyncio.sleep(0.02)
-
-
-def of(evs: list[Event], kind: str) -> list[Event]:
-    return [e for e in evs if e["type"] == kind]
-
-
 @pytest.mark.parametrize(("button", "number"), [("left", 1), ("middle", 2), ("right", 3)])
 async def test_click_lands_with_the_right_button(
     computer: HostComputer, host: tuple[VirtualDisplay, Path], button: Any, number: int
 ) -> None:
     _, log = host
-    since = len(events(log))
+    since = TkApp(log).mark()
     await computer.click(411, 333, button=button)
-    new = await wait(log, since, lambda ev: bool(of(ev, "ButtonRelease")))
+    new = await TkApp(log).wait(since, lambda ev: bool(of(ev, "ButtonRelease")))
     (press,) = of(new, "ButtonPress")
     assert (press["num"], press["x_root"], press["y_root"]) == (number, 411, 333)
 
@@ -104,25 +82,32 @@ async def test_typing_is_exact_including_angle_brackets_and_non_ascii(
         pytest.skip("the clipboard needs xclip or xsel (make setup)")
     _, log = host
     await computer.click(20, 20)
-    since = len(events(log))
+    since = TkApp(log).mark()
     await computer.keypress(["esc"])  # the app empties its text
-    await wait(log, since, lambda ev: any(e.get("text") == "" for e in of(ev, "text")))
+    await TkApp(log).wait(since, lambda ev: any(e.get("text") == "" for e in of(ev, "text")))
     text = "Hello <world> & café 漢字 €5"
-    since = len(events(log))
+    since = TkApp(log).mark()
     await computer.type(text)
     await computer.keypress(["shift"])  # a key release makes the app log its text again
-    await wait(log, since, lambda ev: any(e.get("text") == text for e in of(ev, "text")))
+    await TkApp(log).wait(
+        since, lambda ev: any(e.get("text") == text for e in of(ev, "text")), timeout_s=30
+    )
 
 
 async def test_chord_goes_down_in_order_and_up_in_reverse(
     computer: HostComputer, host: tuple[VirtualDisplay, Path]
 ) -> None:
     _, log = host
-    since = len(events(log))
+    since = TkApp(log).mark()
     await computer.keypress(["ctrl", "shift", "a"])
-    new = await wait(log, since, lambda ev: len(of(ev, "KeyRelease")) >= 3)
-    assert [e["keysym"] for e in of(new, "KeyPress")][:2] == ["Control_L", "Shift_L"]
-    assert [e["keysym"] for e in of(new, "KeyRelease")][-2:] == ["Shift_L", "Control_L"]
+    new = await TkApp(log).wait(
+        since, lambda ev: "Control_L" in [e["keysym"] for e in of(ev, "KeyRelease")]
+    )
+    # a late event of the test before may come first: look from the chord's first press
+    keys = [(e["type"], e["keysym"]) for e in new if e["type"] in ("KeyPress", "KeyRelease")]
+    chord = keys[keys.index(("KeyPress", "Control_L")) :]
+    assert chord[:2] == [("KeyPress", "Control_L"), ("KeyPress", "Shift_L")]
+    assert chord[-2:] == [("KeyRelease", "Shift_L"), ("KeyRelease", "Control_L")]
 
 
 async def test_screenshot_shows_the_screen_at_the_declared_size(
