@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := chromium chromium-headless-shell fonts-liberation xvfb xdotool openbox \
-	xterm x11-apps xauth x11-utils
+	xterm x11-apps xauth x11-utils nano mousepad xclip
 PYTEST_ARGS ?= -n 2
 
 .PHONY: setup apt uv venv test lint format demo bench bench-smoke clean
@@ -25,8 +25,11 @@ apt:
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
+# A venv made before pyautogui left the default dependencies held python3-xlib,
+# whose removal deletes files of python-xlib's `Xlib` package: reinstall it then.
 venv: uv
 	@uv sync --frozen --quiet
+	@$(PY) -c "import Xlib.display" 2>/dev/null || uv sync --frozen --quiet --reinstall-package python-xlib
 
 test: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

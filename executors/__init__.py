@@ -20,9 +20,11 @@ from executors._errors import (
     ExecutorClosedError,
     ExecutorError,
     HostDisplayRefusedError,
+    HostFailSafeError,
     UnknownKeyError,
     UnsupportedActionError,
 )
+from executors._host import HostComputer
 from executors._keys import (
     CANONICAL_KEYS,
     MODIFIERS,
@@ -49,7 +51,9 @@ __all__ = [
     "ExecutorClosedError",
     "ExecutorError",
     "ExecutorEvent",
+    "HostComputer",
     "HostDisplayRefusedError",
+    "HostFailSafeError",
     "ImageFormat",
     "PlaywrightComputer",
     "Point",

@@ -5,6 +5,7 @@ ExecutorError
 ├── ExecutorClosedError      the executor, its browser or its display is gone
 ├── CaptureError             a screenshot failed or timed out
 ├── HostDisplayRefusedError  refusing to drive a display screenloop did not create
+├── HostFailSafeError        the user moved the mouse into a corner of their own screen
 ├── ActionFailedError        the backend raised while performing an action
 └── UnknownKeyError          a key name is not in the canonical key table (also a ValueError)
 """
@@ -19,6 +20,7 @@ __all__ = [
     "ExecutorClosedError",
     "ExecutorError",
     "HostDisplayRefusedError",
+    "HostFailSafeError",
     "UnknownKeyError",
     "UnsupportedActionError",
 ]
@@ -59,3 +61,7 @@ class UnknownKeyError(ExecutorError, ValueError):
     def __init__(self, key: object) -> None:
         self.key = key
         super().__init__(f"unknown key {key!r}")
+
+
+class HostFailSafeError(ExecutorError):
+    """pyautogui's fail-safe: the user moved the mouse into a screen corner to stop the run."""

@@ -6,10 +6,12 @@ from sandbox._errors import (
     BrowserLaunchError,
     BrowserNotFoundError,
     DisplayError,
+    LaunchError,
     PolicyError,
     SandboxError,
     ScreenloopError,
 )
+from sandbox._launch import check_launched, wait_for_launched
 from sandbox._policy import DomainPolicy, PolicyDecision
 from sandbox._proxy import BlockedAttempt, PolicyProxy
 
@@ -20,13 +22,16 @@ __all__ = [
     "BrowserNotFoundError",
     "DisplayError",
     "DomainPolicy",
+    "LaunchError",
     "PolicyDecision",
     "PolicyError",
     "PolicyProxy",
     "SandboxError",
     "ScreenloopError",
     "VirtualDisplay",
+    "check_launched",
     "chromium_args",
     "connect_xlib",
     "find_chromium",
+    "wait_for_launched",
 ]

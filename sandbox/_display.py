@@ -2,10 +2,14 @@
 
 Xvfb is started with ``-displayfd`` so the server picks a free display number
 itself and tells us which one (no ``:99`` guessing, no races between two
-displays started at once). openbox runs on it with a configuration that has no
-key or mouse bindings: with its default bindings openbox grabs the keyboard and
-pointer in ways that hold back a click that follows typed non-ASCII text (see
-ENVIRONMENT.md).
+displays started at once). openbox runs on it with a configuration that binds
+its decorations only: the title bar focuses, raises and moves a window, its
+buttons close, maximise and iconify, the edges resize. It has no key bindings
+and no bindings in client windows: openbox's key bindings and its synchronous
+grab for click-to-focus hold back a click that follows typed non-ASCII text
+(see ENVIRONMENT.md). Click-to-focus in client windows is done by
+`DesktopComputer`, which asks the window manager to activate the window under
+a press (``_NET_ACTIVE_WINDOW``), the way a pager does.
 
 Every process the display starts (Xvfb, openbox, and whatever `launch` runs)
 is put in its own process group and torn down by `close` (SIGTERM, a bounded
@@ -42,8 +46,55 @@ logger = logging.getLogger(__name__)
 _STARTUP_TIMEOUT_S = 10.0
 _TERMINATE_TIMEOUT_S = 3.0
 
-# An openbox configuration with no key and no mouse bindings (see module docstring).
-_OPENBOX_RC = """<?xml version="1.0" encoding="UTF-8"?>
+
+# An openbox configuration with mouse bindings and no key bindings (see module
+# docstring). No binding uses a modifier, so a click with keys held (ctrl+click)
+# reaches the application unchanged. Nothing is bound in the "Client" context (a
+# synchronous grab, see the module docstring) nor in "Frame" (a plain press bound
+# there takes the press away from the title-bar buttons).
+def _bind(button: str, event: str, *actions: str) -> str:
+    inner = "".join(f'<action name="{a}"/>' for a in actions)
+    return f'<mousebind button="{button}" action="{event}">{inner}</mousebind>'
+
+
+def _context(name: str, *bindings: str) -> str:
+    # openbox reads one context name per <context>
+    return f'    <context name="{name}">{"".join(bindings)}</context>\n'
+
+
+_PRESS_FOCUS = _bind("Left", "Press", "Focus", "Raise")
+_MOUSE_BINDINGS = "".join(
+    [
+        _context(
+            "Titlebar",
+            _PRESS_FOCUS,
+            _bind("Left", "Drag", "Move"),
+            _bind("Left", "DoubleClick", "ToggleMaximize"),
+        ),
+        *(
+            _context(edge, _PRESS_FOCUS, _bind("Left", "Drag", "Resize"))
+            for edge in [
+                "Top",
+                "Bottom",
+                "Left",
+                "Right",
+                "TLCorner",
+                "TRCorner",
+                "BLCorner",
+                "BRCorner",
+            ]
+        ),
+        *(
+            _context(button, _PRESS_FOCUS, _bind("Left", "Click", action))
+            for button, action in (
+                ("Close", "Close"),
+                ("Maximize", "ToggleMaximize"),
+                ("Iconify", "Iconify"),
+            )
+        ),
+    ]
+)
+_OPENBOX_RC = f"""<?xml version="1.0" encoding="UTF-8"?>
 <openbox_config xmlns="http://openbox.org/3.4/rc">
   <focus>
     <focusNew>yes</focusNew>
@@ -51,8 +102,12 @@ _OPENBOX_RC = """<?xml version="1.0" encoding="UTF-8"?>
   </focus>
   <placement><policy>Smart</policy></placement>
   <desktops><number>1</number></desktops>
+  <theme><titleLayout>NLIMC</titleLayout></theme>
   <keyboard></keyboard>
-  <mouse></mouse>
+  <mouse>
+    <dragThreshold>3</dragThreshold>
+    <doubleClickTime>300</doubleClickTime>
+{_MOUSE_BINDINGS}  </mouse>
 </openbox_config>
 """
 
@@ -158,6 +213,7 @@ class VirtualDisplay:
         self._finalizer: weakref.finalize | None = None
         self._closed = False
         self._xvfb_log = Path(os.devnull)
+        self._launch_logs: dict[int, Path] = {}  # pid -> the file its stderr goes to
 
     # -- properties -----------------------------------------------------------------
 
@@ -351,7 +407,8 @@ class VirtualDisplay:
 
         A string is split the way a shell splits words (``"xterm -e top"``); no
         shell runs. Extra keyword arguments go to `subprocess.Popen` (``env``
-        replaces `env` entirely; ``stdout``/``stderr`` default to DEVNULL).
+        replaces `env` entirely; ``stdout`` defaults to DEVNULL, ``stderr`` to a
+        file `stderr_tail` reads).
         """
         if not self.running:
             raise DisplayError("the virtual display is not running")
@@ -359,12 +416,32 @@ class VirtualDisplay:
         if not args:
             raise ValueError("launch() needs a program to run")
         env = popen_kwargs.pop("env", None)
+        log: Path | None = None
+        if "stderr" not in popen_kwargs and self._tmpdir is not None:
+            # to a file, not a pipe (nobody drains it): `stderr_tail` reads it
+            log = Path(self._tmpdir, f"launch-{len(self._launch_logs)}.stderr")
         try:
-            proc = self._popen(args, env=env, **popen_kwargs)  # type: ignore[arg-type]
+            with open(log, "wb") if log is not None else contextlib.nullcontext() as err:
+                if err is not None:
+                    popen_kwargs["stderr"] = err
+                proc = self._popen(args, env=env, **popen_kwargs)  # type: ignore[arg-type]
         except OSError as exc:
             raise DisplayError(f"could not launch {args[0]!r} on {self.display}: {exc}") from exc
+        if log is not None:
+            self._launch_logs[proc.pid] = log
         logger.info("launched %s (pid %d) on %s", shlex.join(args), proc.pid, self.display)
         return proc
+
+    def stderr_tail(self, proc: subprocess.Popen[bytes], max_lines: int = 20) -> str:
+        """The last lines a launched program wrote to stderr ("" if none or not captured)."""
+        log = self._launch_logs.get(proc.pid)
+        if log is None:
+            return ""
+        try:
+            text = log.read_bytes()[-16384:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-max_lines:])
 
     def close(self) -> None:
         """Stop every process this display started. Idempotent."""

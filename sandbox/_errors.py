@@ -8,6 +8,7 @@ its own branch.
 ScreenloopError                 every error screenloop raises
 ├── SandboxError                this package's errors
 │   ├── DisplayError            a virtual X display could not start or went away
+│   │   └── LaunchError         a program launched on it died or never opened a window
 │   ├── BrowserNotFoundError    no Chromium binary was found (lists what was tried)
 │   ├── BrowserLaunchError      a browser binary was found but did not start
 │   └── PolicyError             a domain policy is malformed
@@ -21,6 +22,7 @@ __all__ = [
     "BrowserLaunchError",
     "BrowserNotFoundError",
     "DisplayError",
+    "LaunchError",
     "PolicyError",
     "SandboxError",
     "ScreenloopError",
@@ -37,6 +39,18 @@ class SandboxError(ScreenloopError):
 
 class DisplayError(SandboxError):
     """A virtual X display could not be started, reached, or went away."""
+
+
+class LaunchError(DisplayError):
+    """A program launched on a display exited or opened no window in time."""
+
+    def __init__(
+        self, message: str, *, command: str, returncode: int | None, stderr_tail: str
+    ) -> None:
+        super().__init__(message)
+        self.command = command
+        self.returncode = returncode
+        self.stderr_tail = stderr_tail
 
 
 class BrowserNotFoundError(SandboxError):

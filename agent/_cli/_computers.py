@@ -1,9 +1,11 @@
 """The computers the commands open: a fresh desktop with programs in it, or a browser.
 
 `open_desktop` starts a virtual X display, launches the ``--launch`` programs
-in it and waits (bounded) for their windows. `open_browser` starts Chromium;
-a headed browser with no ``DISPLAY`` gets a virtual display of its own, passed
-to Chromium alone (this process's environment is left as it is).
+in it and waits (bounded) for their windows; a program that dies or shows no
+window ends it with `sandbox.LaunchError` (exit status 6) before any model call.
+`open_browser` starts Chromium; a headed browser with no ``DISPLAY`` gets a
+virtual display of its own, passed to Chromium alone (this process's
+environment is left as it is).
 """
 
 from __future__ import annotations
@@ -13,69 +15,75 @@ import contextlib
 import logging
 import os
 import shlex
-import time
+import sys
 from collections.abc import AsyncIterator, Sequence
 
 from agent._errors import ConfigurationError
 from executors._computer import Computer
 from sandbox import DomainPolicy
 
-__all__ = ["open_browser", "open_desktop", "wait_for_windows"]
+__all__ = ["open_browser", "open_desktop", "open_host_desktop"]
 
 logger = logging.getLogger(__name__)
 
 
-def wait_for_windows(display_name: str, count: int, timeout_s: float = 15.0) -> int:
-    """Wait (bounded) until the window manager lists `count` client windows; returns how many."""
-    from sandbox import connect_xlib
-
-    conn = connect_xlib(display_name)
-    try:
-        root = conn.screen().root
-        atom = conn.intern_atom("_NET_CLIENT_LIST")
-        deadline = time.monotonic() + timeout_s
-        delay = 0.02
-        seen = 0
-        while True:
-            prop = root.get_full_property(atom, 0)
-            seen = len(prop.value) if prop is not None else 0
-            if seen >= count or time.monotonic() >= deadline:
-                return seen
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-    finally:
-        conn.close()
-
-
 @contextlib.asynccontextmanager
 async def open_desktop(
-    size: tuple[int, int], launch: Sequence[str], *, window_timeout_s: float = 15.0
+    size: tuple[int, int],
+    launch: Sequence[str],
+    *,
+    window_timeout_s: float = 15.0,
+    windowless_ok: bool = False,
 ) -> AsyncIterator[Computer]:
-    """A fresh virtual display with `launch` commands started in it, as a `DesktopComputer`."""
+    """A fresh virtual display with `launch` commands started in it, as a `DesktopComputer`.
+
+    Raises `sandbox.LaunchError` when a launched program exits with an error,
+    exits without a window, or shows none within `window_timeout_s` (unless
+    `windowless_ok`).
+    """
     from executors import DesktopComputer
-    from sandbox import VirtualDisplay
+    from sandbox import VirtualDisplay, check_launched, wait_for_launched
 
     argvs = [shlex.split(cmd) for cmd in launch]
     for cmd, argv in zip(launch, argvs, strict=True):
         if not argv:
             raise ConfigurationError(f"--launch {cmd!r} has no program to run")
     async with VirtualDisplay(*size) as display:
-        for argv in argvs:
-            display.launch(argv)
-        if argvs:
-            seen = await asyncio.to_thread(
-                wait_for_windows, display.display, len(argvs), window_timeout_s
+        procs = [display.launch(argv) for argv in argvs]
+        if procs:
+            await asyncio.to_thread(
+                wait_for_launched,
+                display,
+                procs,
+                timeout_s=window_timeout_s,
+                windowless_ok=windowless_ok,
             )
-            if seen < len(argvs):
-                logger.warning(
-                    "only %d of %d launched programs opened a window within %.0fs",
-                    seen,
-                    len(argvs),
-                    window_timeout_s,
-                )
         async with DesktopComputer(display, size=size) as computer:
             await computer.settle(2.0)
+            if not windowless_ok:
+                # a window that came and went with its program (a terminal whose
+                # command failed) is caught here, still before the first model call
+                check_launched(display, procs)
             yield computer
+
+
+@contextlib.asynccontextmanager
+async def open_host_desktop() -> AsyncIterator[Computer]:
+    """This machine's own screen: XTEST on ``$DISPLAY`` on Linux, pyautogui elsewhere.
+
+    On Linux the XTEST executor types exactly (pyautogui types ``<`` as ``>`` on X
+    keymaps) and needs no extra; Windows and macOS need ``screenloop[host]``.
+    """
+    from executors import DesktopComputer, HostComputer
+
+    computer: Computer
+    if sys.platform.startswith("linux"):
+        # --host-desktop, confirmed, is the consent to drive $DISPLAY
+        computer = DesktopComputer(None, allow_host_display=True)
+    else:
+        computer = HostComputer()
+    async with computer:
+        yield computer
 
 
 @contextlib.asynccontextmanager

@@ -21,8 +21,8 @@ from rich.console import Console
 
 from agent._agent import Agent
 from agent._api._provider import Provider, resolve_provider
-from agent._cli._computers import open_browser, open_desktop
-from agent._cli._exit_codes import exit_code_for_status
+from agent._cli._computers import open_browser, open_desktop, open_host_desktop
+from agent._cli._exit_codes import ExitCode, exit_code_for_status
 from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
 from agent._cli._reaper import reaper
@@ -78,6 +78,28 @@ class RunOptions:
             show_default=False,
         ),
     ] = field(default_factory=list)
+    # -- issue 15: windowless launches, the user's own desktop -----------------------
+    allow_windowless: Annotated[
+        bool,
+        typer.Option(
+            "--allow-windowless",
+            help="With --launch: a program that opens no window (or exits) is fine; by default "
+            "the run ends with exit status 6 before the first model call.",
+        ),
+    ] = False
+    host_desktop: Annotated[
+        bool,
+        typer.Option(
+            "--host-desktop",
+            help="Desktop run on this machine's own screen, with your real mouse and keyboard "
+            "(asks first unless --yes; move the mouse into a screen corner to stop it). "
+            "Windows/macOS need screenloop[host].",
+        ),
+    ] = False
+    yes: Annotated[
+        bool, typer.Option("--yes", help="With --host-desktop: do not ask for confirmation.")
+    ] = False
+    # -- end of issue 15 ------------------------------------------------------------------
     x_display: Annotated[
         str | None,
         typer.Option(
@@ -192,12 +214,23 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def _check_options(opts: RunOptions) -> tuple[int, int]:
-    targets = (("--url", opts.url), ("--desktop", opts.desktop), ("--x-display", opts.x_display))
+    targets = (
+        ("--url", opts.url),
+        ("--desktop", opts.desktop),
+        ("--x-display", opts.x_display),
+        ("--host-desktop", opts.host_desktop),
+    )
     chosen = [name for name, on in targets if on]
     if len(chosen) > 1:
-        raise ConfigurationError(f"choose one of --url, --desktop, --x-display (got {chosen})")
+        raise ConfigurationError(
+            f"choose one of --url, --desktop, --x-display, --host-desktop (got {chosen})"
+        )
     if opts.launch and not opts.desktop:
         raise ConfigurationError("--launch needs --desktop (programs start in a fresh display)")
+    if opts.allow_windowless and not opts.launch:
+        raise ConfigurationError("--allow-windowless applies to --launch programs")
+    if opts.yes and not opts.host_desktop:
+        raise ConfigurationError("--yes applies to --host-desktop")
     if opts.coordinates not in (None, *choices(CoordinateSpace)):
         raise ConfigurationError(f"--coordinates must be {one_of(CoordinateSpace)}")
     if opts.safety not in (None, *choices(SafetyMode)):
@@ -206,7 +239,9 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         raise ConfigurationError("--max-steps must be at least 1")
     if opts.max_actions < 1 or opts.max_type_chars < 1:
         raise ConfigurationError("--max-actions and --max-type-chars must be at least 1")
-    if (opts.allow_domains or opts.block_domains) and (opts.desktop or opts.x_display):
+    if (opts.allow_domains or opts.block_domains) and (
+        opts.desktop or opts.x_display or opts.host_desktop
+    ):
         raise ConfigurationError("--allow-domain/--block-domain apply to browser runs only")
     if opts.max_time is not None and not opts.max_time > 0:
         raise ConfigurationError(
@@ -293,6 +328,8 @@ def agent_kwargs(
     executor: dict[str, Any] = {"launch": list(opts.launch)}
     if opts.x_display:
         executor["x_display"] = opts.x_display
+    if opts.host_desktop:
+        executor["host_desktop"] = True
     if opts.headed:
         executor["headed"] = True
     return {
@@ -319,7 +356,10 @@ def agent_kwargs(
 @contextlib.asynccontextmanager
 async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Computer]:
     if opts.desktop:
-        async with open_desktop(size, opts.launch) as computer:
+        async with open_desktop(size, opts.launch, windowless_ok=opts.allow_windowless) as computer:
+            yield computer
+    elif opts.host_desktop:
+        async with open_host_desktop() as computer:
             yield computer
     elif opts.x_display:
         from executors import DesktopComputer
@@ -333,6 +373,36 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             size, start_url=opts.url, headed=opts.headed, policy=policy
         ) as computer:
             yield computer
+
+
+def confirm_host_desktop(console: Console, stdin: TextIO | None = None) -> bool:
+    """Ask y/N before a run takes over this machine's own mouse and keyboard."""
+    console.print(
+        "[bold yellow]--host-desktop:[/] the model will move your mouse and type on this "
+        "machine's own screen. Move the mouse into a screen corner to stop it. Continue? [y/N] ",
+        end="",
+    )
+    try:
+        answer = (stdin or sys.stdin).readline()
+    except KeyboardInterrupt:
+        answer = ""
+    console.print()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _say_how_to_watch(session: CommandSession, computer: Computer) -> None:
+    """Tell the user (on stderr) which X display a desktop run drives and how to look at it."""
+    name = getattr(computer, "display_name", None)
+    if not isinstance(name, str):
+        return
+    width, height = computer.size
+    session.err_console.print(
+        f"desktop: X display {name} ({width}x{height}). Watch it live with "
+        f"`x11vnc -display {name} -viewonly -localhost -nopw` and a VNC viewer on "
+        f"127.0.0.1:5900, or look once with `DISPLAY={name} xwd -root | xwud`; "
+        f"`export DISPLAY={name}` for xdotool and xprop.",
+        markup=False,
+    )
 
 
 def run_command(
@@ -357,6 +427,17 @@ def run_command(
         )
     except ConfigurationError as exc:
         return session.usage_error(exc)
+    if opts.host_desktop and not opts.yes:
+        if not tty:
+            return session.usage_error(
+                ConfigurationError(
+                    "--host-desktop drives this machine's real mouse and keyboard: "
+                    "confirm with --yes when not on a terminal"
+                )
+            )
+        if not confirm_host_desktop(session.console):
+            session.err_console.print("not confirmed; nothing was done", markup=False)
+            return ExitCode.SAFETY_DENIED
     session.start_logging(opts.verbose, api_key=settings.api_key, secrets=secrets)
     safety = cast(SafetyMode, opts.safety or ("ask" if tty else "deny"))
     live = LiveView(
@@ -387,6 +468,7 @@ def run_command(
 
     async def run() -> RunResult:
         async with _computer(opts, size) as computer:
+            _say_how_to_watch(session, computer)
             agents.append(Agent(computer, **kwargs))
             with live:
                 return await agents[0].run(opts.task)
@@ -395,6 +477,10 @@ def run_command(
     if outcome.failed is not None:
         result = agents[0].last_result if agents else None
         code = outcome.failed
+        if result is None and outcome.error is not None:
+            # failed before a run existed (a --launch program died): the error is the record
+            session.print_result(None, code, extra={"error": outcome.error})
+            return code
     else:
         result = outcome.value
         assert result is not None

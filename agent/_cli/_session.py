@@ -108,6 +108,7 @@ class Outcome(Generic[T]):
 
     value: T | None
     failed: ExitCode | None = None
+    error: dict[str, str] | None = None  # the exception's type and message, when one failed it
 
 
 class CommandSession:
@@ -147,7 +148,8 @@ class CommandSession:
         except Exception as exc:
             self.err_console.print(f"error: {type(exc).__name__}: {exc}", markup=False)
             logger.debug("the command failed", exc_info=True)
-            return Outcome(None, exit_code_for_exception(exc))
+            error = {"type": type(exc).__name__, "message": str(exc)}
+            return Outcome(None, exit_code_for_exception(exc), error)
         if sig is not None:
             return Outcome(None, signal_exit_code(sig))
         return Outcome(value)

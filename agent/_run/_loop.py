@@ -267,6 +267,8 @@ class RunLoop:
                 "launch": list(getattr(computer, "launch", None) or []),
                 "device_scale_factor": getattr(computer, "device_scale_factor", 1),
             },
+            # the X display a desktop run drove (":N" and its screen size), to attach to
+            "x_display": _x_display(computer),
             "display": {"width": agent.display.width, "height": agent.display.height},
             "coordinate_space": agent.coordinate_space,
             "history": agent.history,
@@ -475,3 +477,15 @@ def _report(run_dir: Any) -> None:
         build_report(run_dir)
     except Exception as exc:
         logger.warning("building report.html failed: %s", exc)
+
+
+def _x_display(computer: object) -> dict[str, Any] | None:
+    name = getattr(computer, "display_name", None)
+    if not isinstance(name, str):
+        return None
+    screen = getattr(computer, "screen_size", None)
+    return {
+        "name": name,
+        "width": screen[0] if screen else None,
+        "height": screen[1] if screen else None,
+    }

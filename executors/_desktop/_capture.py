@@ -1,5 +1,8 @@
 """Desktop capture: mss (XShm) grabs, the settle wait, PNG/JPEG/WebP encoding.
 
+Settle waits for the apps' answer to the last input, in a window learned from
+recent steps (see `executors._desktop._settle`).
+
 Grabs run on their own mss connection in one worker thread, so the event loop
 stays free; a grab that hangs is bounded by ``capture_timeout_s``. The screen
 is scaled to the declared size when it differs and encoded as a lossless PNG
@@ -14,11 +17,13 @@ import asyncio
 import contextlib
 import io
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from executors._computer import ExecutorEvent, ImageFormat, Screenshot, SettleResult, Size
+from executors._desktop._settle import ResponseWindow, frame_key, is_cursor_blink
 from executors._desktop._state import DisplayState
 from executors._errors import CaptureError, ExecutorClosedError
 from executors._png import encode_png_rgb
@@ -27,6 +32,8 @@ __all__ = ["DesktopCapture", "encode_bgra"]
 
 # how long settle's last grab may stand in for a new one (the loop asks at once)
 _SETTLED_GRAB_MAX_AGE_S = 0.02
+# how often settle grabs while it waits
+_POLL_S = 0.015
 
 
 class DesktopCapture:
@@ -59,13 +66,19 @@ class DesktopCapture:
         # input generation)
         self._settled_grab: tuple[bytes, Size, float, int] | None = None
         self._warned_scaling = False
+        # what the apps' response to input takes, learned; the frame and input
+        # generation the last settle ended on
+        self._response = ResponseWindow()
+        self._settled_key: int | None = None
+        self._settled_generation = 0  # DisplayState starts at generation 0
 
     def _grab_sync(self) -> tuple[bytes, Size]:
         if self._mss is None:
             import mss
 
-            assert self._state.name is not None
-            self._mss = mss.MSS(display=self._state.name)
+            name = self._state.name
+            # no name: the platform's own screen (HostComputer on Windows/macOS)
+            self._mss = mss.MSS(display=name) if name else mss.MSS()
         monitor = self._mss.monitors[0]  # the whole root window
         shot = self._mss.grab(monitor)
         return bytes(shot.bgra), Size(shot.width, shot.height)
@@ -134,27 +147,88 @@ class DesktopCapture:
         )
 
     async def settle(self, max_wait_s: float) -> SettleResult:
-        """Wait until two consecutive grabs are identical, at most `max_wait_s`.
+        """Wait until the apps have answered the last input and the screen is still.
+
+        After an input: until the learned response window has passed since the
+        input ended (see `executors._desktop._settle`) and no new frame came for
+        the settle interval. With no input since the last settle: until two
+        grabs an interval apart are identical. At most `max_wait_s`.
 
         The last grab is kept for a `screenshot` that follows at once with no input
         in between (within ``_SETTLED_GRAB_MAX_AGE_S``), instead of grabbing again.
         """
         start = time.monotonic()
+        state = self._state
         self._settled_grab = None
-        generation = self._state.input_generation
-        previous, _ = await self._grab()
+        after_input = state.input_generation != self._settled_generation
+        input_end = min(state.input_ended_at, start) if after_input else start
+        not_before = input_end + (self._response.seconds if after_input else 0.0)
+        generation = state.input_generation
+        current, screen = await self._grab()
+        key = frame_key(current)
+        seen: deque[int] = deque([key], maxlen=4)
+        last_change = start
+        # the app already answered before the first grab if the screen is not what
+        # the last settle ended on
+        response = time.monotonic() - input_end if key != self._settled_key else 0.0
+        compared = False
         while True:
-            elapsed = time.monotonic() - start
+            now = time.monotonic()
+            elapsed = now - start
+            if compared and now >= not_before and now - last_change >= self._settle_interval_s:
+                break
             if elapsed >= max_wait_s:
+                self._finish(after_input, response, key, generation)
                 return SettleResult(elapsed, stable=False, reason="max_wait")
-            await asyncio.sleep(min(self._settle_interval_s, max_wait_s - elapsed))
+            wake = max(not_before, last_change + self._settle_interval_s)
+            # sample often: a response is measured to within one poll
+            pause = min(max(wake - now, 0.005), _POLL_S, max_wait_s - elapsed)
+            await asyncio.sleep(pause)
+            generation = state.input_generation
+            before = current
             current, screen = await self._grab()
-            if current == previous:
-                if generation == self._state.input_generation:
-                    self._settled_grab = (current, screen, time.monotonic(), generation)
-                return SettleResult(time.monotonic() - start, stable=True, reason="unchanged")
-            previous = current
-            generation = self._state.input_generation
+            compared = True
+            new_key = frame_key(current)
+            if new_key == key:
+                continue
+            key = new_key
+            # a frame seen moments ago, or a blinking text cursor, is no news
+            if new_key in seen or await asyncio.to_thread(
+                is_cursor_blink, before, current, screen.width, screen.height
+            ):
+                continue
+            seen.append(new_key)
+            last_change = time.monotonic()
+            response = last_change - input_end
+        if generation == state.input_generation:
+            self._settled_grab = (current, screen, time.monotonic(), generation)
+        self._finish(after_input, response, key, generation)
+        return SettleResult(time.monotonic() - start, stable=True, reason="unchanged")
+
+    def _finish(self, after_input: bool, response: float, key: int, generation: int) -> None:
+        if after_input:
+            self._response.observe(response)
+        self._settled_key = key
+        self._settled_generation = generation
+
+    async def frame(self) -> tuple[bytes, Size]:
+        """The screen now, as a BGRX grab and its size."""
+        return await self._grab()
+
+    async def wait_for_change(self, before: tuple[bytes, Size], timeout_s: float) -> bool:
+        """Wait (bounded) until the screen differs from `before` by more than a cursor blink."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            raw, size = await self._grab()
+            if size != before[1] or (
+                raw != before[0]
+                and not await asyncio.to_thread(
+                    is_cursor_blink, before[0], raw, size.width, size.height
+                )
+            ):
+                return True
+            await asyncio.sleep(_POLL_S)
+        return False
 
     async def close(self) -> None:
         """Close the mss connection (unless the display is gone) and stop the thread."""

@@ -14,8 +14,10 @@ With our own connection every computer drives exactly the display it was
 given, and every held key and button is known, so `release_all` can release
 it. The parts: `XTest` (the connection, keycode mapping), `XKeyboard` and
 `XMouse` (one object per device, what each holds, see `executors._desktop._input`),
-`DesktopCapture` (mss grabs, settle, encoding). Every blocking X call runs
-in one of two worker threads (input, capture) so the event loop stays free.
+`ClickFocus` (a press focuses and raises the window under it, see
+`executors._desktop._focus`), `DesktopCapture` (mss grabs, settle, encoding).
+Every blocking X call runs in one of two worker threads (input, capture) so the
+event loop stays free.
 
 Scrolling: a pixel delta becomes ``delta / scroll_pixels_per_notch`` wheel
 notches (default 100 px, about what one notch scrolls in GTK, Qt and Chromium
@@ -29,23 +31,21 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from executors._computer import (
-    ALL_CAPABILITIES,
     Button,
-    Capability,
-    ExecutorEvent,
     ImageFormat,
     Point,
-    Screenshot,
-    SettleResult,
     Size,
 )
+from executors._desktop._base import DESKTOP_CAPABILITIES, DesktopBase
 from executors._desktop._capture import DesktopCapture
+from executors._desktop._focus import ClickFocus
 from executors._desktop._input import XKeyboard, XMouse, button_number
 from executors._desktop._state import DisplayState
 from executors._desktop._xtest import XTest
@@ -54,7 +54,6 @@ from executors._errors import (
     ExecutorClosedError,
     ExecutorError,
     HostDisplayRefusedError,
-    UnsupportedActionError,
 )
 from executors._geometry import clamp_to_screen, rescale_point
 from sandbox import DisplayError, VirtualDisplay
@@ -65,10 +64,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DESKTOP_CAPABILITIES: frozenset[Capability] = ALL_CAPABILITIES - {"navigate", "current_url"}
 
-
-class DesktopComputer:
+class DesktopComputer(DesktopBase):
     """Drives an X display: XTEST input (python-xlib), mss capture.
 
     `display` is a `VirtualDisplay` (started here if it is not yet, and then
@@ -81,8 +78,6 @@ class DesktopComputer:
     coordinates are in it); by default the screen's own size. Several
     computers on several displays can run in one process.
     """
-
-    environment: Literal["desktop"] = "desktop"
 
     def __init__(
         self,
@@ -156,9 +151,9 @@ class DesktopComputer:
         raise ExecutorError("size is unknown until the computer is started; call start()")
 
     @property
-    def capabilities(self) -> frozenset[Capability]:
-        """Everything except `navigate` and `current_url`."""
-        return DESKTOP_CAPABILITIES
+    def screen_size(self) -> Size | None:
+        """The X screen's own size in pixels (known once started)."""
+        return self._x.screen if self._x is not None else None
 
     @property
     def display_name(self) -> str | None:
@@ -185,6 +180,7 @@ class DesktopComputer:
             assert state.name is not None
             self._x = await self._run_input(XTest, state.name)
             self._keyboard.x = self._mouse.x = self._x
+            self._mouse.focus = ClickFocus(self._x.conn, self._x.root)
             logger.info(
                 "desktop computer on %s: screen %dx%d, declared %dx%d",
                 state.name,
@@ -224,6 +220,7 @@ class DesktopComputer:
                 with contextlib.suppress(Exception):
                     await self._run_input(self._x.close)
             self._x = self._keyboard.x = self._mouse.x = None
+            self._mouse.focus = None
         await self._capture.close()
         self._input_pool.shutdown(wait=False)
         if self._owns_display and state.virtual is not None:
@@ -238,6 +235,7 @@ class DesktopComputer:
             return await self._run_input_once(fn, *args)
         finally:
             self._state.input_generation += 1
+            self._state.input_ended_at = time.monotonic()
 
     async def _run_input_once(self, fn: Callable[..., T], *args: Any) -> T:
         state = self._state
@@ -368,36 +366,3 @@ class DesktopComputer:
         for number in self._x.pressed_buttons():
             self._x.button(number, False)
         self._x.sync()
-
-    # -- browser-only actions -------------------------------------------------------------
-
-    async def navigate(self, url: str) -> None:
-        """Not supported on a desktop."""
-        raise UnsupportedActionError("navigate", "DesktopComputer")
-
-    async def current_url(self) -> str | None:
-        """Not supported on a desktop."""
-        raise UnsupportedActionError("current_url", "DesktopComputer")
-
-    async def wait(self, ms: int) -> None:
-        """Sleep `ms` milliseconds without blocking the event loop."""
-        await asyncio.sleep(max(ms, 0) / 1000)
-
-    def drain_events(self) -> list[ExecutorEvent]:
-        """Return and forget the events noticed since the last call."""
-        events, self._state.events = self._state.events, []
-        return events
-
-    # -- capture --------------------------------------------------------------------------
-
-    async def screenshot(self) -> Screenshot:
-        """Capture the screen, scaled to the declared size, encoded as configured."""
-        return await self._capture.screenshot(lambda: self.size)
-
-    async def settle(self, max_wait_s: float) -> SettleResult:
-        """Wait until two consecutive captures are identical, at most `max_wait_s`.
-
-        A screenshot that follows at once with no input in between reuses the
-        last grab instead of grabbing again.
-        """
-        return await self._capture.settle(max_wait_s)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from executors._computer import Button, Point
+from executors._desktop._focus import ClickFocus
 from executors._desktop._xtest import XTest
 from executors._errors import ActionFailedError
 from executors._keys import normalize_key, x11_keysym
@@ -170,6 +171,14 @@ class XMouse(_Device):
         self._drag_step_delay_s = drag_step_delay_s
         self.held: dict[int, None] = {}
         self._carry = [0, 0]  # x, y pixels not yet turned into notches
+        self.focus: ClickFocus | None = None  # click to focus, once connected
+
+    def _press(self, point: Point, number: int) -> None:
+        """Move to `point`, activate the window there (click to focus), press `number`."""
+        self._x.move(point)
+        if self.focus is not None and not self.held:
+            self.focus.activate_at(point)
+        self._x.button(number, True)
 
     def click(self, x: int, y: int, button: Button, count: int, keys: Sequence[str]) -> None:
         """Click `button` `count` times at (x, y), holding `keys`."""
@@ -177,8 +186,9 @@ class XMouse(_Device):
         point = self._to_screen(x, y)
 
         def body() -> None:
-            self._x.move(point)
-            for _ in range(count):
+            self._press(point, number)
+            self._x.button(number, False)
+            for _ in range(count - 1):
                 self._x.button(number, True)
                 self._x.button(number, False)
 
@@ -194,8 +204,7 @@ class XMouse(_Device):
         points = [self._to_screen(p[0], p[1]) for p in path]
 
         def body() -> None:
-            self._x.move(points[0])
-            self._x.button(number, True)
+            self._press(points[0], number)
             self.held[number] = None
             try:
                 for point in points[1:]:
@@ -214,8 +223,7 @@ class XMouse(_Device):
 
     def down(self, x: int, y: int, number: int) -> None:
         """Move to (x, y) and press button `number` (held until `up` or `release_held`)."""
-        self._x.move(self._to_screen(x, y))
-        self._x.button(number, True)
+        self._press(self._to_screen(x, y), number)
         self.held[number] = None
         self._x.sync()
 

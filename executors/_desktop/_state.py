@@ -19,6 +19,7 @@ class DisplayState:
         self.lost = False  # the X server went away: no more requests on its connection
         # every input call bumps this when it starts and when it ends
         self.input_generation = 0
+        self.input_ended_at = 0.0  # time.monotonic() when the last input call ended
         self.events: list[ExecutorEvent] = []
 
     def alive(self) -> bool:

@@ -1,8 +1,10 @@
 """A Tk window that logs every input event it receives as JSON lines.
 
-Usage: python tk_events.py LOG_FILE
+Usage: python tk_events.py LOG_FILE [--title T] [--geometry WxH+X+Y]
+[--redraw-delay-ms LO-HI]
 
-The window fills the screen: a Text widget on top (where typed text lands) and
+The window fills the screen (or has the given geometry, as an ordinary window
+the window manager decorates): a Text widget on top (where typed text lands) and
 a canvas below. Each line of LOG_FILE is one JSON object with a ``type``:
 ``ready`` (window mapped and focused; ``every_motion`` says whether Tk's
 motion compression is off), ``ButtonPress``/``ButtonRelease``
@@ -13,16 +15,23 @@ button is held), ``MouseWheel`` (``delta``, ``state``), ``Double``/``Triple``
 after each key release). The file is flushed after every event, so a test can
 read it while the app runs. Escape clears the Text widget (a test's reset).
 
+With ``--redraw-delay-ms LO-HI`` the app behaves like a slow toolkit: every
+KeyPress bumps a counter, and LO-HI ms later (random) the canvas is filled with
+a colour for that counter and a ``drawn`` event (``n``, ``color``) is logged
+once the fill is on the screen. A test compares a screenshot with the colour of
+the latest ``drawn`` event to find stale screenshots.
+
 `state` is X's modifier mask: Shift 1, Lock 2, Control 4, Mod1 (Alt) 8,
 Mod4 (Super) 64, Button1 256, Button2 512, Button3 1024.
 """
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import ctypes.util
 import json
-import sys
+import random
 import time
 import tkinter as tk
 
@@ -55,7 +64,12 @@ def keep_every_motion(root: tk.Tk) -> bool:
     return True
 
 
-def main(log_path: str) -> None:
+def color_for(n: int) -> str:
+    """The canvas colour after `n` key presses (distinct for neighbouring n)."""
+    return f"#{(n * 53) % 200 + 28:02x}{(n * 97) % 200 + 28:02x}{(n * 31) % 200 + 28:02x}"
+
+
+def main(log_path: str, title: str, geometry: str | None, delay: tuple[int, int] | None) -> None:
     log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the app
 
     def emit(kind: str, **fields: object) -> None:
@@ -65,11 +79,15 @@ def main(log_path: str) -> None:
         log.flush()
 
     root = tk.Tk()
-    root.title("tk_events")
+    root.title(title)
     every_motion = keep_every_motion(root)
-    width, height = root.winfo_screenwidth(), root.winfo_screenheight()
-    root.geometry(f"{width}x{height}+0+0")
-    root.attributes("-fullscreen", True)
+    if geometry is None:
+        width, height = root.winfo_screenwidth(), root.winfo_screenheight()
+        root.geometry(f"{width}x{height}+0+0")
+        root.attributes("-fullscreen", True)
+    else:
+        root.geometry(geometry)
+        width, height = (int(v) for v in geometry.split("+")[0].split("x"))
 
     text = tk.Text(root, height=6, font=("DejaVu Sans", 14), undo=False)
     text.pack(side="top", fill="x")
@@ -86,8 +104,20 @@ def main(log_path: str) -> None:
             widget=str(event.widget),
         )
 
+    presses = 0
+
+    def redraw(n: int) -> None:
+        color = color_for(n)
+        canvas.configure(background=color)
+        canvas.update_idletasks()  # drawn now, not at the next idle moment
+        emit("drawn", n=n, color=color)
+
     def on_key(event: tk.Event, kind: str) -> None:
+        nonlocal presses
         emit(kind, keysym=event.keysym, keycode=event.keycode, state=event.state, char=event.char)
+        if kind == "KeyPress" and delay is not None:
+            presses += 1
+            root.after(random.randint(*delay), redraw, presses)
         if kind == "KeyPress" and event.keysym == "Escape":
             text.delete("1.0", "end")
         if kind == "KeyRelease":
@@ -156,4 +186,14 @@ def main(log_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("log")
+    parser.add_argument("--title", default="tk_events")
+    parser.add_argument("--geometry")
+    parser.add_argument("--redraw-delay-ms")
+    args = parser.parse_args()
+    lo_hi = None
+    if args.redraw_delay_ms:
+        lo, hi = (int(v) for v in args.redraw_delay_ms.split("-"))
+        lo_hi = (lo, hi)
+    main(args.log, args.title, args.geometry, lo_hi)

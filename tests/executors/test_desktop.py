@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from desktop_support import APP, Event, TkApp, of, python_with_tkinter
 from PIL import Image
 
 from executors import DesktopComputer, HostDisplayRefusedError, Point, Size, UnsupportedActionError
@@ -26,52 +26,8 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
 ]
 
-APP = Path(__file__).resolve().parents[1] / "apps" / "tk_events.py"
 WIDTH, HEIGHT = 800, 600
 SHIFT, CONTROL = 0x1, 0x4
-Event = dict[str, Any]
-
-
-def _python_with_tkinter() -> str | None:
-    for python in (sys.executable, "/usr/bin/python3"):
-        if Path(python).exists() and (
-            subprocess.run([python, "-c", "import tkinter"], capture_output=True).returncode == 0
-        ):
-            return python
-    return None
-
-
-class TkApp:
-    """The running event-logging app and its log."""
-
-    def __init__(self, log: Path) -> None:
-        self.log = log
-
-    def events(self) -> list[Event]:
-        lines = self.log.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
-
-    def mark(self) -> int:
-        """The number of events so far; pass it to `wait` to see only newer ones."""
-        return len(self.events())
-
-    async def wait(
-        self, since: int, done: Callable[[list[Event]], bool], timeout_s: float = 30.0
-    ) -> list[Event]:
-        """Events after `since`, once `done(events)` holds (or fail after `timeout_s`)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while True:
-            events = self.events()[since:]
-            if done(events):
-                return events
-            if loop.time() > deadline:
-                raise AssertionError(f"expected events never arrived; got {events}")
-            await asyncio.sleep(0.02)
-
-
-def of(events: list[Event], kind: str) -> list[Event]:
-    return [e for e in events if e["type"] == kind]
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +38,7 @@ def display() -> Iterator[VirtualDisplay]:
 
 @pytest.fixture(scope="module")
 def app(display: VirtualDisplay, tmp_path_factory: pytest.TempPathFactory) -> TkApp:
-    python = _python_with_tkinter()
+    python = python_with_tkinter()
     if python is None:
         pytest.skip("no Python with tkinter (apt-get install python3-tk)")
     log = tmp_path_factory.mktemp("tk") / "events.jsonl"
@@ -379,7 +335,7 @@ async def test_screenshot_formats_at_the_declared_size(
 
 
 async def test_bigger_screen_is_scaled_to_the_declared_size(tmp_path: Path) -> None:
-    python = _python_with_tkinter()
+    python = python_with_tkinter()
     if python is None:
         pytest.skip("no Python with tkinter")
     log = tmp_path / "events.jsonl"

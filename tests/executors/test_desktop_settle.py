@@ -1,0 +1,135 @@
+"""Settle waits for the app, not for two lucky grabs: a Tk app that redraws
+200-400 ms after each key press (tests/apps/tk_events.py --redraw-delay-ms),
+on a machine whose two cores are kept busy by two spinning processes. After
+every step the screenshot must show the colour the app drew for that step."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from executors import DesktopComputer
+from executors._desktop._settle import ResponseWindow, is_cursor_blink
+from sandbox import VirtualDisplay
+
+needs_xvfb = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "tk_events.py"
+STEPS = 20
+PROBE = (320, 420)  # a canvas pixel, below the Text widget
+logger = logging.getLogger(__name__)
+
+
+@pytest.fixture
+def cpu_hog() -> Iterator[None]:
+    """Two processes spinning, one per core of the test machine; always killed."""
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(max(2, os.cpu_count() or 2))
+    ]
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+        for hog in hogs:
+            hog.wait()
+
+
+def events(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+async def until_drawn(log: Path, n: int) -> str:
+    """The colour of the app's n-th redraw, once it has logged it (bounded)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while True:
+        drawn = [e for e in events(log) if e["type"] == "drawn" and e["n"] == n]
+        if drawn:
+            return str(drawn[0]["color"])
+        if loop.time() > deadline:
+            raise AssertionError(f"the app never drew step {n}")
+        await asyncio.sleep(0.02)
+
+
+def pixel(png: bytes) -> str:
+    r, g, b = Image.open(io.BytesIO(png)).convert("RGB").getpixel(PROBE)  # type: ignore[misc]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def test_the_response_window_starts_cautious_and_follows_what_it_measures() -> None:
+    window = ResponseWindow(prior_s=0.3)
+    assert window.seconds == pytest.approx(0.5)
+    window.observe(0.01)
+    assert window.seconds == pytest.approx(0.5)  # one measurement does not drop the prior
+    window.observe(0.0)
+    assert window.seconds == pytest.approx(0.065)  # fast app: about the quiet interval
+    window.observe(0.4)
+    assert window.seconds == pytest.approx(0.65)  # a slow answer widens it at once
+    for _ in range(5):
+        window.observe(0.0)
+    assert window.seconds == pytest.approx(0.05)  # and is forgotten after five steps
+
+
+def test_a_thin_line_is_a_cursor_blink_and_a_glyph_is_not() -> None:
+    width, height = 40, 30
+    blank = bytes(width * height * 4)
+
+    def with_box(w: int, h: int) -> bytes:
+        data = bytearray(blank)
+        for y in range(5, 5 + h):
+            for x in range(10, 10 + w):
+                data[(y * width + x) * 4 : (y * width + x) * 4 + 3] = b"\xff\xff\xff"
+        return bytes(data)
+
+    assert is_cursor_blink(blank, with_box(2, 18), width, height)  # an I-beam
+    assert not is_cursor_blink(blank, with_box(8, 14), width, height)  # a typed letter
+    assert is_cursor_blink(blank, blank, width, height)
+
+
+@pytest.mark.desktop
+@needs_xvfb
+async def test_no_stale_screenshot_under_a_cpu_hog(tmp_path: Path, cpu_hog: None) -> None:
+    log = tmp_path / "events.jsonl"
+    log.touch()
+    with VirtualDisplay(640, 480) as display:
+        display.launch([sys.executable, str(APP), str(log), "--redraw-delay-ms", "200-400"])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not any(e["type"] == "ready" for e in events(log)):
+            assert loop.time() < deadline, "the Tk app did not come up"
+            await asyncio.sleep(0.05)
+        stale: list[int] = []
+        waited: list[float] = []
+        async with DesktopComputer(display) as computer:
+            await computer.settle(2.0)
+            for step in range(1, STEPS + 1):
+                await computer.keypress(["a"])
+                result = await computer.settle(2.0)
+                shot = await computer.screenshot()
+                waited.append(result.waited_s)
+                # the app draws eventually: was that drawing in the screenshot?
+                if pixel(shot.data) != await until_drawn(log, step):
+                    stale.append(step)
+    logger.warning(
+        "settle under load: %d stale of %d; waited median %.0f ms, max %.0f ms",
+        len(stale),
+        STEPS,
+        statistics.median(waited) * 1000,
+        max(waited) * 1000,
+    )
+    assert stale == [], f"stale screenshots at steps {stale}; settle waited {waited}"
