@@ -27,13 +27,14 @@ from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
 from agent._cli._reaper import reaper
 from agent._cli._session import CommandSession
-from agent._errors import ConfigurationError
+from agent._errors import ConfigurationError, ScreenloopError
 from agent._events import AgentHooks
 from agent._record._claim import claim_run_dir
-from agent._record._recorder import default_run_dir
+from agent._record._recorder import RunRecorder, default_run_dir
 from agent._result import RunResult
 from agent._run._validate import DEFAULT_MAX_ACTIONS, DEFAULT_MAX_TYPE_CHARS
 from agent._safety import SafetyCheck, SafetyMode
+from agent._secrets import Redactor
 from executors._computer import Computer
 from executors._geometry import CoordinateSpace
 from sandbox import DomainPolicy
@@ -405,6 +406,24 @@ def _say_how_to_watch(session: CommandSession, computer: Computer) -> None:
     )
 
 
+def _record_failed_start(
+    run_dir: Path, opts: RunOptions, error: BaseException, redact: Redactor
+) -> None:
+    """A run directory for a run whose computer never started: run.json says why."""
+    recorder = RunRecorder(Path(run_dir), redact)
+    recorder.start(
+        {
+            "task": opts.task,
+            "model": opts.model,
+            "executor": {"kind": "desktop" if opts.desktop else "browser", "launch": opts.launch},
+        }
+    )
+    recorder.finish(
+        status="error",
+        error={"type": type(error).__name__, "message": redact.text(str(error))},
+    )
+
+
 def run_command(
     opts: RunOptions,
     *,
@@ -467,11 +486,18 @@ def run_command(
             return await run()
 
     async def run() -> RunResult:
-        async with _computer(opts, size) as computer:
-            _say_how_to_watch(session, computer)
-            agents.append(Agent(computer, **kwargs))
-            with live:
-                return await agents[0].run(opts.task)
+        try:
+            async with _computer(opts, size) as computer:
+                _say_how_to_watch(session, computer)
+                agents.append(Agent(computer, **kwargs))
+                with live:
+                    return await agents[0].run(opts.task)
+        except ScreenloopError as exc:
+            if not agents:  # the computer never came up (a --launch program died)
+                _record_failed_start(
+                    kwargs["run_dir"], opts, exc, Redactor(secrets, settings.api_key)
+                )
+            raise
 
     outcome = session.run(main())
     if outcome.failed is not None:

@@ -71,6 +71,12 @@ def test_a_dying_launch_exits_6_before_the_first_model_call(
         assert text in record["error"]["message"]
     assert record["error"]["type"] == "LaunchError"
     assert record["exit_code"] == ExitCode.EXECUTOR_ERROR
+    # the run directory says why too
+    run_json = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run_json["status"] == "error"
+    assert run_json["error"]["type"] == "LaunchError"
+    for text in expected:
+        assert text in run_json["error"]["message"]
 
 
 def test_allow_windowless_lets_a_windowless_program_run(tmp_path: Path) -> None:
