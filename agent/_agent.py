@@ -80,6 +80,10 @@ class Agent:
         run_dir / runs_root / record: where the run directory goes (record=False: none).
         hooks: an `AgentHooks` receiving every event.
         settle_max_s: the bound on waiting for the screen to settle after actions.
+        notices: tell the model, as a short text after the call outputs, what the
+            executor noticed that a screenshot cannot show (a dialog, a tab
+            opened or closed, a download, a page still loading); recorded in
+            each step's ``notices``.
         stream: request server-sent events (the complete response is used either way).
         close_computer: close the computer at the end of each run.
         run_info: more fields for run.json's summary, written by the recorder when
@@ -119,6 +123,7 @@ class Agent:
         record: bool = True,
         hooks: AgentHooks | None = None,
         settle_max_s: float = 2.0,
+        notices: bool = True,
         stream: bool = False,
         close_computer: bool = False,
         run_info: Mapping[str, Any] | None = None,
@@ -169,6 +174,7 @@ class Agent:
         self.record = record
         self.hooks = hooks or AgentHooks()
         self.settle_max_s = settle_max_s
+        self.notices = notices
         self.stream = stream
         self.close_computer = close_computer
         self.run_info = dict(run_info or {})

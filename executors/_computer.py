@@ -94,12 +94,18 @@ class ExecutorEvent:
     """Something the executor noticed that the agent must record.
 
     kinds: ``tab_opened``, ``tab_switched``, ``tab_closed``, ``navigation_blocked``,
-    ``request_blocked``, ``download``, ``dialog``, ``page_crashed``, ``warning``.
+    ``request_blocked``, ``download``, ``dialog``, ``file_chooser``, ``loading``,
+    ``page_crashed``, ``warning``.
+
+    `notice` is a short line for the model about what its next screenshot
+    cannot show (a dialog in headless mode, a download, the tab it is now
+    on, a page still loading), or empty when the event is for the record only.
     """
 
     kind: str
     message: str
     data: dict[str, object] = field(default_factory=dict)
+    notice: str = ""
 
 
 @runtime_checkable

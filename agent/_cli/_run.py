@@ -137,6 +137,14 @@ class RunOptions:
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Debug logs on stderr (never the key).")
     ] = False
+    # -- real pages (issue 12): what the model is told, dialogs, downloads, uploads --
+    notices: Annotated[
+        str,
+        typer.Option(
+            help="on|off: tell the model in words what a screenshot cannot show (a dialog, "
+            "a tab opened or closed, a download, a page still loading)."
+        ),
+    ] = "on"
     runs_root: Path = Path("runs")
 
 
@@ -170,6 +178,8 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         raise ConfigurationError("--max-steps must be at least 1")
     if (opts.allow_domains or opts.block_domains) and (opts.desktop or opts.x_display):
         raise ConfigurationError("--allow-domain/--block-domain apply to browser runs only")
+    if opts.notices not in ("on", "off"):
+        raise ConfigurationError(f"--notices must be on or off, got {opts.notices!r}")
     return parse_size(opts.display)
 
 
@@ -247,6 +257,7 @@ def agent_kwargs(
         "secrets": secrets,
         "run_dir": run_dir,
         "hooks": hooks,
+        "notices": opts.notices == "on",
         # what replay needs to start over, in run.json's executor
         "run_info": {"executor": executor},
     }

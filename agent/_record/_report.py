@@ -214,6 +214,11 @@ def _step_html(
             ),
         ),
         _block(
+            "Told the model",
+            "".join(f'<p class="notice">{text_html(t)}</p>' for t in _list_of(step.get("notices"))),
+            "notices",
+        ),
+        _block(
             "Events",
             "".join(
                 f'<p class="ev"><span class="mono">{esc(ev.get("kind", "?"))}</span> '

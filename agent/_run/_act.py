@@ -28,6 +28,11 @@ from executors._errors import ExecutorError
 
 __all__ = ["ComputerCallRunner"]
 
+# Events told to the model by their message when the executor gave no notice text.
+_TOLD_BY_DEFAULT = frozenset({"navigation_blocked", "dialog", "download", "file_chooser"})
+_MAX_NOTICES = 10
+_MAX_NOTICE_CHARS = 300
+
 
 class ComputerCallRunner:
     """Executes computer calls for one run and keeps the pointer and screenshot state."""
@@ -38,6 +43,7 @@ class ComputerCallRunner:
         self.pointer = Point(size.width // 2, size.height // 2)
         self.shots = 0
         self.last_screenshot: str | None = None
+        self._notices: list[str] = []
 
     async def run(
         self,
@@ -186,10 +192,22 @@ class ComputerCallRunner:
         await self.drain(step_no)
         return shot, url
 
+    def take_notices(self) -> list[str]:
+        """The lines for the model noticed since the last call (redacted), then forget them."""
+        notices, self._notices = self._notices[:_MAX_NOTICES], []
+        return notices
+
     async def drain(self, step_no: int) -> None:
-        """Turn the executor's pending notices into events."""
+        """Turn the executor's pending notices into events (and lines for the model)."""
         emit = self.ctx.emit
         for ev in self.ctx.computer.drain_events():
+            line = ev.notice or (ev.message if ev.kind in _TOLD_BY_DEFAULT else "")
+            if line:
+                line = self.ctx.redact.text(" ".join(line.split()))
+                if len(line) > _MAX_NOTICE_CHARS:
+                    line = line[: _MAX_NOTICE_CHARS - 1] + "…"
+                if line not in self._notices:
+                    self._notices.append(line)
             if ev.kind == "tab_switched":
                 await emit(TabSwitched(step_no, ev.message, dict(ev.data)))
             else:

@@ -377,6 +377,11 @@ class RunLoop:
                     return _Ended(terminate.result), []
                 if item is not None:
                     outputs.append(item)
+        notices = self.calls.take_notices()
+        if notices and outputs and self.ctx.settings.notices:
+            # after every call output: both dialects take a user message there
+            step.notices = notices
+            outputs.append(self.profile.notice_message(notices))
         return ended, outputs
 
     def _record_step(self, step: StepRecord) -> None:

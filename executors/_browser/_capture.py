@@ -67,12 +67,15 @@ class Capture:
 
     async def screenshot(self) -> Screenshot:
         """The active page's viewport at the declared size (the settle's capture if current)."""
-        page = await self._tabs.page()
         start = time.perf_counter()
-        captured = await self._take_prefetch(page)
-        if captured is None:
-            captured = await self._capture_page(page, await self._tabs.session(page))
-        data, width, height = captured
+        page = await self._tabs.page()
+        try:
+            data, width, height = await self._capture_active(page)
+        except ExecutorClosedError:
+            if not await self._tabs.closed_under(page):
+                raise
+            # the page closed itself while captured: capture the tab that took over
+            data, width, height = await self._capture_active(await self._tabs.page())
         capture_s = time.perf_counter() - start
         encode_start = time.perf_counter()
         if (width, height) != self._options.size:
@@ -87,6 +90,12 @@ class Capture:
             capture_s=capture_s,
             encode_s=time.perf_counter() - encode_start,
         )
+
+    async def _capture_active(self, page: Page) -> tuple[bytes, int, int]:
+        captured = await self._take_prefetch(page)
+        if captured is None:
+            captured = await self._capture_page(page, await self._tabs.session(page))
+        return captured
 
     def _capture_key(self) -> tuple[str, int | None]:
         return (self._options.image_format, self._options.quality)
@@ -233,11 +242,18 @@ class Capture:
                 except asyncio.TimeoutError:
                     reason = "no animation frames"
                     break
-                except PlaywrightError as exc:
-                    if self._tabs.is_crashed(page) or is_closed_error(exc):
-                        if page is self._tabs.active:
-                            raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
-                        continue
+                except (PlaywrightError, ExecutorError) as exc:
+                    closed = isinstance(exc, ExecutorClosedError) or (
+                        isinstance(exc, PlaywrightError) and is_closed_error(exc)
+                    )
+                    if closed and (
+                        page is not self._tabs.active or await self._tabs.closed_under(page)
+                    ):
+                        continue  # the page closed itself: settle the tab that takes over
+                    if closed or self._tabs.is_crashed(page):
+                        raise ExecutorClosedError(f"the page is gone: {exc}") from exc
+                    if isinstance(exc, ExecutorError):
+                        raise
                     continue  # the document navigated mid-probe: probe the new one
                 busy = list(probe.get("busy", []))
                 if self._activity.mark(page) != mark:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Generic, Literal, TypeVar, overload
@@ -58,6 +58,7 @@ from executors._browser._mouse import Mouse
 from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import SETTLE_INIT_SCRIPT
 from executors._browser._shared import BrowserOptions, BrowserState
+from executors._browser._shortcuts import Shortcuts
 from executors._browser._tabs import Tabs
 from executors._computer import (
     ALL_CAPABILITIES,
@@ -180,6 +181,7 @@ class PlaywrightComputer:
         self._keyboard = Keyboard(self._tabs, self._options)
         self._mouse = Mouse(self._tabs, self._keyboard, self._options)
         self._capture = Capture(self._state, self._tabs, self._activity, self._policy)
+        self._shortcuts = Shortcuts(self._state, self._tabs)
         self._tabs.on_open.append(lambda _: self._activity.wake())
         self._tabs.on_close += [self._activity.forget, self._capture.forget]
 
@@ -326,15 +328,15 @@ class PlaywrightComputer:
         self, x: int, y: int, button: Button = "left", keys: Sequence[str] = ()
     ) -> None:
         """Click `button` at (x, y) while holding `keys`."""
-        await self._mouse.click(await self._tabs.page(), x, y, button, 1, keys)
+        await self._act(lambda page: self._mouse.click(page, x, y, button, 1, keys))
 
     async def double_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Double-click the left button at (x, y)."""
-        await self._mouse.click(await self._tabs.page(), x, y, "left", 2, keys)
+        await self._act(lambda page: self._mouse.click(page, x, y, "left", 2, keys))
 
     async def triple_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Triple-click the left button at (x, y)."""
-        await self._mouse.click(await self._tabs.page(), x, y, "left", 3, keys)
+        await self._act(lambda page: self._mouse.click(page, x, y, "left", 3, keys))
 
     async def drag(
         self, path: Sequence[Point], keys: Sequence[str] = (), button: Button = "left"
@@ -342,42 +344,66 @@ class PlaywrightComputer:
         """Press at the first point, move through every other point, release at the last."""
         if len(path) < 2:
             raise ActionFailedError("a drag path needs at least two points")
-        await self._mouse.drag(await self._tabs.page(), path, keys, button)
+        await self._act(lambda page: self._mouse.drag(page, path, keys, button))
 
     async def move(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Move the pointer to (x, y)."""
-        await self._mouse.move(await self._tabs.page(), x, y, keys)
+        await self._act(lambda page: self._mouse.move(page, x, y, keys))
 
     async def scroll(
         self, x: int, y: int, scroll_x: int, scroll_y: int, keys: Sequence[str] = ()
     ) -> None:
         """Send a real wheel event of (scroll_x, scroll_y) pixels with the pointer at (x, y)."""
-        await self._mouse.wheel(await self._tabs.page(), x, y, scroll_x, scroll_y, keys)
+        await self._act(lambda page: self._mouse.wheel(page, x, y, scroll_x, scroll_y, keys))
 
     async def type(self, text: str) -> None:
         """Type text into the focused element (key events for US-layout characters,
         text input for the rest)."""
-        await self._keyboard.type(await self._tabs.page(), text)
+        taken, enter = self._shortcuts.type(text)
+        if taken:
+            if enter:
+                await self._shortcuts.enter()
+            return
+        await self._act(lambda page: self._keyboard.type(page, text), keyboard=True)
 
     async def keypress(self, keys: Sequence[str]) -> None:
-        """Press a chord: every key down in order, then up in reverse order."""
-        await self._keyboard.press(await self._tabs.page(), keys)
+        """Press a chord: every key down in order, then up in reverse order.
+
+        Browser shortcuts (Ctrl+W, Ctrl+Tab, Alt+Left, Ctrl+L...) are done as
+        browser commands (see `executors._browser._shortcuts`).
+        """
+        if await self._shortcuts.press(keys):
+            return
+        await self._act(lambda page: self._keyboard.press(page, keys), keyboard=True)
 
     async def key_down(self, key: str) -> None:
         """Press and hold `key` until key_up or release_all."""
-        await self._keyboard.down(await self._tabs.page(), key)
+        await self._act(lambda page: self._keyboard.down(page, key), keyboard=True)
 
     async def key_up(self, key: str) -> None:
         """Release a key held by key_down."""
-        await self._keyboard.up(await self._tabs.page(), key)
+        await self._act(lambda page: self._keyboard.up(page, key), keyboard=True)
 
     async def mouse_down(self, x: int, y: int, button: Button = "left") -> None:
         """Move to (x, y) and press `button` (held until mouse_up or release_all)."""
-        await self._mouse.down(await self._tabs.page(), x, y, button)
+        await self._act(lambda page: self._mouse.down(page, x, y, button))
 
     async def mouse_up(self, x: int, y: int, button: Button = "left") -> None:
         """Move to (x, y) and release `button`."""
-        await self._mouse.up(await self._tabs.page(), x, y, button)
+        await self._act(lambda page: self._mouse.up(page, x, y, button))
+
+    async def _act(
+        self, action: Callable[[Page], Awaitable[None]], *, keyboard: bool = False
+    ) -> None:
+        """Run `action` on the active page; that page closing under it is no failure.
+
+        A pointer action takes the focus from the address bar.
+        """
+        if not keyboard:
+            self._shortcuts.leave()
+        page = await self._tabs.page()
+        async with self._tabs.acting(page):
+            await action(page)
 
     async def wait(self, ms: int) -> None:
         """Wait `ms` milliseconds (the model asked for it)."""
@@ -405,7 +431,9 @@ class PlaywrightComputer:
         The screenshot is captured meanwhile (see the module docstring) and kept
         for a `screenshot` call that follows at once.
         """
-        return await self._capture.settle(max_wait_s)
+        result = await self._capture.settle(max_wait_s)
+        self._tabs.tell_position()
+        return result
 
     async def release_all(self) -> None:
         """Release every held mouse button and key (reverse order of pressing)."""
