@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 from agent._errors import ConfigurationError
+from executors import DialogPolicy
 from executors._computer import Computer
 from sandbox import DomainPolicy
 
@@ -86,6 +87,7 @@ async def open_browser(
     headed: bool = False,
     policy: DomainPolicy | None = None,
     device_scale_factor: float = 1.0,
+    dialogs: DialogPolicy = "model",
 ) -> AsyncIterator[Computer]:
     """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own."""
     from executors import PlaywrightComputer
@@ -103,5 +105,6 @@ async def open_browser(
             headless=not headed,
             policy=policy,
             x_display=x_display,
+            dialogs=dialogs,
         )
         yield await stack.enter_async_context(computer)

@@ -30,6 +30,7 @@ from agent._events import AgentHooks
 from agent._record._recorder import default_run_dir
 from agent._result import RunResult
 from agent._safety import SafetyCheck, SafetyMode
+from executors import DialogPolicy
 from executors._computer import Computer
 from executors._geometry import CoordinateSpace
 from sandbox import DomainPolicy
@@ -145,6 +146,13 @@ class RunOptions:
             "a tab opened or closed, a download, a page still loading)."
         ),
     ] = "on"
+    dialogs: Annotated[
+        str,
+        typer.Option(
+            help=f"{choice_list(DialogPolicy)}: who answers the page's alert/confirm/prompt/"
+            "Leave-site dialogs (model: drawn in the screenshot, answered by its clicks and keys)."
+        ),
+    ] = "model"
     runs_root: Path = Path("runs")
 
 
@@ -180,6 +188,8 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         raise ConfigurationError("--allow-domain/--block-domain apply to browser runs only")
     if opts.notices not in ("on", "off"):
         raise ConfigurationError(f"--notices must be on or off, got {opts.notices!r}")
+    if opts.dialogs not in choices(DialogPolicy):
+        raise ConfigurationError(f"--dialogs must be {one_of(DialogPolicy)}")
     return parse_size(opts.display)
 
 
@@ -277,7 +287,11 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
     else:
         policy = DomainPolicy(allow=opts.allow_domains, block=opts.block_domains)
         async with open_browser(
-            size, start_url=opts.url, headed=opts.headed, policy=policy
+            size,
+            start_url=opts.url,
+            headed=opts.headed,
+            policy=policy,
+            dialogs=cast(DialogPolicy, opts.dialogs),
         ) as computer:
             yield computer
 

@@ -22,6 +22,8 @@ from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._activity import NetworkActivity
+from executors._browser._dialog_paint import paint_dialog
+from executors._browser._dialogs import Dialogs, OpenDialog
 from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import SETTLE_BEGIN, SETTLE_PROBE, SETTLE_RESULT
 from executors._browser._shared import BrowserState, is_closed_error
@@ -52,8 +54,12 @@ class Capture:
         tabs: Tabs,
         activity: NetworkActivity,
         policy: NetworkPolicy,
+        dialogs: Dialogs,
     ) -> None:
         self._state = state
+        self._dialogs = dialogs
+        # the last capture of each page: the page behind a dialog (which blocks capture)
+        self._last: dict[Page, bytes] = {}
         self._options = state.options
         self._tabs = tabs
         self._activity = activity
@@ -64,18 +70,28 @@ class Capture:
     def forget(self, page: Page) -> None:
         """Drop what is known of a closed page."""
         self._use_clip.discard(page)
+        self._last.pop(page, None)
 
     async def screenshot(self) -> Screenshot:
         """The active page's viewport at the declared size (the settle's capture if current)."""
         start = time.perf_counter()
         page = await self._tabs.page()
-        try:
-            data, width, height = await self._capture_active(page)
-        except ExecutorClosedError:
-            if not await self._tabs.closed_under(page):
-                raise
-            # the page closed itself while captured: capture the tab that took over
-            data, width, height = await self._capture_active(await self._tabs.page())
+        captured: tuple[bytes, int, int] | None = None
+        if self._dialogs.on_active() is None:
+            try:
+                _, captured = await self._dialogs.race(self._capture_active(page))
+            except ExecutorClosedError:
+                if not await self._tabs.closed_under(page):
+                    raise
+                # the page closed itself while captured: capture the tab that took over
+                page = await self._tabs.page()
+                _, captured = await self._dialogs.race(self._capture_active(page))
+        dialog = self._dialogs.screen_taken(page)
+        if dialog is not None:
+            return self._with_dialog(dialog, start)
+        if captured is None:  # a dialog opened, then was dismissed: the page is back
+            captured = await self._capture_active(page)
+        data, width, height = captured
         capture_s = time.perf_counter() - start
         encode_start = time.perf_counter()
         if (width, height) != self._options.size:
@@ -96,6 +112,25 @@ class Capture:
         if captured is None:
             captured = await self._capture_page(page, await self._tabs.session(page))
         return captured
+
+    def _with_dialog(self, dialog: OpenDialog, start: float) -> Screenshot:
+        """The page's last capture with the open dialog drawn over it."""
+        options = self._options
+        data = paint_dialog(
+            self._last.get(dialog.page),
+            dialog.layout,
+            dialog.text,
+            options.size,
+            options.image_format,
+            options.quality,
+        )
+        return Screenshot(
+            data=data,
+            format=options.image_format,
+            width=options.size.width,
+            height=options.size.height,
+            capture_s=time.perf_counter() - start,
+        )
 
     def _capture_key(self) -> tuple[str, int | None]:
         return (self._options.image_format, self._options.quality)
@@ -120,6 +155,7 @@ class Capture:
             params["clip"] = await self._viewport_clip(session)
             data = await self._capture(session, params)
             width, height = _image_size(data)
+        self._last[page] = data
         return data, width, height
 
     def _drop_prefetch(self) -> None:
@@ -204,7 +240,19 @@ class Capture:
             raise CaptureError(f"the page produced no frame to capture: {exc}") from exc
 
     async def settle(self, max_wait_s: float | None = None) -> SettleResult:
-        """Wait for network quiet and unchanged frames, capturing meanwhile."""
+        """Wait for network quiet and unchanged frames, capturing meanwhile.
+
+        A dialog open (or opening meanwhile) on the active page ends the wait: the
+        page is frozen until the dialog is answered.
+        """
+        start = time.monotonic()
+        if self._dialogs.on_active() is None:
+            finished, result = await self._dialogs.race(self._settle(max_wait_s))
+            if finished and result is not None:
+                return result
+        return SettleResult(time.monotonic() - start, True, "a dialog is open")
+
+    async def _settle(self, max_wait_s: float | None) -> SettleResult:
         limit = self._options.settle_max_s if max_wait_s is None else max_wait_s
         start = time.monotonic()
         deadline = start + max(limit, 0.0)

@@ -53,6 +53,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._activity import NetworkActivity
 from executors._browser._capture import Capture
+from executors._browser._dialogs import DialogPolicy, Dialogs
 from executors._browser._keyboard import Keyboard
 from executors._browser._mouse import Mouse
 from executors._browser._policy import NetworkPolicy
@@ -110,8 +111,13 @@ class PlaywrightComputer:
     `start` / `close`. Coordinates are CSS pixels of the declared `size`
     (the viewport), which is also the size of every screenshot.
 
+    `dialogs` says who answers JavaScript dialogs: ``model`` (drawn into the
+    screenshot, answered by the model's clicks and keys; dismissed after
+    `dialog_auto_dismiss_after` screenshots unanswered), ``accept`` or ``dismiss``.
+
     A shell over its parts: `Tabs` (pages, the active one, page events),
-    `NetworkPolicy`, `NetworkActivity`, `Keyboard`, `Mouse` and `Capture`.
+    `NetworkPolicy`, `NetworkActivity`, `Keyboard`, `Mouse`, `Capture`,
+    `Dialogs` and `Shortcuts`.
     """
 
     environment: Literal["browser"] = "browser"
@@ -147,6 +153,8 @@ class PlaywrightComputer:
         drag_steps: int = 5,
         launch_args: Sequence[str] = (),
         x_display: str | None = None,
+        dialogs: DialogPolicy = "model",
+        dialog_auto_dismiss_after: int = 5,
     ) -> None:
         if cdp_url and ws_endpoint:
             raise ValueError("pass cdp_url or ws_endpoint, not both")
@@ -175,13 +183,20 @@ class PlaywrightComputer:
         self.x_display = x_display
 
         self._state = BrowserState(self._options)
+        self._dialogs = Dialogs(
+            self._state, lambda: self._tabs.active, dialogs, dialog_auto_dismiss_after
+        )
         self._policy = NetworkPolicy(policy if policy is not None else DomainPolicy(), self._state)
         self._activity = NetworkActivity()
         self._tabs = Tabs(self._state, self._policy)
         self._keyboard = Keyboard(self._tabs, self._options)
         self._mouse = Mouse(self._tabs, self._keyboard, self._options)
-        self._capture = Capture(self._state, self._tabs, self._activity, self._policy)
+        self._capture = Capture(
+            self._state, self._tabs, self._activity, self._policy, self._dialogs
+        )
         self._shortcuts = Shortcuts(self._state, self._tabs)
+        self._tabs.on_dialog = self._dialogs.on_dialog
+        self._tabs.on_close.append(self._dialogs.forget)
         self._tabs.on_open.append(lambda _: self._activity.wake())
         self._tabs.on_close += [self._activity.forget, self._capture.forget]
 
@@ -323,20 +338,22 @@ class PlaywrightComputer:
         return self._state.drain_events()
 
     # -- actions ------------------------------------------------------------------
+    # A dialog open on the active page (dialogs="model") takes the input meant for
+    # it: clicks on its buttons, Enter/Escape, typing into a prompt (see `Dialogs`).
 
     async def click(
         self, x: int, y: int, button: Button = "left", keys: Sequence[str] = ()
     ) -> None:
         """Click `button` at (x, y) while holding `keys`."""
-        await self._act(lambda page: self._mouse.click(page, x, y, button, 1, keys))
+        await self._pointer(x, y, lambda page: self._mouse.click(page, x, y, button, 1, keys))
 
     async def double_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Double-click the left button at (x, y)."""
-        await self._act(lambda page: self._mouse.click(page, x, y, "left", 2, keys))
+        await self._pointer(x, y, lambda page: self._mouse.click(page, x, y, "left", 2, keys))
 
     async def triple_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Triple-click the left button at (x, y)."""
-        await self._act(lambda page: self._mouse.click(page, x, y, "left", 3, keys))
+        await self._pointer(x, y, lambda page: self._mouse.click(page, x, y, "left", 3, keys))
 
     async def drag(
         self, path: Sequence[Point], keys: Sequence[str] = (), button: Button = "left"
@@ -359,10 +376,13 @@ class PlaywrightComputer:
     async def type(self, text: str) -> None:
         """Type text into the focused element (key events for US-layout characters,
         text input for the rest)."""
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._dialogs.type(dialog.page, text)
+            return
         taken, enter = self._shortcuts.type(text)
         if taken:
             if enter:
-                await self._shortcuts.enter()
+                await self._dialogs.race(self._shortcuts.enter())
             return
         await self._act(lambda page: self._keyboard.type(page, text), keyboard=True)
 
@@ -372,9 +392,12 @@ class PlaywrightComputer:
         Browser shortcuts (Ctrl+W, Ctrl+Tab, Alt+Left, Ctrl+L...) are done as
         browser commands (see `executors._browser._shortcuts`).
         """
-        if await self._shortcuts.press(keys):
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._dialogs.press(dialog.page, keys)
             return
-        await self._act(lambda page: self._keyboard.press(page, keys), keyboard=True)
+        finished, taken = await self._dialogs.race(self._shortcuts.press(keys))
+        if finished and not taken:
+            await self._act(lambda page: self._keyboard.press(page, keys), keyboard=True)
 
     async def key_down(self, key: str) -> None:
         """Press and hold `key` until key_up or release_all."""
@@ -390,28 +413,48 @@ class PlaywrightComputer:
 
     async def mouse_up(self, x: int, y: int, button: Button = "left") -> None:
         """Move to (x, y) and release `button`."""
-        await self._act(lambda page: self._mouse.up(page, x, y, button))
+        await self._pointer(x, y, lambda page: self._mouse.up(page, x, y, button))
+
+    async def _pointer(self, x: int, y: int, action: Callable[[Page], Awaitable[None]]) -> None:
+        """A click-like action: on an open dialog it answers the dialog."""
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._dialogs.click(dialog.page, x, y)
+            return
+        await self._act(action)
 
     async def _act(
         self, action: Callable[[Page], Awaitable[None]], *, keyboard: bool = False
     ) -> None:
-        """Run `action` on the active page; that page closing under it is no failure.
+        """Run `action` on the active page, until it is done or opens a dialog.
 
-        A pointer action takes the focus from the address bar.
+        The page closing under it is no failure; a pointer action takes the
+        focus from the address bar; with a dialog open the action does nothing.
         """
         if not keyboard:
             self._shortcuts.leave()
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._state.emit(
+                "dialog",
+                f"action ignored: a {dialog.kind} dialog is open",
+                notice="A dialog is open: answer it first (the last action did nothing).",
+            )
+            return
         page = await self._tabs.page()
         async with self._tabs.acting(page):
-            await action(page)
+            await self._dialogs.race(action(page))
 
     async def wait(self, ms: int) -> None:
         """Wait `ms` milliseconds (the model asked for it)."""
         await asyncio.sleep(max(0, ms) / 1000)
 
     async def navigate(self, url: str) -> None:
-        """Load `url` in the active tab; a URL the policy refuses shows the blocked page."""
-        await self._tabs.goto(url)
+        """Load `url` in the active tab; a URL the policy refuses shows the blocked page.
+
+        A dialog in the way is answered first (a "Leave site?" one with Leave).
+        """
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._dialogs.leave(dialog.page)
+        await self._dialogs.race(self._tabs.goto(url))
 
     async def current_url(self) -> str | None:
         """The active tab's URL."""

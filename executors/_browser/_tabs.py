@@ -4,8 +4,8 @@
   closes, to the previous one. Each switch is an `ExecutorEvent`.
 - Each page gets its CDP session set up (with the policy's redirect checks)
   before actions reach it; a popup's held-back first navigation is loaded then.
-- Dialogs are answered (alerts accepted, others dismissed), downloads saved,
-  crashes noted: each is an `ExecutorEvent`.
+- Dialogs go to `on_dialog` (see `Dialogs`), downloads are saved, crashes
+  noted: each is an `ExecutorEvent`.
 - `call` bounds every Playwright call and turns its errors into executor errors.
 """
 
@@ -16,9 +16,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from playwright.async_api import BrowserContext, CDPSession, Download, Page
+from playwright.async_api import BrowserContext, CDPSession, Dialog, Download, Page
 from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._policy import NetworkPolicy
@@ -49,6 +49,7 @@ class Tabs:
         self.context: BrowserContext | None = None
         self.on_open: list[Callable[[Page], None]] = []
         self.on_close: list[Callable[[Page], None]] = []
+        self.on_dialog: Callable[[Page, Dialog], None] | None = None
         self._pages: list[Page] = []
         self._active: Page | None = None
         self._sessions: dict[Page, CDPSession] = {}
@@ -249,7 +250,7 @@ class Tabs:
         page.on("close", self._on_close)
         page.on("crash", self._on_crash)
         page.on("download", self._on_download)
-        page.on("dialog", lambda dialog: self._state.spawn(self._on_dialog(dialog)))
+        page.on("dialog", lambda dialog: self._on_dialog(page, dialog))
         self._policy.expect(page)
         self._setup[page] = asyncio.ensure_future(self._set_up(page))
         previous = self._active
@@ -343,15 +344,8 @@ class Tabs:
             return
         self._state.emit("download", f"downloaded {download.url} to {target}", path=str(target))
 
-    async def _on_dialog(self, dialog: Any) -> None:
-        self._state.emit(
-            "dialog",
-            f"{dialog.type} dialog dismissed: {dialog.message}",
-            dialog_type=dialog.type,
-            text=dialog.message,
-        )
-        with contextlib.suppress(PlaywrightError):
-            if dialog.type == "alert":
-                await dialog.accept()
-            else:
-                await dialog.dismiss()
+    def _on_dialog(self, page: Page, dialog: Dialog) -> None:
+        if self.on_dialog is not None:
+            self.on_dialog(page, dialog)
+        else:  # nobody to answer it: dismiss (an alert can only be accepted)
+            self._state.spawn(dialog.accept() if dialog.type == "alert" else dialog.dismiss())

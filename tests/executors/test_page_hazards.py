@@ -8,16 +8,22 @@ where a closing page used to end the run.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from browser_server import LoopbackServer
+from PIL import Image
 
 from executors import PlaywrightComputer
+from executors._browser._dialog_paint import DialogLayout, dialog_layout
 from executors._browser._shortcuts import typed_url
+from executors._computer import Size
 
 pytestmark = pytest.mark.browser
 
+SIZE = Size(1280, 720)
 BUTTON = "position:absolute;left:0;top:0;width:300px;height:100px;display:block"
 
 
@@ -180,3 +186,147 @@ async def test_address_bar_left_by_escape_and_by_a_click(
 )
 def test_typed_url(text: str, url: str | None) -> None:
     assert typed_url(text) == url
+
+
+# -- dialogs ------------------------------------------------------------------------------
+
+DIALOG_PAGE = page(
+    "<button style='" + BUTTON + "' onclick=\"document.title = 'confirm:' + confirm('Sure?')\">"
+    "confirm</button>"
+    "<button style='" + BUTTON.replace("top:0", "top:120px") + "' onclick=\"document.title = "
+    "'prompt:' + prompt('Your name?', 'nobody')\">prompt</button>"
+    "<button style='" + BUTTON.replace("top:0", "top:240px") + "' onclick=\"alert('Saved!'); "
+    "document.title = 'after alert'\">alert</button>"
+    "<input id=t style='position:absolute;left:0;top:400px;width:300px'>"
+    "<a href='/second.html' style='" + BUTTON.replace("top:0", "top:450px") + "'>leave</a>"
+    "<script>addEventListener('beforeunload', e => { e.preventDefault(); e.returnValue = ''; })"
+    "</script>",
+    "dialogs",
+)  # fmt: skip
+
+
+async def open_dialog_page(
+    web: LoopbackServer, **options: Any
+) -> AsyncIterator[PlaywrightComputer]:
+    web.pages["/dialogs.html"] = DIALOG_PAGE
+    web.pages["/second.html"] = page("<h1>second</h1>", "second")
+    async with PlaywrightComputer(start_url=web.url("/dialogs.html"), **options) as c:
+        assert (await c.settle(5)).stable
+        c.drain_events()
+        yield c
+
+
+@pytest.fixture
+async def dialogs(web: LoopbackServer) -> AsyncIterator[PlaywrightComputer]:
+    async for c in open_dialog_page(web):
+        yield c
+
+
+def pixel(shot: bytes, x: int, y: int) -> tuple[int, int, int]:
+    with Image.open(io.BytesIO(shot)) as image:
+        r, g, b = image.convert("RGB").getpixel((x, y))[:3]
+    return (r, g, b)
+
+
+async def shows_dialog(c: PlaywrightComputer, kind: str, text: str) -> DialogLayout:
+    """Settle and screenshot as the loop does; the dialog is drawn where its layout says."""
+    assert (await c.settle(5)).stable
+    shot = (await c.screenshot()).data
+    layout = dialog_layout(kind, text, f"127.0.0.1:{c.page.url.split(':')[2].split('/')[0]}", SIZE)
+    ok = layout.ok
+    assert pixel(shot, ok.x + 4, ok.y + ok.height // 2) == (26, 115, 232)  # the blue OK button
+    box = layout.box
+    assert pixel(shot, box.x + 6, box.y + box.height - 6) == (255, 255, 255)  # the white box
+    assert pixel(shot, 5, SIZE.height - 5) != (255, 255, 255)  # the page behind, dimmed
+    return layout
+
+
+async def title(c: PlaywrightComputer) -> str:
+    for _ in range(100):  # the answer reaches the page a moment after the action returns
+        text = await c.page.title()
+        if text not in ("dialogs", ""):  # "" while the page resumes from the dialog
+            return text
+        await c.page.wait_for_timeout(20)
+    return await c.page.title()
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [("click ok", "confirm:true"), ("click cancel", "confirm:false"),
+     ("enter", "confirm:true"), ("escape", "confirm:false")],
+)  # fmt: skip
+async def test_confirm_waits_for_the_model_and_is_answered(
+    dialogs: PlaywrightComputer, how: str, expected: str
+) -> None:
+    await dialogs.click(150, 50)  # returns although the page waits for the answer
+    layout = await shows_dialog(dialogs, "confirm", "Sure?")
+    told = notices(dialogs)
+    assert any("confirm dialog saying 'Sure?' is open" in n for n in told), told
+    await dialogs.type("ignored")  # typing into a confirm does nothing
+    if how.startswith("click"):
+        await dialogs.click(400, 600)  # outside the dialog: nothing
+        assert any("outside the open dialog" in n for n in notices(dialogs))
+        target = layout.ok if how == "click ok" else layout.cancel
+        assert target is not None
+        await dialogs.click(target.x + 10, target.y + 10)
+    else:
+        await dialogs.keypress(["Return" if how == "enter" else "ESC"])
+    assert await title(dialogs) == expected
+    told = notices(dialogs)
+    assert any("was answered" in n for n in told), told
+    assert (await dialogs.settle(5)).stable  # the page is back
+    shot = (await dialogs.screenshot()).data
+    assert pixel(shot, layout.ok.x + 4, layout.ok.y + 5) != (26, 115, 232)
+
+
+async def test_prompt_is_answered_by_typing(dialogs: PlaywrightComputer) -> None:
+    await dialogs.click(150, 170)
+    await shows_dialog(dialogs, "prompt", "Your name?")
+    await dialogs.type("Ada")  # replaces the selected default text
+    await dialogs.keypress(["backspace"])
+    await dialogs.type("a\n")
+    assert await title(dialogs) == "prompt:Ada"
+    assert any("with 'Ada'" in n for n in notices(dialogs))
+
+
+async def test_alert_is_shown_then_accepted(dialogs: PlaywrightComputer) -> None:
+    await dialogs.click(150, 290)
+    layout = await shows_dialog(dialogs, "alert", "Saved!")
+    assert layout.cancel is None
+    await dialogs.click(layout.ok.x + 5, layout.ok.y + 5)
+    assert await title(dialogs) == "after alert"
+
+
+@pytest.mark.parametrize(("key", "url"), [("Enter", "/second.html"), ("Escape", "/dialogs.html")])
+async def test_beforeunload_leave_and_stay(
+    dialogs: PlaywrightComputer, web: LoopbackServer, key: str, url: str
+) -> None:
+    await dialogs.click(150, 410)  # a user gesture: pages may ask only after one
+    await dialogs.type("unsaved")
+    await dialogs.click(150, 500)  # the link away
+    await shows_dialog(dialogs, "beforeunload", "")
+    assert any('"Leave site?" dialog' in n for n in notices(dialogs))
+    await dialogs.keypress([key])
+    await dialogs.settle(5)
+    assert await dialogs.current_url() == web.url(url)
+
+
+async def test_unanswered_dialog_is_dismissed_after_the_bound(web: LoopbackServer) -> None:
+    async for c in open_dialog_page(web, dialog_auto_dismiss_after=2):
+        await c.click(150, 50)
+        for _ in range(2):
+            await shows_dialog(c, "confirm", "Sure?")
+        await c.settle(5)
+        await c.screenshot()  # the third: past the bound
+        assert await title(c) == "confirm:false"
+        assert any("after 2 screenshots without an answer" in n for n in notices(c))
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("accept", "true"), ("dismiss", "false")])
+async def test_dialog_policies_answer_at_once(
+    web: LoopbackServer, policy: str, expected: str
+) -> None:
+    async for c in open_dialog_page(web, dialogs=policy):
+        await c.click(150, 50)
+        assert await title(c) == f"confirm:{expected}"
+        assert any("automatically" in n for n in notices(c))

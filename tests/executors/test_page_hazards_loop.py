@@ -7,16 +7,22 @@ server's protocol checks), lands in steps.jsonl and in the report.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser_server import LoopbackServer
+from PIL import Image
+from test_page_hazards import DIALOG_PAGE
 
 from agent import Agent
 from agent.testing import ScriptedResponsesServer, computer_call, message, turn
 from executors import PlaywrightComputer
+from executors._browser._dialog_paint import dialog_layout
+from executors._computer import Size
 
 pytestmark = pytest.mark.browser
 
@@ -115,3 +121,51 @@ async def test_notices_off_sends_no_message_but_records_the_events(
     (step, _) = [json.loads(x) for x in (tmp_path / "run/steps.jsonl").read_text().splitlines()]
     assert step["notices"] == []
     assert "tab_switched" in [e.get("kind") for e in step["events"]]
+
+
+def image_of(body: dict[str, Any]) -> Image.Image:
+    """The screenshot a request carries in its computer_call_output."""
+    (output,) = [i for i in body["input"] if i.get("type") == "computer_call_output"]
+    data = base64.b64decode(output["output"]["image_url"].split(",", 1)[1])
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+async def test_a_confirm_is_seen_and_answered_through_the_loop(
+    web: LoopbackServer, tmp_path: Path
+) -> None:
+    web.pages["/dialogs.html"] = DIALOG_PAGE
+    layout = dialog_layout("confirm", "Sure?", f"127.0.0.1:{web.port}", Size(1280, 720))
+    prompt = dialog_layout("prompt", "Your name?", f"127.0.0.1:{web.port}", Size(1280, 720))
+    ok = layout.ok
+    script = [
+        turn(computer_call("click", x=150, y=50)),  # confirm('Sure?')
+        turn(computer_call("click", x=ok.x + 5, y=ok.y + 5)),  # OK
+        turn(computer_call("click", x=150, y=170)),  # prompt('Your name?')
+        turn(computer_call("type", text="Grace")),
+        turn(computer_call("keypress", keys=["ENTER"])),
+        turn(message("done")),
+    ]
+    async with PlaywrightComputer(start_url=web.url("/dialogs.html")) as computer:
+        with ScriptedResponsesServer(script) as server:
+            agent = Agent(
+                computer,
+                base_url=server.base_url,
+                api_key="sk-test",
+                coordinate_space="pixels",
+                run_dir=tmp_path / "run",
+            )
+            result = await agent.run("confirm, then give a name")
+        final_title = await computer.page.title()
+    assert result.status == "completed", result.error
+    bodies = [r.body for r in server.requests]
+    shot = image_of(bodies[1])  # what the model saw after its click: the dialog
+    assert shot.getpixel((ok.x + 4, ok.y + ok.height // 2)) == (26, 115, 232)
+    assert "confirm dialog saying 'Sure?' is open" in notice_texts(bodies[1])[0]
+    assert "was answered OK (clicked ok)" in notice_texts(bodies[2])[0]
+    assert image_of(bodies[2]).getpixel((ok.x + 4, ok.y + ok.height // 2)) != (26, 115, 232)
+    assert image_of(bodies[4]).getpixel((prompt.ok.x + 4, prompt.ok.y + 5)) == (26, 115, 232)
+    assert "with 'Grace'" in notice_texts(bodies[5])[0]
+    assert final_title == "prompt:Grace"
+    steps = [json.loads(x) for x in (tmp_path / "run/steps.jsonl").read_text().splitlines()]
+    kinds = [e.get("notice") for s in steps for e in s["events"]]
+    assert "dialog" in kinds and "dialog_answered" in kinds
