@@ -36,6 +36,8 @@ __all__ = ["Capture"]
 logger = logging.getLogger(__name__)
 
 _CAPTURE_ATTEMPTS = 3
+# a network wait longer than this means something slow answered (not an ordinary step)
+_NETWORK_WAIT_S = 0.25
 # how long after settle a capture it started may stand in for a new one (the loop
 # asks at once; later callers get a fresh capture)
 _PREFETCH_MAX_AGE_S = 0.05
@@ -256,6 +258,9 @@ class Capture:
         limit = self._options.settle_max_s if max_wait_s is None else max_wait_s
         start = time.monotonic()
         deadline = start + max(limit, 0.0)
+        # a navigation or requests in flight may hold the screen longer, up to this
+        loading_bound = self._options.navigation_settle_s
+        net_deadline = max(deadline, start + loading_bound)
         self._drop_prefetch()
         page = await self._tabs.page()
         reason = ""
@@ -265,10 +270,15 @@ class Capture:
             while True:
                 if page is not self._tabs.active:  # a popup opened: settle the new tab
                     page = await self._tabs.page()
-                if not await self._activity.wait_quiet(page, deadline):
-                    n = self._activity.busy(page)
+                waited_from = time.monotonic()
+                if not await self._activity.wait_quiet(page, net_deadline, loading_bound):
+                    n = self._activity.busy(page, loading_bound)
                     reason = f"network busy ({n} requests in flight)"
+                    self._still_loading(page, time.monotonic() - start, n)
                     break
+                if time.monotonic() - waited_from > _NETWORK_WAIT_S:
+                    # a slow document or fetch answered: give its page time to draw
+                    deadline = max(deadline, min(net_deadline, time.monotonic() + limit))
                 mark = self._activity.mark(page)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -288,6 +298,8 @@ class Capture:
                             remaining + 0.25,
                         )
                 except asyncio.TimeoutError:
+                    if self._activity.busy(page, loading_bound) and time.monotonic() < net_deadline:
+                        continue  # the document is being replaced: wait for the new one
                     reason = "no animation frames"
                     break
                 except (PlaywrightError, ExecutorError) as exc:
@@ -330,6 +342,23 @@ class Capture:
             if capture is not None:
                 _forget(capture)
         return SettleResult(time.monotonic() - start, False, reason)
+
+    def _still_loading(self, page: Page, waited_s: float, requests: int) -> None:
+        navigating = self._activity.navigating(page)
+        what = (
+            "the next page has not arrived"
+            if navigating
+            else (f"{requests} request{'s' if requests != 1 else ''} still unanswered")
+        )
+        self._state.emit(
+            "loading",
+            f"still loading after {waited_s:.1f} s: {what}",
+            notice=f"The page is still loading ({what} after {waited_s:.0f} s); the screenshot "
+            + ("still shows the previous page." if navigating else "may be incomplete.")
+            + " Wait, or take another screenshot.",
+            url=page.url,
+            navigating=navigating,
+        )
 
     async def _probe_and_capture(
         self, page: Page, remaining: float

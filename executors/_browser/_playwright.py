@@ -111,6 +111,10 @@ class PlaywrightComputer:
     `start` / `close`. Coordinates are CSS pixels of the declared `size`
     (the viewport), which is also the size of every screenshot.
 
+    `settle` waits up to `settle_max_s` (or what it is given) for the screen,
+    and up to `navigation_settle_s` while a navigation or requests started
+    since are in flight; past that the model is told the page is still loading.
+
     `dialogs` says who answers JavaScript dialogs: ``model`` (drawn into the
     screenshot, answered by the model's clicks and keys; dismissed after
     `dialog_auto_dismiss_after` screenshots unanswered), ``accept`` or ``dismiss``.
@@ -127,6 +131,7 @@ class PlaywrightComputer:
     settle_max_s: _Option[float] = _Option()
     action_timeout_s: _Option[float] = _Option()
     navigation_timeout_s: _Option[float] = _Option()
+    navigation_settle_s: _Option[float] = _Option()
     capture_timeout_s: _Option[float] = _Option()
     drag_steps: _Option[int] = _Option()
     downloads_dir: _Option[Path | None] = _Option()
@@ -148,6 +153,7 @@ class PlaywrightComputer:
         settle_max_s: float = 3.0,
         action_timeout_s: float = 10.0,
         navigation_timeout_s: float = 30.0,
+        navigation_settle_s: float = 10.0,
         capture_timeout_s: float = 10.0,
         launch_timeout_s: float = 30.0,
         drag_steps: int = 5,
@@ -167,6 +173,7 @@ class PlaywrightComputer:
             settle_max_s=settle_max_s,
             action_timeout_s=action_timeout_s,
             navigation_timeout_s=navigation_timeout_s,
+            navigation_settle_s=navigation_settle_s,
             capture_timeout_s=capture_timeout_s,
             drag_steps=max(1, int(drag_steps)),
             downloads_dir=Path(downloads_dir) if downloads_dir is not None else None,

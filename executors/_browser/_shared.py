@@ -44,6 +44,7 @@ class BrowserOptions:
     settle_max_s: float
     action_timeout_s: float
     navigation_timeout_s: float
+    navigation_settle_s: float
     capture_timeout_s: float
     drag_steps: int
     downloads_dir: Path | None

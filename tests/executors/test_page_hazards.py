@@ -330,3 +330,47 @@ async def test_dialog_policies_answer_at_once(
         await c.click(150, 50)
         assert await title(c) == f"confirm:{expected}"
         assert any("automatically" in n for n in notices(c))
+
+
+# -- slow navigations -------------------------------------------------------------------
+
+SLOW_PAGE = page(
+    "<a href='/slow?ms=3000&colour=00ff00' style='" + BUTTON + "'>slow link</a>"
+    "<button style='" + BUTTON.replace("top:0", "top:150px") + "' onclick=\"document.body."
+    "style.background = '#ffff00'; fetch('/slow?ms=3000').then(r => r.text()).then(() => "
+    "{ document.body.style.background = '#0000ff' })\">load</button>",
+    "slow",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("y", "colour"), [(50, (0, 255, 0)), (200, (0, 0, 255))], ids=["document", "fetch"]
+)
+async def test_a_3s_document_or_fetch_is_waited_for(
+    web: LoopbackServer, y: int, colour: tuple[int, int, int]
+) -> None:
+    web.pages["/slow-start.html"] = SLOW_PAGE
+    async with PlaywrightComputer(start_url=web.url("/slow-start.html")) as c:
+        assert (await c.settle(5)).stable
+        await c.click(150, y)
+        result = await c.settle(2.0)  # the loop's settle bound; the navigation bound is 10 s
+        assert result.stable, result.reason
+        assert pixel((await c.screenshot()).data, 600, 500) == colour
+        assert not [e for e in c.drain_events() if e.kind == "loading"]
+
+
+async def test_a_document_slower_than_the_bound_is_told_as_still_loading(
+    web: LoopbackServer,
+) -> None:
+    web.pages["/slow-start.html"] = SLOW_PAGE
+    async with PlaywrightComputer(
+        start_url=web.url("/slow-start.html"), navigation_settle_s=1.0
+    ) as c:
+        assert (await c.settle(5)).stable
+        c.drain_events()
+        await c.click(150, 50)
+        result = await c.settle(0.5)
+        assert not result.stable
+        told = notices(c)
+        assert any("The page is still loading (the next page has not arrived" in n for n in told)
+        assert any("still shows the previous page" in n for n in told)
