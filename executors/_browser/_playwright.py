@@ -58,6 +58,7 @@ from executors._browser._keyboard import Keyboard
 from executors._browser._mouse import Mouse
 from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import SETTLE_INIT_SCRIPT
+from executors._browser._selects import SELECT_INIT_SCRIPT
 from executors._browser._shared import BrowserOptions, BrowserState
 from executors._browser._shortcuts import Shortcuts
 from executors._browser._tabs import Tabs
@@ -302,6 +303,7 @@ class PlaywrightComputer:
         context.set_default_timeout(self.action_timeout_s * 1000)
         context.set_default_navigation_timeout(self.navigation_timeout_s * 1000)
         await context.add_init_script(SETTLE_INIT_SCRIPT)
+        await context.add_init_script(SELECT_INIT_SCRIPT)
         if not self._policy.is_open:
             await context.route("**/*", self._policy.route)
             await context.route_web_socket("**/*", self._policy.route_web_socket)

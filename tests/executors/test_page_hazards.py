@@ -18,8 +18,10 @@ from PIL import Image
 
 from executors import PlaywrightComputer
 from executors._browser._dialog_paint import DialogLayout, dialog_layout
+from executors._browser._selects import OPTION_HEIGHT
 from executors._browser._shortcuts import typed_url
-from executors._computer import Size
+from executors._computer import Point, Size
+from executors._geometry import CoordinateSpace, model_to_screen, screen_to_model
 
 pytestmark = pytest.mark.browser
 
@@ -374,3 +376,54 @@ async def test_a_document_slower_than_the_bound_is_told_as_still_loading(
         told = notices(c)
         assert any("The page is still loading (the next page has not arrived" in n for n in told)
         assert any("still shows the previous page" in n for n in told)
+
+
+# -- native selects -----------------------------------------------------------------------
+
+SELECT_PAGE = page(
+    "<select id=low style='position:absolute;left:40px;top:20px;width:200px;height:30px' "
+    "onchange=\"document.title = 'low:' + this.value\">"
+    + "".join(f"<option value=l{i}>low option {i}</option>" for i in range(6))
+    + "</select><select id=high style='position:absolute;left:400px;top:660px;width:200px;"
+    "height:30px' onchange=\"document.title = 'high:' + this.value\">"
+    + "".join(f"<option value=h{i}>high option {i}</option>" for i in range(6))
+    + "</select><div id=under style='position:absolute;left:40px;top:50px;width:600px;"
+    "height:400px' onclick=\"document.title = 'under'\"></div>",
+    "selects",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("dpr", [1.0, 2.0], ids=["dpr1", "dpr2"])
+@pytest.mark.parametrize("space", ["pixels", "normalized"])
+async def test_a_click_on_a_drawn_option_selects_it(
+    web: LoopbackServer, dpr: float, space: CoordinateSpace
+) -> None:
+    web.pages["/selects.html"] = SELECT_PAGE
+    async with PlaywrightComputer(start_url=web.url("/selects.html"), device_scale_factor=dpr) as c:
+        assert (await c.settle(5)).stable
+
+        async def click(x: int, y: int) -> None:
+            # the way the agent gets there: model space -> screen pixels
+            mx, my = screen_to_model(Point(x, y), space, SIZE)
+            point = model_to_screen(round(mx), round(my), space, SIZE).point
+            await c.click(point.x, point.y)
+            await c.settle(5)
+
+        # the list of the top select opens below it: option 3 is the 4th row under it
+        await click(100, 35)
+        shot = (await c.screenshot()).data
+        assert pixel(shot, 220, 50 + 1 + OPTION_HEIGHT // 2) == (25, 103, 210)  # option 0 chosen
+        await click(100, 50 + 1 + 3 * OPTION_HEIGHT + OPTION_HEIGHT // 2)
+        assert await c.page.title() == "low:l3"  # the option, not the div underneath
+        assert await c.page.input_value("#low") == "l3"
+        # the bottom select has no room below: its list opens above it
+        await click(500, 675)
+        top = 660 - (6 * OPTION_HEIGHT + 2)
+        await click(500, top + 1 + 5 * OPTION_HEIGHT + OPTION_HEIGHT // 2)
+        assert await c.page.title() == "high:h5"
+        # a click outside an open list closes it and selects nothing
+        await click(100, 35)
+        await click(900, 300)
+        assert await c.page.input_value("#low") == "l3"
+        await click(100, 200)  # the list is closed: the div underneath gets the click
+        assert await c.page.title() == "under"
