@@ -40,8 +40,8 @@ from agent._run._context import ConfirmCallback
 from agent._run._history import HistoryMode
 from agent._run._loop import RunLoop
 from agent._safety import AskCallback, SafetyPolicy
-from agent._tools import FunctionTool
-from executors._computer import Computer, Size
+from agent._tools import CHOOSE_FILE_TOOL_NAME, FunctionTool, choose_file_tool
+from executors._computer import ChoosesFiles, Computer, Size
 from executors._geometry import CoordinateSpace
 
 __all__ = ["Agent", "ConfirmCallback"]
@@ -76,6 +76,7 @@ class Agent:
         confirm: ``confirm(action, screen) -> bool`` before each action; False
             stops the run with safety_denied before that action runs.
         tools: `FunctionTool`s (see `function_tool`); a call to ``done`` ends the run.
+            A computer with an upload directory adds the built-in ``choose_file``.
         secrets: name -> value for ``{{secret:NAME}}`` placeholders in typed text.
         run_dir / runs_root / record: where the run directory goes (record=False: none).
         hooks: an `AgentHooks` receiving every event.
@@ -165,6 +166,12 @@ class Agent:
         )
         self.confirm = confirm
         self.tools = list(tools)
+        if (
+            isinstance(computer, ChoosesFiles)
+            and computer.upload_dir is not None
+            and all(t.name != CHOOSE_FILE_TOOL_NAME for t in self.tools)
+        ):
+            self.tools.append(choose_file_tool(computer))
         names = [t.name for t in self.tools]
         if len(set(names)) != len(names):
             raise ConfigurationError(f"function tool names must be unique, got {names}")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
     "ALL_CAPABILITIES",
     "Button",
     "Capability",
+    "ChoosesFiles",
     "Computer",
     "ExecutorEvent",
     "ImageFormat",
@@ -184,3 +186,17 @@ class Computer(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class ChoosesFiles(Protocol):
+    """A computer that answers file choosers with files of one allowed directory."""
+
+    @property
+    def upload_dir(self) -> Path | None:
+        """The only directory files may be uploaded from (None: uploads refused)."""
+        ...
+
+    async def choose_file(self, name: str) -> str:
+        """Give the open file chooser the file `name` of `upload_dir`; returns its name."""
+        ...

@@ -15,6 +15,7 @@ import os
 import shlex
 import time
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 from agent._errors import ConfigurationError
 from executors import DialogPolicy
@@ -88,6 +89,8 @@ async def open_browser(
     policy: DomainPolicy | None = None,
     device_scale_factor: float = 1.0,
     dialogs: DialogPolicy = "model",
+    downloads_dir: Path | None = None,
+    upload_dir: Path | None = None,
 ) -> AsyncIterator[Computer]:
     """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own."""
     from executors import PlaywrightComputer
@@ -106,5 +109,7 @@ async def open_browser(
             policy=policy,
             x_display=x_display,
             dialogs=dialogs,
+            downloads_dir=downloads_dir,
+            upload_dir=upload_dir,
         )
         yield await stack.enter_async_context(computer)

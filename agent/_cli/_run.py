@@ -153,6 +153,21 @@ class RunOptions:
             "Leave-site dialogs (model: drawn in the screenshot, answered by its clicks and keys)."
         ),
     ] = "model"
+    downloads: Annotated[
+        Path | None,
+        typer.Option(
+            help="Browser run: save downloads here (default: downloads/ in the run directory).",
+            show_default=False,
+        ),
+    ] = None
+    upload_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Browser run: the model may upload files of this directory (and no other) "
+            "when a page opens a file chooser; without it file choosers are cancelled.",
+            show_default=False,
+        ),
+    ] = None
     runs_root: Path = Path("runs")
 
 
@@ -190,6 +205,10 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         raise ConfigurationError(f"--notices must be on or off, got {opts.notices!r}")
     if opts.dialogs not in choices(DialogPolicy):
         raise ConfigurationError(f"--dialogs must be {one_of(DialogPolicy)}")
+    if (opts.downloads or opts.upload_dir) and (opts.desktop or opts.x_display):
+        raise ConfigurationError("--downloads/--upload-dir apply to browser runs only")
+    if opts.upload_dir is not None and not opts.upload_dir.is_dir():
+        raise ConfigurationError(f"--upload-dir {opts.upload_dir} is not a directory")
     return parse_size(opts.display)
 
 
@@ -292,6 +311,8 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             headed=opts.headed,
             policy=policy,
             dialogs=cast(DialogPolicy, opts.dialogs),
+            downloads_dir=opts.downloads,
+            upload_dir=opts.upload_dir,
         ) as computer:
             yield computer
 

@@ -367,6 +367,7 @@ class RunLoop:
         for call in parsed.calls:
             if isinstance(call, ParsedFunctionCall):
                 outcome, final = await call_function(self.ctx, step, call)
+                await self.calls.drain(step.step)  # a tool may act on the computer too
                 outputs.append(FunctionCallOutput(call_id=call.call_id, output=outcome.output))
                 if final is not None:
                     ended = ended or _Ended(final)

@@ -29,13 +29,12 @@ class NetworkActivity:
         # navigations of pages that do not exist yet (popups being opened)
         self._orphans: set[Request] = set()
 
-    def busy(self, page: Page, max_age: float | None = None) -> int:
-        """How many requests of `page` are in flight (started less than `max_age` s ago)."""
+    def busy(self, page: Page, since: float | None = None) -> int:
+        """How many requests of `page` are in flight (started at or after `since`)."""
         inflight = self._inflight.get(page, ())
-        if max_age is None:
+        if since is None:
             return len(inflight)
-        oldest = time.monotonic() - max_age
-        return sum(1 for r in inflight if self._started.get(r, 0.0) >= oldest)
+        return sum(1 for r in inflight if self._started.get(r, 0.0) >= since)
 
     def navigating(self, page: Page) -> bool:
         """Whether a main-frame document request of `page` is in flight."""
@@ -93,14 +92,14 @@ class NetworkActivity:
             inflight.discard(request)
             self._touch(page)
 
-    async def wait_quiet(self, page: Page, deadline: float, max_age: float | None = None) -> bool:
+    async def wait_quiet(self, page: Page, deadline: float, since: float | None = None) -> bool:
         """Wait until `page` has had no request in flight for a moment; False at `deadline`.
 
-        Requests in flight for longer than `max_age` (long polls) are not waited for.
+        Requests started before `since` (long polls) are not waited for.
         """
         while True:
             now = time.monotonic()
-            busy = self.busy(page, max_age)
+            busy = self.busy(page, since)
             _, last = self._activity.get(page, (0, 0.0))
             quiet_for = now - last
             if busy == 0 and quiet_for >= _NETWORK_QUIET_S:

@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 _CAPTURE_ATTEMPTS = 3
 # a network wait longer than this means something slow answered (not an ordinary step)
 _NETWORK_WAIT_S = 0.25
+# how long to wait for a request event while the page reports it is being left
+_LEAVING_POLL_S = 0.1
 # how long after settle a capture it started may stand in for a new one (the loop
 # asks at once; later callers get a fresh capture)
 _PREFETCH_MAX_AGE_S = 0.05
@@ -261,6 +263,7 @@ class Capture:
         # a navigation or requests in flight may hold the screen longer, up to this
         loading_bound = self._options.navigation_settle_s
         net_deadline = max(deadline, start + loading_bound)
+        since = start - loading_bound  # requests older than this are long polls
         self._drop_prefetch()
         page = await self._tabs.page()
         reason = ""
@@ -271,8 +274,8 @@ class Capture:
                 if page is not self._tabs.active:  # a popup opened: settle the new tab
                     page = await self._tabs.page()
                 waited_from = time.monotonic()
-                if not await self._activity.wait_quiet(page, net_deadline, loading_bound):
-                    n = self._activity.busy(page, loading_bound)
+                if not await self._activity.wait_quiet(page, net_deadline, since):
+                    n = self._activity.busy(page, since)
                     reason = f"network busy ({n} requests in flight)"
                     self._still_loading(page, time.monotonic() - start, n)
                     break
@@ -298,7 +301,7 @@ class Capture:
                             remaining + 0.25,
                         )
                 except asyncio.TimeoutError:
-                    if self._activity.busy(page, loading_bound) and time.monotonic() < net_deadline:
+                    if self._activity.busy(page, since) and time.monotonic() < net_deadline:
                         continue  # the document is being replaced: wait for the new one
                     reason = "no animation frames"
                     break
@@ -334,17 +337,26 @@ class Capture:
                         )
                         capture = None
                     return SettleResult(time.monotonic() - start, True, "")
+                if "navigation" in busy and time.monotonic() < net_deadline:
+                    # the document is leaving; its request shows up in a moment
+                    wait_until = min(net_deadline, time.monotonic() + _LEAVING_POLL_S)
+                    await self._activity.wait_change(wait_until)
+                    continue
                 if probe.get("retry") and time.monotonic() < deadline:
                     continue
                 reason = "busy: " + ", ".join(busy) if busy else "time limit reached"
+                if "navigation" in busy:
+                    self._still_loading(page, time.monotonic() - start, 0, leaving=True)
                 break
         finally:
             if capture is not None:
                 _forget(capture)
         return SettleResult(time.monotonic() - start, False, reason)
 
-    def _still_loading(self, page: Page, waited_s: float, requests: int) -> None:
-        navigating = self._activity.navigating(page)
+    def _still_loading(
+        self, page: Page, waited_s: float, requests: int, *, leaving: bool = False
+    ) -> None:
+        navigating = leaving or self._activity.navigating(page)
         what = (
             "the next page has not arrived"
             if navigating

@@ -62,6 +62,7 @@ from executors._browser._selects import SELECT_INIT_SCRIPT
 from executors._browser._shared import BrowserOptions, BrowserState
 from executors._browser._shortcuts import Shortcuts
 from executors._browser._tabs import Tabs
+from executors._browser._transfers import Transfers
 from executors._computer import (
     ALL_CAPABILITIES,
     Button,
@@ -116,6 +117,10 @@ class PlaywrightComputer:
     and up to `navigation_settle_s` while a navigation or requests started
     since are in flight; past that the model is told the page is still loading.
 
+    Downloads are saved into `downloads_dir` (default: a directory of its own,
+    removed at close; the agent's recorder moves them into the run directory).
+    File choosers are answered by `choose_file` from `upload_dir`, or cancelled.
+
     `dialogs` says who answers JavaScript dialogs: ``model`` (drawn into the
     screenshot, answered by the model's clicks and keys; dismissed after
     `dialog_auto_dismiss_after` screenshots unanswered), ``accept`` or ``dismiss``.
@@ -149,6 +154,7 @@ class PlaywrightComputer:
         ws_endpoint: str | None = None,
         policy: DomainPolicy | None = None,
         downloads_dir: str | Path | None = None,
+        upload_dir: str | Path | None = None,
         image_format: ImageFormat = "png",
         quality: int | None = None,
         settle_max_s: float = 3.0,
@@ -204,6 +210,13 @@ class PlaywrightComputer:
         )
         self._shortcuts = Shortcuts(self._state, self._tabs)
         self._tabs.on_dialog = self._dialogs.on_dialog
+        self._transfers = Transfers(
+            self._state,
+            self._options.downloads_dir,
+            Path(upload_dir) if upload_dir is not None else None,
+        )
+        self._tabs.on_download = self._transfers.on_download
+        self._tabs.on_file_chooser = self._transfers.on_file_chooser
         self._tabs.on_close.append(self._dialogs.forget)
         self._tabs.on_open.append(lambda _: self._activity.wake())
         self._tabs.on_close += [self._activity.forget, self._capture.forget]
@@ -289,14 +302,12 @@ class PlaywrightComputer:
         except PlaywrightError as exc:
             where = self.cdp_url or self.ws_endpoint or "a local Chromium"
             raise BrowserLaunchError(f"could not start or reach {where}: {exc.message}") from exc
-        if self.downloads_dir is not None:
-            self.downloads_dir.mkdir(parents=True, exist_ok=True)
         size = self._options.size
         context = await self._browser.new_context(
             viewport={"width": size.width, "height": size.height},
             screen={"width": size.width, "height": size.height},
             device_scale_factor=self.device_scale_factor,
-            accept_downloads=self.downloads_dir is not None,
+            accept_downloads=True,
             service_workers="block",
         )
         self._tabs.context = context
@@ -341,6 +352,7 @@ class PlaywrightComputer:
                 await asyncio.wait_for(self._pw.stop(), 10)
         self._policy.stop_proxy()
         self._tabs.clear()
+        self._transfers.close()
 
     def drain_events(self) -> list[ExecutorEvent]:
         """Return and forget the events noticed since the last call."""
@@ -484,8 +496,18 @@ class PlaywrightComputer:
         for a `screenshot` call that follows at once.
         """
         result = await self._capture.settle(max_wait_s)
+        await self._transfers.saved(self._options.navigation_settle_s)
         self._tabs.tell_position()
         return result
+
+    async def choose_file(self, name: str) -> str:
+        """Give the open file chooser the file `name` of `upload_dir` (nothing else)."""
+        return await self._transfers.choose(name)
+
+    @property
+    def upload_dir(self) -> Path | None:
+        """The only directory files may be uploaded from (None: uploads refused)."""
+        return self._transfers.upload_dir
 
     async def release_all(self) -> None:
         """Release every held mouse button and key (reverse order of pressing)."""

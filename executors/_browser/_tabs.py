@@ -4,8 +4,8 @@
   closes, to the previous one. Each switch is an `ExecutorEvent`.
 - Each page gets its CDP session set up (with the policy's redirect checks)
   before actions reach it; a popup's held-back first navigation is loaded then.
-- Dialogs go to `on_dialog` (see `Dialogs`), downloads are saved, crashes
-  noted: each is an `ExecutorEvent`.
+- Dialogs, downloads and file choosers go to `on_dialog`, `on_download` and
+  `on_file_chooser` (see `Dialogs`, `Transfers`); crashes are noted.
 - `call` bounds every Playwright call and turns its errors into executor errors.
 """
 
@@ -15,10 +15,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import TypeVar
 
-from playwright.async_api import BrowserContext, CDPSession, Dialog, Download, Page
+from playwright.async_api import BrowserContext, CDPSession, Dialog, Download, FileChooser, Page
 from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._policy import NetworkPolicy
@@ -50,6 +49,8 @@ class Tabs:
         self.on_open: list[Callable[[Page], None]] = []
         self.on_close: list[Callable[[Page], None]] = []
         self.on_dialog: Callable[[Page, Dialog], None] | None = None
+        self.on_download: Callable[[Download], None] | None = None
+        self.on_file_chooser: Callable[[FileChooser], None] | None = None
         self._pages: list[Page] = []
         self._active: Page | None = None
         self._sessions: dict[Page, CDPSession] = {}
@@ -249,7 +250,10 @@ class Tabs:
             listener(page)
         page.on("close", self._on_close)
         page.on("crash", self._on_crash)
-        page.on("download", self._on_download)
+        if self.on_download is not None:
+            page.on("download", self.on_download)
+        if self.on_file_chooser is not None:
+            page.on("filechooser", self.on_file_chooser)
         page.on("dialog", lambda dialog: self._on_dialog(page, dialog))
         self._policy.expect(page)
         self._setup[page] = asyncio.ensure_future(self._set_up(page))
@@ -327,22 +331,6 @@ class Tabs:
     def _on_crash(self, page: Page) -> None:
         self._crashed.add(page)
         self._state.emit("page_crashed", f"the page crashed: {page.url}", url=page.url)
-
-    def _on_download(self, download: Download) -> None:
-        self._state.spawn(self._save_download(download))
-
-    async def _save_download(self, download: Download) -> None:
-        downloads_dir = self._state.options.downloads_dir
-        if downloads_dir is None:
-            return
-        name = Path(download.suggested_filename).name or "download"
-        target = downloads_dir / name
-        try:
-            await download.save_as(target)
-        except PlaywrightError as exc:
-            self._state.emit("download", f"download of {download.url} failed: {exc.message}")
-            return
-        self._state.emit("download", f"downloaded {download.url} to {target}", path=str(target))
 
     def _on_dialog(self, page: Page, dialog: Dialog) -> None:
         if self.on_dialog is not None:

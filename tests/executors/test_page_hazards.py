@@ -374,7 +374,10 @@ async def test_a_document_slower_than_the_bound_is_told_as_still_loading(
         result = await c.settle(0.5)
         assert not result.stable
         told = notices(c)
-        assert any("The page is still loading (the next page has not arrived" in n for n in told)
+        assert any("The page is still loading (the next page has not arrived" in n for n in told), (
+            result,
+            told,
+        )
         assert any("still shows the previous page" in n for n in told)
 
 

@@ -19,7 +19,7 @@ from PIL import Image
 from test_page_hazards import DIALOG_PAGE
 
 from agent import Agent
-from agent.testing import ScriptedResponsesServer, computer_call, message, turn
+from agent.testing import ScriptedResponsesServer, computer_call, function_call, message, turn
 from executors import PlaywrightComputer
 from executors._browser._dialog_paint import dialog_layout
 from executors._computer import Size
@@ -169,3 +169,91 @@ async def test_a_confirm_is_seen_and_answered_through_the_loop(
     steps = [json.loads(x) for x in (tmp_path / "run/steps.jsonl").read_text().splitlines()]
     kinds = [e.get("notice") for s in steps for e in s["events"]]
     assert "dialog" in kinds and "dialog_answered" in kinds
+
+
+# -- downloads and file choosers ----------------------------------------------------------
+
+FILES_PAGE = (
+    "<body style='margin:0'><a href='/download?name=report.csv&size=1234' style='"
+    + BUTTON + "'>download</a><input type=file id=f style='position:absolute;left:0;"
+    "top:150px;width:300px;height:40px' onchange=\"document.title = 'file:' + "
+    "(this.files[0] ? this.files[0].name + ':' + this.files[0].size : 'none')\"></body>"
+)  # fmt: skip
+
+
+async def run_files(
+    web: LoopbackServer, tmp_path: Path, script: list[dict[str, Any]], **computer: Any
+) -> tuple[Any, ScriptedResponsesServer, str]:
+    web.pages["/files.html"] = FILES_PAGE
+    async with PlaywrightComputer(start_url=web.url("/files.html"), **computer) as c:
+        with ScriptedResponsesServer(script) as server:
+            agent = Agent(
+                c, base_url=server.base_url, api_key="sk-test", coordinate_space="pixels",
+                run_dir=tmp_path / "run",
+            )  # fmt: skip
+            result = await agent.run("files")
+        title = await c.page.title()
+    assert result.status == "completed", result.error
+    assert all(r.status == 200 for r in server.requests)
+    return result, server, title
+
+
+async def test_a_download_is_kept_in_the_run_directory_and_told(
+    web: LoopbackServer, tmp_path: Path
+) -> None:
+    script = [turn(computer_call("click", x=150, y=50)), turn(message("done"))]
+    _, server, _ = await run_files(web, tmp_path, script)
+    assert "Downloaded report.csv (1.2 KB)." in notice_texts(server.requests[1].body)[0]
+    run_dir = tmp_path / "run"
+    assert (run_dir / "downloads/report.csv").read_bytes() == b"x" * 1234
+    summary = json.loads((run_dir / "run.json").read_text())
+    assert summary["downloads"] == [
+        {"name": "report.csv", "size": 1234, "url": web.url("/download?name=report.csv&size=1234"),
+         "path": "downloads/report.csv"}
+    ]  # fmt: skip
+    assert 'href="downloads/report.csv"' in (run_dir / "report.html").read_text()
+
+
+async def test_downloads_dir_chooses_another_place(web: LoopbackServer, tmp_path: Path) -> None:
+    script = [turn(computer_call("click", x=150, y=50)), turn(message("done"))]
+    await run_files(web, tmp_path, script, downloads_dir=tmp_path / "mine")
+    assert (tmp_path / "mine/report.csv").stat().st_size == 1234
+    assert not (tmp_path / "run/downloads").exists()
+    summary = json.loads((tmp_path / "run/run.json").read_text())
+    assert summary["downloads"][0]["path"] == str(tmp_path / "mine/report.csv")
+
+
+async def test_a_file_chooser_with_an_upload_dir_takes_an_allowed_file(
+    web: LoopbackServer, tmp_path: Path
+) -> None:
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "cv.pdf").write_bytes(b"%PDF-1.4 hello")
+    (tmp_path / "secret.txt").write_text("not for upload")
+    script = [
+        turn(computer_call("click", x=150, y=170)),  # opens the chooser
+        turn(function_call("choose_file", {"name": "../secret.txt"})),  # refused
+        turn(function_call("choose_file", {"name": "cv.pdf"})),
+        turn(message("done")),
+    ]
+    _, server, title = await run_files(web, tmp_path, script, upload_dir=uploads)
+    bodies = [r.body for r in server.requests]
+    assert "choose_file" in [t.get("name") for t in bodies[0]["tools"]]
+    told = notice_texts(bodies[1])[0]
+    assert "A file chooser opened" in told and "Files you may pick: cv.pdf." in told
+    refused = next(i for i in bodies[2]["input"] if i["type"] == "function_call_output")
+    assert "not one of the files allowed" in refused["output"]
+    assert title == "file:cv.pdf:14"  # the page got the file (and only that one)
+    steps = [json.loads(x) for x in (tmp_path / "run/steps.jsonl").read_text().splitlines()]
+    assert "file_chosen" in [e.get("notice") for s in steps for e in s["events"]]
+
+
+async def test_a_file_chooser_without_an_upload_dir_is_refused(
+    web: LoopbackServer, tmp_path: Path
+) -> None:
+    script = [turn(computer_call("click", x=150, y=170)), turn(message("done"))]
+    _, server, title = await run_files(web, tmp_path, script)
+    assert "choose_file" not in [t.get("name") for t in server.requests[0].body["tools"]]
+    told = notice_texts(server.requests[1].body)[0]
+    assert "uploads are not allowed in this run; it was cancelled" in told
+    assert title == ""  # no file reached the page (its onchange never ran)
