@@ -22,7 +22,7 @@ from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._activity import NetworkActivity
-from executors._browser._dialog_paint import paint_dialog
+from executors._browser._dialog_paint import encode_image, paint_dialog
 from executors._browser._dialogs import Dialogs, OpenDialog
 from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import SETTLE_BEGIN, SETTLE_PROBE, SETTLE_RESULT
@@ -446,11 +446,4 @@ def _resize(data: bytes, size: Size, fmt: ImageFormat, quality: int | None) -> b
 
     with Image.open(io.BytesIO(data)) as image:
         resized = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    if fmt == "png":
-        resized.save(out, "PNG", compress_level=1)
-    elif fmt == "jpeg":
-        resized.save(out, "JPEG", quality=quality or 80)
-    else:
-        resized.save(out, "WEBP", quality=quality or 80, method=0)
-    return out.getvalue()
+    return encode_image(resized, fmt, quality)

@@ -17,11 +17,14 @@ import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from executors._computer import ImageFormat, Size
 
-__all__ = ["DialogLayout", "Rect", "dialog_layout", "paint_dialog"]
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = ["DialogLayout", "Rect", "dialog_layout", "encode_image", "paint_dialog"]
 
 _FONT_PATHS = (
     "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
@@ -159,6 +162,11 @@ def paint_dialog(
     if layout.cancel is not None:
         draw.rounded_rectangle(layout.cancel.box, 4, fill=(255, 255, 255), outline=(218, 220, 224))
         _centred(draw, layout.cancel, "Cancel", _OK_BLUE, font)
+    return encode_image(image, fmt, quality)
+
+
+def encode_image(image: Image.Image, fmt: ImageFormat, quality: int | None) -> bytes:
+    """A Pillow image encoded the way captures are (fast PNG, or JPEG/WebP at `quality`)."""
     out = io.BytesIO()
     if fmt == "png":
         image.save(out, "PNG", compress_level=1)

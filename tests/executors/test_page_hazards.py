@@ -430,3 +430,120 @@ async def test_a_click_on_a_drawn_option_selects_it(
         assert await c.page.input_value("#low") == "l3"
         await click(100, 200)  # the list is closed: the div underneath gets the click
         assert await c.page.title() == "under"
+
+
+# -- what already worked keeps working ------------------------------------------------------
+
+FIELD = "position:absolute;left:0;width:300px;height:40px;"
+REGRESSION_PAGES = {
+    "iframe": "<iframe style='position:absolute;left:0;top:0;width:400px;height:200px;"
+    "border:0' srcdoc=\"<body style='margin:0'><input style='width:300px;height:40px'>\">"
+    "</iframe>",
+    "shadow": "<x-box style='position:absolute;left:0;top:0'></x-box><script>"
+    "document.querySelector('x-box').attachShadow({mode:'open'}).innerHTML = "
+    "`<input style='width:300px;height:40px'>`</script>",
+    "contenteditable": f"<div contenteditable style='{FIELD}top:0;border:1px solid'></div>",
+    "canvas": "<canvas width=400 height=300 style='position:absolute;left:100px;top:100px'>"
+    "</canvas><script>const cv = document.querySelector('canvas'); cv.addEventListener("
+    "'mousedown', e => { window.__hit = [e.offsetX, e.offsetY]; cv.getContext('2d')."
+    "fillRect(e.offsetX - 5, e.offsetY - 5, 10, 10); })</script>",
+    "focus": "".join(f"<input id=f{i} style='{FIELD}top:{i * 60}px'>" for i in range(3)),
+    "clipboard": f"<input id=a value='copy me' style='{FIELD}top:0'>"
+    f"<input id=b style='{FIELD}top:60px'>",
+    "hover": "<style>#m{position:absolute;left:0;top:0;width:200px;height:40px;background:#ccc}"
+    "#sub{display:none;position:absolute;top:40px;width:200px;height:40px;background:#f00}"
+    "#m:hover #sub{display:block}</style><div id=m>menu<div id=sub "
+    "onclick=\"document.title = 'picked'\">item</div></div>",
+    "contextmenu": "<div id=zone style='position:absolute;left:0;top:0;width:400px;height:300px'>"
+    "</div><div id=menu style='display:none;position:absolute;width:150px;height:30px;"
+    "background:#00f' onclick=\"document.title = 'menu item'\"></div><script>"
+    "zone.addEventListener('contextmenu', e => { e.preventDefault(); menu.style.left = "
+    "e.clientX + 'px'; menu.style.top = e.clientY + 'px'; menu.style.display = 'block'; })"
+    "</script>",
+}
+
+
+@pytest.fixture
+async def plain(web: LoopbackServer) -> AsyncIterator[PlaywrightComputer]:
+    for name, body in REGRESSION_PAGES.items():
+        web.pages[f"/r-{name}.html"] = page(body, name)
+    async with PlaywrightComputer(start_url="about:blank") as c:
+        yield c
+
+
+async def open_case(c: PlaywrightComputer, web: LoopbackServer, name: str) -> None:
+    await c.navigate(web.url(f"/r-{name}.html"))
+    assert (await c.settle(5)).stable
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("iframe", "document.querySelector('iframe').contentDocument.querySelector('input').value"),
+        ("shadow", "document.querySelector('x-box').shadowRoot.querySelector('input').value"),
+        ("contenteditable", "document.querySelector('[contenteditable]').innerText"),
+    ],
+)
+async def test_typing_reaches_frames_shadow_roots_and_editable_content(
+    plain: PlaywrightComputer, web: LoopbackServer, name: str, value: str
+) -> None:
+    await open_case(plain, web, name)
+    await plain.click(100, 20)
+    await plain.type("héllo wörld")
+    assert (await plain.page.evaluate(value)).strip() == "héllo wörld"
+
+
+async def test_canvas_click_lands_at_the_point(
+    plain: PlaywrightComputer, web: LoopbackServer
+) -> None:
+    await open_case(plain, web, "canvas")
+    await plain.click(250, 175)
+    await plain.settle(5)
+    assert await plain.page.evaluate("window.__hit") == [150, 75]
+    assert pixel((await plain.screenshot()).data, 250, 175) == (0, 0, 0)  # drawn where clicked
+
+
+async def test_focus_order_follows_tab_and_shift_tab(
+    plain: PlaywrightComputer, web: LoopbackServer
+) -> None:
+    await open_case(plain, web, "focus")
+    await plain.click(100, 20)
+    await plain.keypress(["TAB"])
+    await plain.type("second")
+    await plain.keypress(["shift", "tab"])
+    await plain.type("first")
+    values = [await plain.page.input_value(f"#f{i}") for i in range(3)]
+    assert values == ["first", "second", ""]
+
+
+async def test_clipboard_copy_and_paste(plain: PlaywrightComputer, web: LoopbackServer) -> None:
+    await open_case(plain, web, "clipboard")
+    await plain.click(100, 20)
+    await plain.keypress(["ctrl", "a"])
+    await plain.keypress(["ctrl", "c"])
+    await plain.click(100, 80)
+    await plain.keypress(["ctrl", "v"])
+    assert await plain.page.input_value("#b") == "copy me"
+
+
+async def test_hover_menu_opens_and_its_item_takes_the_click(
+    plain: PlaywrightComputer, web: LoopbackServer
+) -> None:
+    await open_case(plain, web, "hover")
+    await plain.move(100, 20)
+    await plain.settle(5)
+    assert pixel((await plain.screenshot()).data, 100, 60) == (255, 0, 0)  # the submenu
+    await plain.move(100, 60)
+    await plain.click(100, 60)
+    assert await plain.page.title() == "picked"
+
+
+async def test_custom_context_menu_opens_at_the_pointer(
+    plain: PlaywrightComputer, web: LoopbackServer
+) -> None:
+    await open_case(plain, web, "contextmenu")
+    await plain.click(200, 100, button="right")
+    await plain.settle(5)
+    assert pixel((await plain.screenshot()).data, 260, 115) == (0, 0, 255)
+    await plain.click(260, 115)
+    assert await plain.page.title() == "menu item"

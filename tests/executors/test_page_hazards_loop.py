@@ -18,7 +18,7 @@ from browser_server import LoopbackServer
 from PIL import Image
 from test_page_hazards import DIALOG_PAGE
 
-from agent import Agent
+from agent import Agent, RunResult
 from agent.testing import ScriptedResponsesServer, computer_call, function_call, message, turn
 from executors import PlaywrightComputer
 from executors._browser._dialog_paint import dialog_layout
@@ -38,6 +38,28 @@ def notice_texts(body: dict[str, Any]) -> list[str]:
         for part in item["content"]
         if part.get("type") == "input_text"
     ]
+
+
+async def drive(
+    computer: PlaywrightComputer,
+    script: list[dict[str, Any]],
+    run_dir: Path,
+    provider: str = "lightcone",
+    **agent: Any,
+) -> tuple[RunResult, ScriptedResponsesServer]:
+    """Run `script` (the scripted server as the model, pixel coordinates) on `computer`."""
+    with ScriptedResponsesServer(script, dialect=provider) as server:  # type: ignore[arg-type]
+        result = await Agent(
+            computer,
+            base_url=server.base_url,
+            api_key="sk-test",
+            provider=provider,
+            coordinate_space="pixels",
+            run_dir=run_dir,
+            **agent,
+        ).run("the task")
+    assert all(r.status == 200 for r in server.requests)  # every request passed the checks
+    return result, server
 
 
 @pytest.fixture
@@ -65,19 +87,9 @@ async def test_popup_and_tabs_are_told_to_the_model(
         turn(message("done")),
     ]
     async with PlaywrightComputer(start_url=pages.url("/loop-opener.html")) as computer:
-        with ScriptedResponsesServer(script, dialect=provider) as server:  # type: ignore[arg-type]
-            agent = Agent(
-                computer,
-                base_url=server.base_url,
-                api_key="sk-test",
-                provider=provider,
-                coordinate_space="pixels",
-                run_dir=tmp_path / "run",
-            )
-            result = await agent.run("follow the popup")
+        result, server = await drive(computer, script, tmp_path / "run", provider)
         assert await computer.current_url() == pages.url("/loop-opener.html")
     assert result.status == "completed", result.error
-    assert all(r.status == 200 for r in server.requests)  # every request passed the checks
     bodies = [r.body for r in server.requests]
     first = bodies[0]["input"][0]
     assert [p["type"] for p in first["content"]] == ["input_text", "input_image"]
@@ -106,16 +118,7 @@ async def test_notices_off_sends_no_message_but_records_the_events(
 ) -> None:
     script = [turn(computer_call("click", x=150, y=50)), turn(message("done"))]
     async with PlaywrightComputer(start_url=pages.url("/loop-opener.html")) as computer:
-        with ScriptedResponsesServer(script) as server:
-            agent = Agent(
-                computer,
-                base_url=server.base_url,
-                api_key="sk-test",
-                coordinate_space="pixels",
-                run_dir=tmp_path / "run",
-                notices=False,
-            )
-            result = await agent.run("open the popup")
+        result, server = await drive(computer, script, tmp_path / "run", notices=False)
     assert result.status == "completed", result.error
     assert [i["type"] for i in server.requests[1].body["input"]] == ["computer_call_output"]
     (step, _) = [json.loads(x) for x in (tmp_path / "run/steps.jsonl").read_text().splitlines()]
@@ -146,15 +149,7 @@ async def test_a_confirm_is_seen_and_answered_through_the_loop(
         turn(message("done")),
     ]
     async with PlaywrightComputer(start_url=web.url("/dialogs.html")) as computer:
-        with ScriptedResponsesServer(script) as server:
-            agent = Agent(
-                computer,
-                base_url=server.base_url,
-                api_key="sk-test",
-                coordinate_space="pixels",
-                run_dir=tmp_path / "run",
-            )
-            result = await agent.run("confirm, then give a name")
+        result, server = await drive(computer, script, tmp_path / "run")
         final_title = await computer.page.title()
     assert result.status == "completed", result.error
     bodies = [r.body for r in server.requests]
@@ -186,15 +181,9 @@ async def run_files(
 ) -> tuple[Any, ScriptedResponsesServer, str]:
     web.pages["/files.html"] = FILES_PAGE
     async with PlaywrightComputer(start_url=web.url("/files.html"), **computer) as c:
-        with ScriptedResponsesServer(script) as server:
-            agent = Agent(
-                c, base_url=server.base_url, api_key="sk-test", coordinate_space="pixels",
-                run_dir=tmp_path / "run",
-            )  # fmt: skip
-            result = await agent.run("files")
+        result, server = await drive(c, script, tmp_path / "run")
         title = await c.page.title()
     assert result.status == "completed", result.error
-    assert all(r.status == 200 for r in server.requests)
     return result, server, title
 
 
