@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from browser_server import LoopbackServer
 from PIL import Image
-from test_page_hazards import DIALOG_PAGE
+from test_page_hazards import DIALOG_PAGE, SLOW_PAGE
 
 from agent import Agent, RunResult
 from agent.testing import ScriptedResponsesServer, computer_call, function_call, message, turn
@@ -246,3 +246,26 @@ async def test_a_file_chooser_without_an_upload_dir_is_refused(
     told = notice_texts(server.requests[1].body)[0]
     assert "uploads are not allowed in this run; it was cancelled" in told
     assert title == ""  # no file reached the page (its onchange never ran)
+
+
+async def test_slow_page_and_address_bar_through_the_loop(
+    web: LoopbackServer, tmp_path: Path
+) -> None:
+    web.pages["/slow-start.html"] = SLOW_PAGE
+    web.pages["/second.html"] = "<body style='margin:0;background:#ff00ff'>second</body>"
+    script = [
+        turn(computer_call("click", x=150, y=50)),  # a link to a page answering after 3 s
+        turn(computer_call("keypress", keys=["ctrl", "l"])),
+        turn(computer_call("type", text=web.url("/second.html"))),
+        turn(computer_call("keypress", keys=["Return"])),
+        turn(message("done")),
+    ]
+    async with PlaywrightComputer(start_url=web.url("/slow-start.html")) as computer:
+        result, server = await drive(computer, script, tmp_path / "run")
+    assert result.status == "completed", result.error
+    bodies = [r.body for r in server.requests]
+    assert image_of(bodies[1]).getpixel((600, 500)) == (0, 255, 0)  # the slow page, not the old
+    assert "address bar is focused" in notice_texts(bodies[2])[0]
+    assert image_of(bodies[4]).getpixel((600, 500)) == (255, 0, 255)
+    (output,) = [i for i in bodies[4]["input"] if i["type"] == "computer_call_output"]
+    assert output["output"]["current_url"] == web.url("/second.html")
