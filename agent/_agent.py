@@ -41,8 +41,8 @@ from agent._run._history import HistoryMode
 from agent._run._loop import RunLoop
 from agent._run._validate import DEFAULT_MAX_ACTIONS, DEFAULT_MAX_TYPE_CHARS
 from agent._safety import AskCallback, SafetyPolicy
-from agent._tools import FunctionTool
-from executors._computer import Computer, Size
+from agent._tools import CHOOSE_FILE_TOOL_NAME, FunctionTool, choose_file_tool
+from executors._computer import ChoosesFiles, Computer, Size
 from executors._geometry import CoordinateSpace
 
 __all__ = ["Agent", "ConfirmCallback"]
@@ -77,6 +77,7 @@ class Agent:
         confirm: ``confirm(action, screen) -> bool`` before each action; False
             stops the run with safety_denied before that action runs.
         tools: `FunctionTool`s (see `function_tool`); a call to ``done`` ends the run.
+            A computer with an upload directory adds the built-in ``choose_file``.
         secrets: name -> value for ``{{secret:NAME}}`` placeholders in typed text.
         run_dir / runs_root / record: where the run directory goes (record=False: none).
         hooks: an `AgentHooks` receiving every event.
@@ -84,6 +85,10 @@ class Agent:
         max_actions_per_response, max_type_chars: bounds on the work one response may
             ask for (actions in it; characters in one typed text); a response over them
             runs nothing and ends the run with a `WorkLimitError`. None: no bound.
+        notices: tell the model, as a short text after the call outputs, what the
+            executor noticed that a screenshot cannot show (a dialog, a tab
+            opened or closed, a download, a page still loading); recorded in
+            each step's ``notices``.
         stream: request server-sent events (the complete response is used either way).
         close_computer: close the computer at the end of each run.
         run_info: more fields for run.json's summary, written by the recorder when
@@ -123,6 +128,7 @@ class Agent:
         record: bool = True,
         hooks: AgentHooks | None = None,
         settle_max_s: float = 2.0,
+        notices: bool = True,
         stream: bool = False,
         close_computer: bool = False,
         run_info: Mapping[str, Any] | None = None,
@@ -166,6 +172,12 @@ class Agent:
         )
         self.confirm = confirm
         self.tools = list(tools)
+        if (
+            isinstance(computer, ChoosesFiles)
+            and computer.upload_dir is not None
+            and all(t.name != CHOOSE_FILE_TOOL_NAME for t in self.tools)
+        ):
+            self.tools.append(choose_file_tool(computer))
         names = [t.name for t in self.tools]
         if len(set(names)) != len(names):
             raise ConfigurationError(f"function tool names must be unique, got {names}")
@@ -175,6 +187,7 @@ class Agent:
         self.record = record
         self.hooks = hooks or AgentHooks()
         self.settle_max_s = settle_max_s
+        self.notices = notices
         self.stream = stream
         self.close_computer = close_computer
         self.run_info = dict(run_info or {})

@@ -73,6 +73,7 @@ class StepRecord:
     function_calls: list[dict[str, Any]] = field(default_factory=list)
     safety: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     usage: dict[str, int] = field(default_factory=empty_usage)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -92,6 +93,7 @@ class StepRecord:
             "function_calls": self.function_calls,
             "safety": self.safety,
             "events": self.events,
+            "notices": self.notices,
             "usage": self.usage,
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
         }

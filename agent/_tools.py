@@ -20,11 +20,14 @@ from typing import Any, get_type_hints
 import pydantic
 
 from agent._errors import ConfigurationError
+from executors._computer import ChoosesFiles
 
 __all__ = [
+    "CHOOSE_FILE_TOOL_NAME",
     "DONE_TOOL_NAME",
     "FunctionTool",
     "ToolOutcome",
+    "choose_file_tool",
     "done_tool",
     "function_tool",
 ]
@@ -32,6 +35,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DONE_TOOL_NAME = "done"
+CHOOSE_FILE_TOOL_NAME = "choose_file"
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -185,3 +189,18 @@ def _done(result: str) -> str:
 def done_tool() -> FunctionTool:
     """The built-in ``done`` tool: calling it ends the run with its ``result`` as final output."""
     return FunctionTool(_done, name=DONE_TOOL_NAME)
+
+
+def choose_file_tool(computer: ChoosesFiles) -> FunctionTool:
+    """The built-in ``choose_file`` tool: answers an open file chooser from the upload directory."""
+
+    async def choose_file(name: str) -> str:
+        """Pick the file to upload in the file chooser that is open.
+
+        Args:
+            name: One of the file names listed when the chooser opened.
+        """
+        chosen = await computer.choose_file(name)
+        return f"{chosen} was chosen for upload."
+
+    return FunctionTool(choose_file, name=CHOOSE_FILE_TOOL_NAME)

@@ -1,6 +1,6 @@
 """Executors: the `Computer` protocol and its browser and desktop implementations."""
 
-from executors._browser import PlaywrightComputer
+from executors._browser import DIALOG_POLICIES, DialogPolicy, PlaywrightComputer
 from executors._computer import (
     ALL_CAPABILITIES,
     Button,
@@ -41,6 +41,7 @@ from executors._keys import (
 __all__ = [
     "ALL_CAPABILITIES",
     "CANONICAL_KEYS",
+    "DIALOG_POLICIES",
     "MODIFIERS",
     "ActionFailedError",
     "Button",
@@ -48,6 +49,7 @@ __all__ = [
     "CaptureError",
     "Computer",
     "DesktopComputer",
+    "DialogPolicy",
     "ExecutorClosedError",
     "ExecutorError",
     "ExecutorEvent",

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
     "ALL_CAPABILITIES",
     "Button",
     "Capability",
+    "ChoosesFiles",
     "Computer",
     "ExecutorEvent",
     "ImageFormat",
@@ -94,12 +96,18 @@ class ExecutorEvent:
     """Something the executor noticed that the agent must record.
 
     kinds: ``tab_opened``, ``tab_switched``, ``tab_closed``, ``navigation_blocked``,
-    ``request_blocked``, ``download``, ``dialog``, ``page_crashed``, ``warning``.
+    ``request_blocked``, ``download``, ``dialog``, ``file_chooser``, ``loading``,
+    ``page_crashed``, ``warning``.
+
+    `notice` is a short line for the model about what its next screenshot
+    cannot show (a dialog in headless mode, a download, the tab it is now
+    on, a page still loading), or empty when the event is for the record only.
     """
 
     kind: str
     message: str
     data: dict[str, object] = field(default_factory=dict)
+    notice: str = ""
 
 
 @runtime_checkable
@@ -178,3 +186,17 @@ class Computer(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class ChoosesFiles(Protocol):
+    """A computer that answers file choosers with files of one allowed directory."""
+
+    @property
+    def upload_dir(self) -> Path | None:
+        """The only directory files may be uploaded from (None: uploads refused)."""
+        ...
+
+    async def choose_file(self, name: str) -> str:
+        """Give the open file chooser the file `name` of `upload_dir`; returns its name."""
+        ...

@@ -14,6 +14,7 @@ branches on the provider; it asks the profile.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -72,6 +73,16 @@ class ProviderProfile:
         return InputMessage(
             type="message", role="user", content=[InputText(text=task), self.image_content(url)]
         )
+
+    def notice_message(self, lines: Sequence[str]) -> InputMessage:
+        """A user message telling the model what its screenshot cannot show.
+
+        Sent after the call outputs (both dialects accept a user message there).
+        """
+        text = "Notices since your last action (not visible in the screenshot):\n" + "\n".join(
+            f"- {line}" for line in lines
+        )
+        return InputMessage(type="message", role="user", content=[InputText(text=text)])
 
     def screenshot_output(
         self,

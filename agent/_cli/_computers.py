@@ -17,8 +17,10 @@ import os
 import shlex
 import sys
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 from agent._errors import ConfigurationError
+from executors import DialogPolicy
 from executors._computer import Computer
 from sandbox import DomainPolicy
 
@@ -94,6 +96,9 @@ async def open_browser(
     headed: bool = False,
     policy: DomainPolicy | None = None,
     device_scale_factor: float = 1.0,
+    dialogs: DialogPolicy = "model",
+    downloads_dir: Path | None = None,
+    upload_dir: Path | None = None,
 ) -> AsyncIterator[Computer]:
     """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own."""
     from executors import PlaywrightComputer
@@ -111,5 +116,8 @@ async def open_browser(
             headless=not headed,
             policy=policy,
             x_display=x_display,
+            dialogs=dialogs,
+            downloads_dir=downloads_dir,
+            upload_dir=upload_dir,
         )
         yield await stack.enter_async_context(computer)

@@ -35,6 +35,7 @@ from agent._result import RunResult
 from agent._run._validate import DEFAULT_MAX_ACTIONS, DEFAULT_MAX_TYPE_CHARS
 from agent._safety import SafetyCheck, SafetyMode
 from agent._secrets import Redactor
+from executors import DialogPolicy
 from executors._computer import Computer
 from executors._geometry import CoordinateSpace
 from sandbox import DomainPolicy
@@ -196,6 +197,36 @@ class RunOptions:
     max_type_chars: Annotated[
         int, typer.Option(help="Refuse a typed text longer than this many characters.")
     ] = DEFAULT_MAX_TYPE_CHARS
+    # -- real pages (issue 12): what the model is told, dialogs, downloads, uploads --
+    notices: Annotated[
+        str,
+        typer.Option(
+            help="on|off: tell the model in words what a screenshot cannot show (a dialog, "
+            "a tab opened or closed, a download, a page still loading)."
+        ),
+    ] = "on"
+    dialogs: Annotated[
+        str,
+        typer.Option(
+            help=f"{choice_list(DialogPolicy)}: who answers the page's alert/confirm/prompt/"
+            "Leave-site dialogs (model: drawn in the screenshot, answered by its clicks and keys)."
+        ),
+    ] = "model"
+    downloads: Annotated[
+        Path | None,
+        typer.Option(
+            help="Browser run: save downloads here (default: downloads/ in the run directory).",
+            show_default=False,
+        ),
+    ] = None
+    upload_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Browser run: the model may upload files of this directory (and no other) "
+            "when a page opens a file chooser; without it file choosers are cancelled.",
+            show_default=False,
+        ),
+    ] = None
     runs_root: Path = Path("runs")
 
 
@@ -261,6 +292,14 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         decision = browser_policy(opts).check(opts.url)
         if not decision:
             raise ConfigurationError(f"the start URL is refused by the policy: {decision.reason}")
+    if opts.notices not in ("on", "off"):
+        raise ConfigurationError(f"--notices must be on or off, got {opts.notices!r}")
+    if opts.dialogs not in choices(DialogPolicy):
+        raise ConfigurationError(f"--dialogs must be {one_of(DialogPolicy)}")
+    if (opts.downloads or opts.upload_dir) and (opts.desktop or opts.x_display):
+        raise ConfigurationError("--downloads/--upload-dir apply to browser runs only")
+    if opts.upload_dir is not None and not opts.upload_dir.is_dir():
+        raise ConfigurationError(f"--upload-dir {opts.upload_dir} is not a directory")
     return parse_size(opts.display)
 
 
@@ -349,6 +388,7 @@ def agent_kwargs(
         "secrets": secrets,
         "run_dir": run_dir,
         "hooks": hooks,
+        "notices": opts.notices == "on",
         # what replay needs to start over, in run.json's executor
         "run_info": {"executor": executor},
     }
@@ -371,7 +411,13 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
     else:
         policy = browser_policy(opts)
         async with open_browser(
-            size, start_url=opts.url, headed=opts.headed, policy=policy
+            size,
+            start_url=opts.url,
+            headed=opts.headed,
+            policy=policy,
+            dialogs=cast(DialogPolicy, opts.dialogs),
+            downloads_dir=opts.downloads,
+            upload_dir=opts.upload_dir,
         ) as computer:
             yield computer
 

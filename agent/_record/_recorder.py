@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -26,6 +27,7 @@ from typing import Any
 
 from agent._record._claim import reserve_run_dir
 from agent._secrets import Redactor
+from executors._browser._transfers import unique_path
 from executors._computer import Screenshot
 
 __all__ = ["SCHEMA_VERSION", "RunRecorder", "default_run_dir"]
@@ -91,6 +93,24 @@ class RunRecorder:
         if url is not None:
             self._refs.setdefault(_key(url), rel)  # identical images share the first file
         return rel
+
+    def add_download(self, source: Path, *, url: str, size: int, move: bool) -> str:
+        """List a downloaded file in run.json's ``downloads``; returns where it is now.
+
+        With `move`, the file is moved into ``downloads/`` of the run directory
+        (the path recorded is then relative to it); else it stays where it is.
+        """
+        where = str(source)
+        if move:
+            target_dir = self.run_dir / "downloads"
+            target_dir.mkdir(parents=True, exist_ok=True)
+            target = unique_path(target_dir, source.name)
+            shutil.move(source, target)
+            where = target.relative_to(self.run_dir).as_posix()
+        downloads = self.summary.setdefault("downloads", [])
+        downloads.append({"name": Path(where).name, "size": size, "url": url, "path": where})
+        self.write_summary(durable=False)
+        return where
 
     def update(self, **fields: Any) -> None:
         """Change fields of run.json and rewrite it atomically."""

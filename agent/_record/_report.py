@@ -215,6 +215,11 @@ def _step_html(
             ),
         ),
         _block(
+            "Told the model",
+            "".join(f'<p class="notice">{text_html(t)}</p>' for t in _list_of(step.get("notices"))),
+            "notices",
+        ),
+        _block(
             "Events",
             "".join(
                 f'<p class="ev"><span class="mono">{esc(ev.get("kind", "?"))}</span> '
@@ -328,6 +333,18 @@ def _header(run: ReportRun) -> str:
         )
         + "</dl>"
     )
+    downloads = [d for d in _list_of(s.get("downloads")) if isinstance(d, dict)]
+    if downloads:
+        parts.append(
+            '<div class="answer" id="downloads"><span class="label">Downloads</span>'
+            + "".join(
+                f'<p><a href="{esc(d.get("path", ""))}">{esc(d.get("name", "?"))}</a> '
+                f"({esc(d.get('size', '?'))} bytes) from "
+                f'<span class="mono">{esc(d.get("url", ""))}</span></p>'
+                for d in downloads
+            )
+            + "</div>"
+        )
     totals: dict[str, float] = {}
     for step in run.steps:
         for k, v in (step.get("timings") or {}).items():

@@ -10,7 +10,10 @@ after the failed action is recorded.
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import replace
+from pathlib import Path
 
 from agent._actions._dispatch import execute_action, map_action
 from agent._actions._model import Terminate
@@ -23,10 +26,17 @@ from agent._run._context import RunContext
 from agent._run._guards import decide_locally
 from agent._run._validate import ParsedComputerCall
 from agent._safety import maybe_await
-from executors._computer import Point, Screenshot
+from executors._computer import ExecutorEvent, Point, Screenshot
 from executors._errors import ExecutorError
 
 __all__ = ["ComputerCallRunner"]
+
+logger = logging.getLogger(__name__)
+
+# Events told to the model by their message when the executor gave no notice text.
+_TOLD_BY_DEFAULT = frozenset({"navigation_blocked", "dialog", "download", "file_chooser"})
+_MAX_NOTICES = 10
+_MAX_NOTICE_CHARS = 300
 
 
 class ComputerCallRunner:
@@ -38,6 +48,7 @@ class ComputerCallRunner:
         self.pointer = Point(size.width // 2, size.height // 2)
         self.shots = 0
         self.last_screenshot: str | None = None
+        self._notices: list[str] = []
 
     async def run(
         self,
@@ -186,10 +197,43 @@ class ComputerCallRunner:
         await self.drain(step_no)
         return shot, url
 
+    def _record_download(self, ev: ExecutorEvent) -> ExecutorEvent:
+        """List a download in run.json; one saved in the computer's own place moves into
+        the run directory's ``downloads/``."""
+        recorder = self.ctx.recorder
+        if recorder is None:
+            return ev
+        data = dict(ev.data)
+        try:
+            data["path"] = recorder.add_download(
+                Path(str(data["path"])),
+                url=self.ctx.redact.text(str(data.get("url", ""))),
+                size=int(str(data.get("size", 0))),
+                move=not data.get("kept"),
+            )
+        except OSError as exc:
+            logger.warning("could not keep the download %s: %s", data.get("name"), exc)
+            return ev
+        return replace(ev, data=data)
+
+    def take_notices(self) -> list[str]:
+        """The lines for the model noticed since the last call (redacted), then forget them."""
+        notices, self._notices = self._notices[:_MAX_NOTICES], []
+        return notices
+
     async def drain(self, step_no: int) -> None:
-        """Turn the executor's pending notices into events."""
+        """Turn the executor's pending notices into events (and lines for the model)."""
         emit = self.ctx.emit
         for ev in self.ctx.computer.drain_events():
+            if ev.kind == "download" and isinstance(ev.data.get("path"), str):
+                ev = self._record_download(ev)
+            line = ev.notice or (ev.message if ev.kind in _TOLD_BY_DEFAULT else "")
+            if line:
+                line = self.ctx.redact.text(" ".join(line.split()))
+                if len(line) > _MAX_NOTICE_CHARS:
+                    line = line[: _MAX_NOTICE_CHARS - 1] + "…"
+                if line not in self._notices:
+                    self._notices.append(line)
             if ev.kind == "tab_switched":
                 await emit(TabSwitched(step_no, ev.message, dict(ev.data)))
             else:

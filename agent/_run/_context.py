@@ -60,6 +60,7 @@ class RunSettings:
     tools: tuple[FunctionTool, ...] = ()
     secrets: Mapping[str, str] = field(default_factory=dict)
     settle_max_s: float = 2.0
+    notices: bool = True
 
 
 class AgentConfig(Protocol):
@@ -93,6 +94,7 @@ class AgentConfig(Protocol):
     runs_root: Path
     record: bool
     settle_max_s: float
+    notices: bool
     stream: bool
     close_computer: bool
     run_info: dict[str, Any]
@@ -112,6 +114,7 @@ def settings_of(agent: AgentConfig) -> RunSettings:
         tools=tuple(agent.tools),
         secrets=dict(agent.secrets),
         settle_max_s=agent.settle_max_s,
+        notices=agent.notices,
     )
 
 

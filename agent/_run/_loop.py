@@ -380,6 +380,7 @@ class RunLoop:
         for call in parsed.calls:
             if isinstance(call, ParsedFunctionCall):
                 outcome, final = await call_function(self.ctx, step, call)
+                await self.calls.drain(step.step)  # a tool may act on the computer too
                 outputs.append(FunctionCallOutput(call_id=call.call_id, output=outcome.output))
                 if final is not None:
                     ended = ended or _Ended(final)
@@ -390,6 +391,11 @@ class RunLoop:
                     return _Ended(terminate.result), []
                 if item is not None:
                     outputs.append(item)
+        notices = self.calls.take_notices()
+        if notices and outputs and self.ctx.settings.notices:
+            # after every call output: both dialects take a user message there
+            step.notices = notices
+            outputs.append(self.profile.notice_message(notices))
         return ended, outputs
 
     def _record_step(self, step: StepRecord) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "Dialect",
     "Rejection",
     "check_call_outputs",
+    "check_messages",
     "check_tools",
     "input_items",
 ]
@@ -197,4 +198,79 @@ def _check_screenshot(
             f"input[{index}].output needs 'image_url' or 'file_id'.",
             f"input[{index}].output",
         )
+    return None
+
+
+_MESSAGE_PARTS: dict[str, tuple[str, ...]] = {
+    "user": ("input_text", "input_image", "input_file"),
+    "system": ("input_text",),
+    "developer": ("input_text",),
+    "assistant": ("output_text", "refusal"),
+}
+
+
+def check_messages(
+    items: Sequence[Mapping[str, Any]], previous_output: Sequence[Mapping[str, Any]] = ()
+) -> Rejection | None:
+    """Message items have a known role, content parts of that role's types, and text.
+
+    A message may not come between a call (of the previous response or of the
+    input) and its output: the runtime sends its notices after the outputs.
+    """
+    unanswered = {
+        str(i.get("call_id"))
+        for i in previous_output
+        if i.get("type") in CALL_OUTPUT_TYPES and i.get("call_id")
+    }
+    for i, item in enumerate(items):
+        itype = item.get("type", "message" if "role" in item else None)
+        if itype in CALL_OUTPUT_TYPES and item.get("call_id"):
+            unanswered.add(str(item["call_id"]))
+        elif itype in CALL_OUTPUT_TYPES.values():
+            unanswered.discard(str(item.get("call_id")))
+        if itype != "message":
+            continue
+        if unanswered:
+            return Rejection(
+                400,
+                f"input[{i}] is a message between a tool call and its output "
+                f"({', '.join(sorted(unanswered))}); send the outputs first.",
+                f"input[{i}]",
+            )
+        rejection = _check_message(i, item)
+        if rejection is not None:
+            return rejection
+    return None
+
+
+def _check_message(i: int, item: Mapping[str, Any]) -> Rejection | None:
+    role = item.get("role")
+    allowed = _MESSAGE_PARTS.get(str(role))
+    if allowed is None:
+        return Rejection(400, f"Invalid value for input[{i}].role: {role!r}.", f"input[{i}].role")
+    content = item.get("content")
+    if isinstance(content, str):
+        return None
+    if not isinstance(content, list) or not content:
+        return Rejection(
+            400,
+            f"input[{i}].content must be a string or a non-empty array.",
+            f"input[{i}].content",
+        )
+    for j, part in enumerate(content):
+        ptype = part.get("type") if isinstance(part, dict) else None
+        if ptype not in allowed:
+            return Rejection(
+                400,
+                f"Invalid value for input[{i}].content[{j}].type: {ptype!r}; a {role} "
+                f"message takes {', '.join(allowed)}.",
+                f"input[{i}].content[{j}].type",
+                "invalid_value",
+            )
+        if ptype in ("input_text", "output_text") and not isinstance(part.get("text"), str):
+            return Rejection(
+                400,
+                f"input[{i}].content[{j}].text must be a string.",
+                f"input[{i}].content[{j}].text",
+            )
     return None

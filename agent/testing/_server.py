@@ -44,6 +44,7 @@ from agent.testing._protocol_checks import (
     Dialect,
     Rejection,
     check_call_outputs,
+    check_messages,
     check_tools,
     input_items,
 )
@@ -353,7 +354,7 @@ class ScriptedResponsesServer:
             input_items(body), previous_output, self.dialect
         )
         rec.output_image_types = image_types
-        return rejection
+        return rejection or check_messages(input_items(body), previous_output)
 
     # -- faults --------------------------------------------------------------------
 

@@ -23,14 +23,25 @@ class NetworkActivity:
 
     def __init__(self) -> None:
         self._inflight: dict[Page, set[Request]] = {}
+        self._started: dict[Request, float] = {}
         self._activity: dict[Page, tuple[int, float]] = {}
         self._changed = asyncio.Event()
         # navigations of pages that do not exist yet (popups being opened)
         self._orphans: set[Request] = set()
 
-    def busy(self, page: Page) -> int:
-        """How many requests of `page` are in flight."""
-        return len(self._inflight.get(page, ()))
+    def busy(self, page: Page, since: float | None = None) -> int:
+        """How many requests of `page` are in flight (started at or after `since`)."""
+        inflight = self._inflight.get(page, ())
+        if since is None:
+            return len(inflight)
+        return sum(1 for r in inflight if self._started.get(r, 0.0) >= since)
+
+    def navigating(self, page: Page) -> bool:
+        """Whether a main-frame document request of `page` is in flight."""
+        main = page.main_frame
+        return any(
+            r.is_navigation_request() and r.frame == main for r in self._inflight.get(page, ())
+        )
 
     def mark(self, page: Page) -> int:
         """A counter that moves whenever a request of `page` starts or finishes."""
@@ -47,7 +58,8 @@ class NetworkActivity:
 
     def forget(self, page: Page) -> None:
         """Drop what is known of a closed page."""
-        self._inflight.pop(page, None)
+        for request in self._inflight.pop(page, ()):
+            self._started.pop(request, None)
 
     def _touch(self, page: Page) -> None:
         count, _ = self._activity.get(page, (0, 0.0))
@@ -65,11 +77,13 @@ class NetworkActivity:
                 self._changed.set()
             return
         self._inflight.setdefault(page, set()).add(request)
+        self._started[request] = time.monotonic()
         self._touch(page)
 
     def on_request_done(self, request: Request) -> None:
         """The context's ``requestfinished`` and ``requestfailed`` events."""
         self._orphans.discard(request)
+        self._started.pop(request, None)
         page = page_of(request)
         if page is None:
             return
@@ -78,11 +92,14 @@ class NetworkActivity:
             inflight.discard(request)
             self._touch(page)
 
-    async def wait_quiet(self, page: Page, deadline: float) -> bool:
-        """Wait until `page` has had no request in flight for a moment; False at `deadline`."""
+    async def wait_quiet(self, page: Page, deadline: float, since: float | None = None) -> bool:
+        """Wait until `page` has had no request in flight for a moment; False at `deadline`.
+
+        Requests started before `since` (long polls) are not waited for.
+        """
         while True:
             now = time.monotonic()
-            busy = self.busy(page)
+            busy = self.busy(page, since)
             _, last = self._activity.get(page, (0, 0.0))
             quiet_for = now - last
             if busy == 0 and quiet_for >= _NETWORK_QUIET_S:

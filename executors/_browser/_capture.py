@@ -22,6 +22,8 @@ from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._activity import NetworkActivity
+from executors._browser._dialog_paint import encode_image, paint_dialog
+from executors._browser._dialogs import Dialogs, OpenDialog
 from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import SETTLE_BEGIN, SETTLE_PROBE, SETTLE_RESULT
 from executors._browser._shared import BrowserState, is_closed_error
@@ -34,6 +36,10 @@ __all__ = ["Capture"]
 logger = logging.getLogger(__name__)
 
 _CAPTURE_ATTEMPTS = 3
+# a network wait longer than this means something slow answered (not an ordinary step)
+_NETWORK_WAIT_S = 0.25
+# how long to wait for a request event while the page reports it is being left
+_LEAVING_POLL_S = 0.1
 # how long after settle a capture it started may stand in for a new one (the loop
 # asks at once; later callers get a fresh capture)
 _PREFETCH_MAX_AGE_S = 0.05
@@ -52,8 +58,12 @@ class Capture:
         tabs: Tabs,
         activity: NetworkActivity,
         policy: NetworkPolicy,
+        dialogs: Dialogs,
     ) -> None:
         self._state = state
+        self._dialogs = dialogs
+        # the last capture of each page: the page behind a dialog (which blocks capture)
+        self._last: dict[Page, bytes] = {}
         self._options = state.options
         self._tabs = tabs
         self._activity = activity
@@ -64,14 +74,27 @@ class Capture:
     def forget(self, page: Page) -> None:
         """Drop what is known of a closed page."""
         self._use_clip.discard(page)
+        self._last.pop(page, None)
 
     async def screenshot(self) -> Screenshot:
         """The active page's viewport at the declared size (the settle's capture if current)."""
-        page = await self._tabs.page()
         start = time.perf_counter()
-        captured = await self._take_prefetch(page)
-        if captured is None:
-            captured = await self._capture_page(page, await self._tabs.session(page))
+        page = await self._tabs.page()
+        captured: tuple[bytes, int, int] | None = None
+        if self._dialogs.on_active() is None:
+            try:
+                _, captured = await self._dialogs.race(self._capture_active(page))
+            except ExecutorClosedError:
+                if not await self._tabs.closed_under(page):
+                    raise
+                # the page closed itself while captured: capture the tab that took over
+                page = await self._tabs.page()
+                _, captured = await self._dialogs.race(self._capture_active(page))
+        dialog = self._dialogs.screen_taken(page)
+        if dialog is not None:
+            return self._with_dialog(dialog, start)
+        if captured is None:  # a dialog opened, then was dismissed: the page is back
+            captured = await self._capture_active(page)
         data, width, height = captured
         capture_s = time.perf_counter() - start
         encode_start = time.perf_counter()
@@ -86,6 +109,31 @@ class Capture:
             height=self._options.size.height,
             capture_s=capture_s,
             encode_s=time.perf_counter() - encode_start,
+        )
+
+    async def _capture_active(self, page: Page) -> tuple[bytes, int, int]:
+        captured = await self._take_prefetch(page)
+        if captured is None:
+            captured = await self._capture_page(page, await self._tabs.session(page))
+        return captured
+
+    def _with_dialog(self, dialog: OpenDialog, start: float) -> Screenshot:
+        """The page's last capture with the open dialog drawn over it."""
+        options = self._options
+        data = paint_dialog(
+            self._last.get(dialog.page),
+            dialog.layout,
+            dialog.text,
+            options.size,
+            options.image_format,
+            options.quality,
+        )
+        return Screenshot(
+            data=data,
+            format=options.image_format,
+            width=options.size.width,
+            height=options.size.height,
+            capture_s=time.perf_counter() - start,
         )
 
     def _capture_key(self) -> tuple[str, int | None]:
@@ -111,6 +159,7 @@ class Capture:
             params["clip"] = await self._viewport_clip(session)
             data = await self._capture(session, params)
             width, height = _image_size(data)
+        self._last[page] = data
         return data, width, height
 
     def _drop_prefetch(self) -> None:
@@ -195,10 +244,26 @@ class Capture:
             raise CaptureError(f"the page produced no frame to capture: {exc}") from exc
 
     async def settle(self, max_wait_s: float | None = None) -> SettleResult:
-        """Wait for network quiet and unchanged frames, capturing meanwhile."""
+        """Wait for network quiet and unchanged frames, capturing meanwhile.
+
+        A dialog open (or opening meanwhile) on the active page ends the wait: the
+        page is frozen until the dialog is answered.
+        """
+        start = time.monotonic()
+        if self._dialogs.on_active() is None:
+            finished, result = await self._dialogs.race(self._settle(max_wait_s))
+            if finished and result is not None:
+                return result
+        return SettleResult(time.monotonic() - start, True, "a dialog is open")
+
+    async def _settle(self, max_wait_s: float | None) -> SettleResult:
         limit = self._options.settle_max_s if max_wait_s is None else max_wait_s
         start = time.monotonic()
         deadline = start + max(limit, 0.0)
+        # a navigation or requests in flight may hold the screen longer, up to this
+        loading_bound = self._options.navigation_settle_s
+        net_deadline = max(deadline, start + loading_bound)
+        since = start - loading_bound  # requests older than this are long polls
         self._drop_prefetch()
         page = await self._tabs.page()
         reason = ""
@@ -208,10 +273,15 @@ class Capture:
             while True:
                 if page is not self._tabs.active:  # a popup opened: settle the new tab
                     page = await self._tabs.page()
-                if not await self._activity.wait_quiet(page, deadline):
-                    n = self._activity.busy(page)
+                waited_from = time.monotonic()
+                if not await self._activity.wait_quiet(page, net_deadline, since):
+                    n = self._activity.busy(page, since)
                     reason = f"network busy ({n} requests in flight)"
+                    self._still_loading(page, time.monotonic() - start, n)
                     break
+                if time.monotonic() - waited_from > _NETWORK_WAIT_S:
+                    # a slow document or fetch answered: give its page time to draw
+                    deadline = max(deadline, min(net_deadline, time.monotonic() + limit))
                 mark = self._activity.mark(page)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -231,13 +301,22 @@ class Capture:
                             remaining + 0.25,
                         )
                 except asyncio.TimeoutError:
+                    if self._activity.busy(page, since) and time.monotonic() < net_deadline:
+                        continue  # the document is being replaced: wait for the new one
                     reason = "no animation frames"
                     break
-                except PlaywrightError as exc:
-                    if self._tabs.is_crashed(page) or is_closed_error(exc):
-                        if page is self._tabs.active:
-                            raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
-                        continue
+                except (PlaywrightError, ExecutorError) as exc:
+                    closed = isinstance(exc, ExecutorClosedError) or (
+                        isinstance(exc, PlaywrightError) and is_closed_error(exc)
+                    )
+                    if closed and (
+                        page is not self._tabs.active or await self._tabs.closed_under(page)
+                    ):
+                        continue  # the page closed itself: settle the tab that takes over
+                    if closed or self._tabs.is_crashed(page):
+                        raise ExecutorClosedError(f"the page is gone: {exc}") from exc
+                    if isinstance(exc, ExecutorError):
+                        raise
                     continue  # the document navigated mid-probe: probe the new one
                 busy = list(probe.get("busy", []))
                 if self._activity.mark(page) != mark:
@@ -258,14 +337,40 @@ class Capture:
                         )
                         capture = None
                     return SettleResult(time.monotonic() - start, True, "")
+                if "navigation" in busy and time.monotonic() < net_deadline:
+                    # the document is leaving; its request shows up in a moment
+                    wait_until = min(net_deadline, time.monotonic() + _LEAVING_POLL_S)
+                    await self._activity.wait_change(wait_until)
+                    continue
                 if probe.get("retry") and time.monotonic() < deadline:
                     continue
                 reason = "busy: " + ", ".join(busy) if busy else "time limit reached"
+                if "navigation" in busy:
+                    self._still_loading(page, time.monotonic() - start, 0, leaving=True)
                 break
         finally:
             if capture is not None:
                 _forget(capture)
         return SettleResult(time.monotonic() - start, False, reason)
+
+    def _still_loading(
+        self, page: Page, waited_s: float, requests: int, *, leaving: bool = False
+    ) -> None:
+        navigating = leaving or self._activity.navigating(page)
+        what = (
+            "the next page has not arrived"
+            if navigating
+            else (f"{requests} request{'s' if requests != 1 else ''} still unanswered")
+        )
+        self._state.emit(
+            "loading",
+            f"still loading after {waited_s:.1f} s: {what}",
+            notice=f"The page is still loading ({what} after {waited_s:.0f} s); the screenshot "
+            + ("still shows the previous page." if navigating else "may be incomplete.")
+            + " Wait, or take another screenshot.",
+            url=page.url,
+            navigating=navigating,
+        )
 
     async def _probe_and_capture(
         self, page: Page, remaining: float
@@ -341,11 +446,4 @@ def _resize(data: bytes, size: Size, fmt: ImageFormat, quality: int | None) -> b
 
     with Image.open(io.BytesIO(data)) as image:
         resized = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    if fmt == "png":
-        resized.save(out, "PNG", compress_level=1)
-    elif fmt == "jpeg":
-        resized.save(out, "JPEG", quality=quality or 80)
-    else:
-        resized.save(out, "WEBP", quality=quality or 80, method=0)
-    return out.getvalue()
+    return encode_image(resized, fmt, quality)

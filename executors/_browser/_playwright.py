@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Generic, Literal, TypeVar, overload
@@ -53,12 +53,16 @@ from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._activity import NetworkActivity
 from executors._browser._capture import Capture
+from executors._browser._dialogs import DialogPolicy, Dialogs
 from executors._browser._keyboard import Keyboard
 from executors._browser._mouse import Mouse
 from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import SETTLE_INIT_SCRIPT
+from executors._browser._selects import SELECT_INIT_SCRIPT
 from executors._browser._shared import BrowserOptions, BrowserState
+from executors._browser._shortcuts import Shortcuts
 from executors._browser._tabs import Tabs
+from executors._browser._transfers import Transfers
 from executors._computer import (
     ALL_CAPABILITIES,
     Button,
@@ -109,8 +113,21 @@ class PlaywrightComputer:
     `start` / `close`. Coordinates are CSS pixels of the declared `size`
     (the viewport), which is also the size of every screenshot.
 
+    `settle` waits up to `settle_max_s` (or what it is given) for the screen,
+    and up to `navigation_settle_s` while a navigation or requests started
+    since are in flight; past that the model is told the page is still loading.
+
+    Downloads are saved into `downloads_dir` (default: a directory of its own,
+    removed at close; the agent's recorder moves them into the run directory).
+    File choosers are answered by `choose_file` from `upload_dir`, or cancelled.
+
+    `dialogs` says who answers JavaScript dialogs: ``model`` (drawn into the
+    screenshot, answered by the model's clicks and keys; dismissed after
+    `dialog_auto_dismiss_after` screenshots unanswered), ``accept`` or ``dismiss``.
+
     A shell over its parts: `Tabs` (pages, the active one, page events),
-    `NetworkPolicy`, `NetworkActivity`, `Keyboard`, `Mouse` and `Capture`.
+    `NetworkPolicy`, `NetworkActivity`, `Keyboard`, `Mouse`, `Capture`,
+    `Dialogs` and `Shortcuts`.
     """
 
     environment: Literal["browser"] = "browser"
@@ -120,6 +137,7 @@ class PlaywrightComputer:
     settle_max_s: _Option[float] = _Option()
     action_timeout_s: _Option[float] = _Option()
     navigation_timeout_s: _Option[float] = _Option()
+    navigation_settle_s: _Option[float] = _Option()
     capture_timeout_s: _Option[float] = _Option()
     drag_steps: _Option[int] = _Option()
     downloads_dir: _Option[Path | None] = _Option()
@@ -136,16 +154,20 @@ class PlaywrightComputer:
         ws_endpoint: str | None = None,
         policy: DomainPolicy | None = None,
         downloads_dir: str | Path | None = None,
+        upload_dir: str | Path | None = None,
         image_format: ImageFormat = "png",
         quality: int | None = None,
         settle_max_s: float = 3.0,
         action_timeout_s: float = 10.0,
         navigation_timeout_s: float = 30.0,
+        navigation_settle_s: float = 10.0,
         capture_timeout_s: float = 10.0,
         launch_timeout_s: float = 30.0,
         drag_steps: int = 5,
         launch_args: Sequence[str] = (),
         x_display: str | None = None,
+        dialogs: DialogPolicy = "model",
+        dialog_auto_dismiss_after: int = 5,
     ) -> None:
         if cdp_url and ws_endpoint:
             raise ValueError("pass cdp_url or ws_endpoint, not both")
@@ -158,6 +180,7 @@ class PlaywrightComputer:
             settle_max_s=settle_max_s,
             action_timeout_s=action_timeout_s,
             navigation_timeout_s=navigation_timeout_s,
+            navigation_settle_s=navigation_settle_s,
             capture_timeout_s=capture_timeout_s,
             drag_steps=max(1, int(drag_steps)),
             downloads_dir=Path(downloads_dir) if downloads_dir is not None else None,
@@ -174,12 +197,27 @@ class PlaywrightComputer:
         self.x_display = x_display
 
         self._state = BrowserState(self._options)
+        self._dialogs = Dialogs(
+            self._state, lambda: self._tabs.active, dialogs, dialog_auto_dismiss_after
+        )
         self._policy = NetworkPolicy(policy if policy is not None else DomainPolicy(), self._state)
         self._activity = NetworkActivity()
         self._tabs = Tabs(self._state, self._policy)
         self._keyboard = Keyboard(self._tabs, self._options)
         self._mouse = Mouse(self._tabs, self._keyboard, self._options)
-        self._capture = Capture(self._state, self._tabs, self._activity, self._policy)
+        self._capture = Capture(
+            self._state, self._tabs, self._activity, self._policy, self._dialogs
+        )
+        self._shortcuts = Shortcuts(self._state, self._tabs)
+        self._tabs.on_dialog = self._dialogs.on_dialog
+        self._transfers = Transfers(
+            self._state,
+            self._options.downloads_dir,
+            Path(upload_dir) if upload_dir is not None else None,
+        )
+        self._tabs.on_download = self._transfers.on_download
+        self._tabs.on_file_chooser = self._transfers.on_file_chooser
+        self._tabs.on_close.append(self._dialogs.forget)
         self._tabs.on_open.append(lambda _: self._activity.wake())
         self._tabs.on_close += [self._activity.forget, self._capture.forget]
 
@@ -264,20 +302,19 @@ class PlaywrightComputer:
         except PlaywrightError as exc:
             where = self.cdp_url or self.ws_endpoint or "a local Chromium"
             raise BrowserLaunchError(f"could not start or reach {where}: {exc.message}") from exc
-        if self.downloads_dir is not None:
-            self.downloads_dir.mkdir(parents=True, exist_ok=True)
         size = self._options.size
         context = await self._browser.new_context(
             viewport={"width": size.width, "height": size.height},
             screen={"width": size.width, "height": size.height},
             device_scale_factor=self.device_scale_factor,
-            accept_downloads=self.downloads_dir is not None,
+            accept_downloads=True,
             service_workers="block",
         )
         self._tabs.context = context
         context.set_default_timeout(self.action_timeout_s * 1000)
         context.set_default_navigation_timeout(self.navigation_timeout_s * 1000)
         await context.add_init_script(SETTLE_INIT_SCRIPT)
+        await context.add_init_script(SELECT_INIT_SCRIPT)
         if not self._policy.is_open:
             await context.route("**/*", self._policy.route)
             await context.route_web_socket("**/*", self._policy.route_web_socket)
@@ -315,26 +352,29 @@ class PlaywrightComputer:
                 await asyncio.wait_for(self._pw.stop(), 10)
         self._policy.stop_proxy()
         self._tabs.clear()
+        self._transfers.close()
 
     def drain_events(self) -> list[ExecutorEvent]:
         """Return and forget the events noticed since the last call."""
         return self._state.drain_events()
 
     # -- actions ------------------------------------------------------------------
+    # A dialog open on the active page (dialogs="model") takes the input meant for
+    # it: clicks on its buttons, Enter/Escape, typing into a prompt (see `Dialogs`).
 
     async def click(
         self, x: int, y: int, button: Button = "left", keys: Sequence[str] = ()
     ) -> None:
         """Click `button` at (x, y) while holding `keys`."""
-        await self._mouse.click(await self._tabs.page(), x, y, button, 1, keys)
+        await self._pointer(x, y, lambda page: self._mouse.click(page, x, y, button, 1, keys))
 
     async def double_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Double-click the left button at (x, y)."""
-        await self._mouse.click(await self._tabs.page(), x, y, "left", 2, keys)
+        await self._pointer(x, y, lambda page: self._mouse.click(page, x, y, "left", 2, keys))
 
     async def triple_click(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Triple-click the left button at (x, y)."""
-        await self._mouse.click(await self._tabs.page(), x, y, "left", 3, keys)
+        await self._pointer(x, y, lambda page: self._mouse.click(page, x, y, "left", 3, keys))
 
     async def drag(
         self, path: Sequence[Point], keys: Sequence[str] = (), button: Button = "left"
@@ -342,50 +382,100 @@ class PlaywrightComputer:
         """Press at the first point, move through every other point, release at the last."""
         if len(path) < 2:
             raise ActionFailedError("a drag path needs at least two points")
-        await self._mouse.drag(await self._tabs.page(), path, keys, button)
+        await self._act(lambda page: self._mouse.drag(page, path, keys, button))
 
     async def move(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
         """Move the pointer to (x, y)."""
-        await self._mouse.move(await self._tabs.page(), x, y, keys)
+        await self._act(lambda page: self._mouse.move(page, x, y, keys))
 
     async def scroll(
         self, x: int, y: int, scroll_x: int, scroll_y: int, keys: Sequence[str] = ()
     ) -> None:
         """Send a real wheel event of (scroll_x, scroll_y) pixels with the pointer at (x, y)."""
-        await self._mouse.wheel(await self._tabs.page(), x, y, scroll_x, scroll_y, keys)
+        await self._act(lambda page: self._mouse.wheel(page, x, y, scroll_x, scroll_y, keys))
 
     async def type(self, text: str) -> None:
         """Type text into the focused element (key events for US-layout characters,
         text input for the rest)."""
-        await self._keyboard.type(await self._tabs.page(), text)
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._dialogs.type(dialog.page, text)
+            return
+        taken, enter = self._shortcuts.type(text)
+        if taken:
+            if enter:
+                await self._dialogs.race(self._shortcuts.enter())
+            return
+        await self._act(lambda page: self._keyboard.type(page, text), keyboard=True)
 
     async def keypress(self, keys: Sequence[str]) -> None:
-        """Press a chord: every key down in order, then up in reverse order."""
-        await self._keyboard.press(await self._tabs.page(), keys)
+        """Press a chord: every key down in order, then up in reverse order.
+
+        Browser shortcuts (Ctrl+W, Ctrl+Tab, Alt+Left, Ctrl+L...) are done as
+        browser commands (see `executors._browser._shortcuts`).
+        """
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._dialogs.press(dialog.page, keys)
+            return
+        finished, taken = await self._dialogs.race(self._shortcuts.press(keys))
+        if finished and not taken:
+            await self._act(lambda page: self._keyboard.press(page, keys), keyboard=True)
 
     async def key_down(self, key: str) -> None:
         """Press and hold `key` until key_up or release_all."""
-        await self._keyboard.down(await self._tabs.page(), key)
+        await self._act(lambda page: self._keyboard.down(page, key), keyboard=True)
 
     async def key_up(self, key: str) -> None:
         """Release a key held by key_down."""
-        await self._keyboard.up(await self._tabs.page(), key)
+        await self._act(lambda page: self._keyboard.up(page, key), keyboard=True)
 
     async def mouse_down(self, x: int, y: int, button: Button = "left") -> None:
         """Move to (x, y) and press `button` (held until mouse_up or release_all)."""
-        await self._mouse.down(await self._tabs.page(), x, y, button)
+        await self._act(lambda page: self._mouse.down(page, x, y, button))
 
     async def mouse_up(self, x: int, y: int, button: Button = "left") -> None:
         """Move to (x, y) and release `button`."""
-        await self._mouse.up(await self._tabs.page(), x, y, button)
+        await self._pointer(x, y, lambda page: self._mouse.up(page, x, y, button))
+
+    async def _pointer(self, x: int, y: int, action: Callable[[Page], Awaitable[None]]) -> None:
+        """A click-like action: on an open dialog it answers the dialog."""
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._dialogs.click(dialog.page, x, y)
+            return
+        await self._act(action)
+
+    async def _act(
+        self, action: Callable[[Page], Awaitable[None]], *, keyboard: bool = False
+    ) -> None:
+        """Run `action` on the active page, until it is done or opens a dialog.
+
+        The page closing under it is no failure; a pointer action takes the
+        focus from the address bar; with a dialog open the action does nothing.
+        """
+        if not keyboard:
+            self._shortcuts.leave()
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._state.emit(
+                "dialog",
+                f"action ignored: a {dialog.kind} dialog is open",
+                notice="A dialog is open: answer it first (the last action did nothing).",
+            )
+            return
+        page = await self._tabs.page()
+        async with self._tabs.acting(page):
+            await self._dialogs.race(action(page))
 
     async def wait(self, ms: int) -> None:
         """Wait `ms` milliseconds (the model asked for it)."""
         await asyncio.sleep(max(0, ms) / 1000)
 
     async def navigate(self, url: str) -> None:
-        """Load `url` in the active tab; a URL the policy refuses shows the blocked page."""
-        await self._tabs.goto(url)
+        """Load `url` in the active tab; a URL the policy refuses shows the blocked page.
+
+        A dialog in the way is answered first (a "Leave site?" one with Leave).
+        """
+        if (dialog := self._dialogs.on_active()) is not None:
+            self._dialogs.leave(dialog.page)
+        await self._dialogs.race(self._tabs.goto(url))
 
     async def current_url(self) -> str | None:
         """The active tab's URL."""
@@ -405,7 +495,19 @@ class PlaywrightComputer:
         The screenshot is captured meanwhile (see the module docstring) and kept
         for a `screenshot` call that follows at once.
         """
-        return await self._capture.settle(max_wait_s)
+        result = await self._capture.settle(max_wait_s)
+        await self._transfers.saved(self._options.navigation_settle_s)
+        self._tabs.tell_position()
+        return result
+
+    async def choose_file(self, name: str) -> str:
+        """Give the open file chooser the file `name` of `upload_dir` (nothing else)."""
+        return await self._transfers.choose(name)
+
+    @property
+    def upload_dir(self) -> Path | None:
+        """The only directory files may be uploaded from (None: uploads refused)."""
+        return self._transfers.upload_dir
 
     async def release_all(self) -> None:
         """Release every held mouse button and key (reverse order of pressing)."""

@@ -37,7 +37,13 @@ SETTLE_INIT_SCRIPT = r"""
   // Animation-frame callbacks and intervals scheduled in that window do not
   // hold settling back, but make it wait for two quiet frames instead of one.
   const SHORT_MS = 1000, INPUT_WINDOW_MS = 1000;
-  const state = { mutations: 0, lastInput: 0 };
+  // A document about to be replaced fires beforeunload before its navigation's
+  // request is even sent: until LEAVE_MS later (a download or a "stay" answer
+  // leaves it in place) the probe reports it as leaving, never as settled.
+  const LEAVE_MS = 2000;
+  const state = { mutations: 0, lastInput: 0, leaving: -1e9 };
+  window.addEventListener('beforeunload', () => { state.leaving = performance.now(); },
+                          { capture: true });
   const pending = new Map();
   const frames = new Set();
   const intervals = new Set();
@@ -114,6 +120,10 @@ SETTLE_INIT_SCRIPT = r"""
     let seen = state.mutations, quiet = 0, count = 0, changed = false;
     const tick = () => {
       count++;
+      if (performance.now() - state.leaving < LEAVE_MS) {
+        return resolve({ stable: false, frames: count, busy: ['navigation'], changed: true,
+                         retry: true });
+      }
       const busy = [];
       if (state.mutations !== seen) { busy.push('dom'); seen = state.mutations; }
       if (pending.size) busy.push('timers');

@@ -44,6 +44,7 @@ class BrowserOptions:
     settle_max_s: float
     action_timeout_s: float
     navigation_timeout_s: float
+    navigation_settle_s: float
     capture_timeout_s: float
     drag_steps: int
     downloads_dir: Path | None
@@ -60,10 +61,10 @@ class BrowserState:
         self.input_generation = 0
         self.closed = False
 
-    def emit(self, kind: str, message: str, **data: object) -> None:
-        """Log an event and keep it for `drain_events`."""
+    def emit(self, kind: str, message: str, *, notice: str = "", **data: object) -> None:
+        """Log an event and keep it for `drain_events`; `notice` is the line for the model."""
         logger.info("%s: %s", kind, message)
-        self.events.append(ExecutorEvent(kind, message, dict(data)))
+        self.events.append(ExecutorEvent(kind, message, dict(data), notice))
 
     def drain_events(self) -> list[ExecutorEvent]:
         """Return and forget the events noticed since the last call."""
@@ -93,7 +94,8 @@ class Channel(Protocol):
 def is_closed_error(exc: BaseException) -> bool:
     """Whether a Playwright error means the browser, page or target is gone."""
     text = str(exc).lower()
-    return any(s in text for s in ("has been closed", "target closed", "browser closed", "crash"))
+    closed = ("has been closed", "target closed", "browser closed", "crash", "no object with guid")
+    return any(s in text for s in closed)
 
 
 def page_of(request: Request) -> Page | None:

@@ -4,8 +4,8 @@
   closes, to the previous one. Each switch is an `ExecutorEvent`.
 - Each page gets its CDP session set up (with the policy's redirect checks)
   before actions reach it; a popup's held-back first navigation is loaded then.
-- Dialogs are answered (alerts accepted, others dismissed), downloads saved,
-  crashes noted: each is an `ExecutorEvent`.
+- Dialogs, downloads and file choosers go to `on_dialog`, `on_download` and
+  `on_file_chooser` (see `Dialogs`, `Transfers`); crashes are noted.
 - `call` bounds every Playwright call and turns its errors into executor errors.
 """
 
@@ -14,11 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
-from playwright.async_api import BrowserContext, CDPSession, Download, Page
+from playwright.async_api import BrowserContext, CDPSession, Dialog, Download, FileChooser, Page
 from playwright.async_api import Error as PlaywrightError
 
 from executors._browser._policy import NetworkPolicy
@@ -31,6 +30,9 @@ __all__ = ["Tabs"]
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# how long the ``close`` event of a page may trail an error caused by its closing
+_CLOSE_EVENT_WAIT_S = 1.0
 
 
 class Tabs:
@@ -46,12 +48,17 @@ class Tabs:
         self.context: BrowserContext | None = None
         self.on_open: list[Callable[[Page], None]] = []
         self.on_close: list[Callable[[Page], None]] = []
+        self.on_dialog: Callable[[Page, Dialog], None] | None = None
+        self.on_download: Callable[[Download], None] | None = None
+        self.on_file_chooser: Callable[[FileChooser], None] | None = None
         self._pages: list[Page] = []
         self._active: Page | None = None
         self._sessions: dict[Page, CDPSession] = {}
         # done once a page is fully set up, popup re-navigation included (actions wait)
         self._setup: dict[Page, asyncio.Future[None]] = {}
         self._crashed: set[Page] = set()
+        # the tabs changed since `tell_position` last said where the model is
+        self._changed = False
 
     @property
     def active(self) -> Page | None:
@@ -61,6 +68,21 @@ class Tabs:
     def is_crashed(self, page: Page | None) -> bool:
         """Whether `page` crashed."""
         return page in self._crashed
+
+    def tell_position(self) -> None:
+        """After tabs changed, a notice saying which tab actions go to (once the page loaded)."""
+        if not self._changed or self._state.closed:
+            return
+        self._changed = False
+        page = self._active
+        if page is not None and not page.is_closed():
+            where = self.where(page)
+            self._state.emit("tab_position", f"acting on {where}", notice=f"You are on {where}.")
+
+    def where(self, page: Page) -> str:
+        """Which tab `page` is, in words: ``tab 2 of 3: URL``."""
+        number = self._pages.index(page) + 1 if page in self._pages else len(self._pages)
+        return f"tab {number} of {len(self._pages)}: {page.url}"
 
     def clear(self) -> None:
         """Forget every page (the computer closed)."""
@@ -95,6 +117,65 @@ class Tabs:
         page = self.current()
         await self.ready(page)
         return page
+
+    @contextlib.asynccontextmanager
+    async def acting(self, page: Page) -> AsyncIterator[None]:
+        """Run an action on `page`; the page closing under it (``window.close()`` in a
+        click handler, Ctrl+W) is the action's effect, not a failure: the tab before it
+        takes over. The browser or context closing, or a crash, still raises."""
+        try:
+            yield
+        except ExecutorClosedError as exc:
+            if not await self.closed_under(page):
+                raise
+            logger.info("the page closed during the action (%s); acting on the previous tab", exc)
+
+    async def closed_under(self, page: Page) -> bool:
+        """After an error on `page`: whether only that page closed (the browser lives on).
+
+        The page's ``close`` event can trail the error of a call that raced it: wait
+        for it, bounded.
+        """
+        if self._state.closed or page in self._crashed or self.context is None:
+            return False
+        if not page.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(page.wait_for_event("close"), _CLOSE_EVENT_WAIT_S)
+        return page.is_closed() and not self._state.closed
+
+    async def new_tab(self) -> None:
+        """Open a blank tab; the ``page`` event makes it the active one."""
+        await self.call(self.context_or_raise().new_page(), "opening a new tab")
+
+    async def switch(self, offset: int) -> None:
+        """Act on the tab `offset` places after the active one (wrapping around)."""
+        page = self.current()
+        index = self._pages.index(page) if page in self._pages else 0
+        await self._switch(self._pages[(index + offset) % len(self._pages)])
+
+    async def switch_to(self, number: int) -> None:
+        """Act on tab `number` (from 1; 9 is the last, as in browsers)."""
+        self.current()
+        if number == 9 or number > len(self._pages):
+            number = len(self._pages) if number == 9 else number
+        if number <= len(self._pages):
+            await self._switch(self._pages[number - 1])
+
+    async def _switch(self, page: Page) -> None:
+        previous = self._active
+        if page is previous:
+            return
+        self._active = page
+        self._changed = True
+        # a background page of a headless browser draws no frames: show it
+        await self.call(page.bring_to_front(), "showing the tab")
+        self._state.emit(
+            "tab_switched",
+            f"switched to the tab {page.url}",
+            notice="Switched tabs.",
+            url=page.url,
+            previous_url=previous.url if previous is not None else None,
+        )
 
     async def ready(self, page: Page) -> None:
         """Wait (bounded) until `page` is set up."""
@@ -169,17 +250,22 @@ class Tabs:
             listener(page)
         page.on("close", self._on_close)
         page.on("crash", self._on_crash)
-        page.on("download", self._on_download)
-        page.on("dialog", lambda dialog: self._state.spawn(self._on_dialog(dialog)))
+        if self.on_download is not None:
+            page.on("download", self.on_download)
+        if self.on_file_chooser is not None:
+            page.on("filechooser", self.on_file_chooser)
+        page.on("dialog", lambda dialog: self._on_dialog(page, dialog))
         self._policy.expect(page)
         self._setup[page] = asyncio.ensure_future(self._set_up(page))
         previous = self._active
         self._active = page
         if not first:
+            self._changed = True
             self._state.emit("tab_opened", f"new tab opened: {page.url}", url=page.url)
             self._state.emit(
                 "tab_switched",
                 f"now acting on the new tab {page.url}",
+                notice="A new tab opened; actions now go to it.",
                 url=page.url,
                 previous_url=previous.url if previous is not None else None,
             )
@@ -215,46 +301,39 @@ class Tabs:
             listener(page)
         if self._state.closed:
             return
+        self._changed = True
+        if not was_active:
+            self._state.emit(
+                "tab_closed",
+                f"tab closed: {page.url}",
+                notice=f"A background tab closed ({page.url}).",
+                url=page.url,
+            )
+            return
+        self._active = self._pages[-1] if self._pages else None
+        if self._active is None:
+            self._state.emit(
+                "tab_closed",
+                f"tab closed: {page.url}",
+                notice="The tab closed; it was the last one (the next action opens a blank tab).",
+                url=page.url,
+            )
+            return
         self._state.emit("tab_closed", f"tab closed: {page.url}", url=page.url)
-        if was_active:
-            self._active = self._pages[-1] if self._pages else None
-            if self._active is not None:
-                self._state.emit(
-                    "tab_switched",
-                    f"back to the previous tab {self._active.url}",
-                    url=self._active.url,
-                    previous_url=page.url,
-                )
+        self._state.emit(
+            "tab_switched",
+            f"back to the previous tab {self._active.url}",
+            notice=f"The tab {page.url} closed; actions go to the previous tab again.",
+            url=self._active.url,
+            previous_url=page.url,
+        )
 
     def _on_crash(self, page: Page) -> None:
         self._crashed.add(page)
         self._state.emit("page_crashed", f"the page crashed: {page.url}", url=page.url)
 
-    def _on_download(self, download: Download) -> None:
-        self._state.spawn(self._save_download(download))
-
-    async def _save_download(self, download: Download) -> None:
-        downloads_dir = self._state.options.downloads_dir
-        if downloads_dir is None:
-            return
-        name = Path(download.suggested_filename).name or "download"
-        target = downloads_dir / name
-        try:
-            await download.save_as(target)
-        except PlaywrightError as exc:
-            self._state.emit("download", f"download of {download.url} failed: {exc.message}")
-            return
-        self._state.emit("download", f"downloaded {download.url} to {target}", path=str(target))
-
-    async def _on_dialog(self, dialog: Any) -> None:
-        self._state.emit(
-            "dialog",
-            f"{dialog.type} dialog dismissed: {dialog.message}",
-            dialog_type=dialog.type,
-            text=dialog.message,
-        )
-        with contextlib.suppress(PlaywrightError):
-            if dialog.type == "alert":
-                await dialog.accept()
-            else:
-                await dialog.dismiss()
+    def _on_dialog(self, page: Page, dialog: Dialog) -> None:
+        if self.on_dialog is not None:
+            self.on_dialog(page, dialog)
+        else:  # nobody to answer it: dismiss (an alert can only be accepted)
+            self._state.spawn(dialog.accept() if dialog.type == "alert" else dialog.dismiss())

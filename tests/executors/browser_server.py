@@ -52,7 +52,15 @@ class LoopbackServer:
                     self._send(302, b"", "text/plain", {"Location": query["to"]})
                 elif parts.path == "/slow":
                     time.sleep(int(query.get("ms", "300")) / 1000)
-                    self._send(200, b"slow", "text/plain", {})
+                    if "colour" in query:  # a slow document: a page in that colour
+                        html = f"<body style='margin:0;background:#{query['colour']}'>slow</body>"
+                        self._send(200, html.encode(), "text/html", {})
+                    else:
+                        self._send(200, b"slow", "text/plain", {})
+                elif parts.path == "/download":  # an attachment of `size` bytes
+                    name, size = query.get("name", "file.bin"), int(query.get("size", "100"))
+                    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+                    self._send(200, b"x" * size, "application/octet-stream", disposition)
                 elif parts.path in outer.pages:
                     self._send(
                         200, outer.pages[parts.path].encode(), "text/html; charset=utf-8", {}

@@ -1,7 +1,8 @@
 """Loopback HTTP servers for the browser tests.
 
 `web` serves tests/pages/ on 127.0.0.1 plus pages a test registers, redirects
-(``/redirect?to=URL``) and slow responses (``/slow?ms=N``). `forbidden` runs on
+(``/redirect?to=URL``) and slow responses (``/slow?ms=N``; a page in a colour
+with ``&colour=RRGGBB``), attachments (``/download?name=N&size=BYTES``). `forbidden` runs on
 127.0.0.2 and only counts hits: a domain-policy test passes when it saw none.
 """
 

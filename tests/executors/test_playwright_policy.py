@@ -144,7 +144,7 @@ async def test_popups_are_followed_and_closing_falls_back(web: LoopbackServer) -
         await c.settle(5)
         assert await c.current_url() == web.url("/popup.html")
         events = c.drain_events()
-        assert [e.kind for e in events] == ["tab_opened", "tab_switched"]
+        assert [e.kind for e in events] == ["tab_opened", "tab_switched", "tab_position"]
         await c.click(100, 10)
         await c.type("in the popup")
         assert await c.page.evaluate("document.getElementById('t').value") == "in the popup"
