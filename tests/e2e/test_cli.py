@@ -88,7 +88,8 @@ def test_browser_run_completes_with_json_and_a_full_run_directory(
     assert Path(out["run_dir"]) == run_dir
     # the page saw the click and the typing
     assert {"e": "click", "v": ""} in page.events
-    assert page.events[-1] == {"e": "input", "v": "hello"}
+    # each input event carries the whole value; the server may log them out of order
+    assert {"e": "input", "v": "hello"} in page.events
     run, steps = read_run(run_dir)
     assert run["status"] == "completed"
     assert run["executor"]["kind"] == "browser"
