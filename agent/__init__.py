@@ -57,6 +57,7 @@ from agent._record._report import build_report
 from agent._result import RunResult, StepRecord
 from agent._safety import SafetyCheck, SafetyPolicy
 from agent._tools import FunctionTool, done_tool, function_tool
+from agent._version import __version__ as __version__
 
 __all__ = [
     "APIConnectionError",
