@@ -169,3 +169,27 @@ def test_example_suite_fails_on_a_shop_with_one_word_changed(tmp_path: Path) -> 
     # The heading's new word is big enough for the action step's looser match to
     # see it too (0.063 > 0.05 over 40 px tiles); the extraction never replays.
     assert "the screen differs from the one" in out, out
+
+
+def test_a_failing_check_shows_the_models_reason(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        test_bob="""
+def test_bob(agent):
+    assert agent.check("The greeting says hello to Bob")
+"""
+    )
+    monkeypatch.setenv("TZAFON_API_KEY", API_KEY)
+    reason = "The greeting says Hello, Ada! - not Bob."
+    answer = turn(message(json.dumps({"answer": False, "reason": reason})))
+    with ScriptedResponsesServer([answer], require_api_key=API_KEY) as server:
+        result = pytester.runpytest_subprocess(
+            "-p", "no:randomly", "--screenloop-record=all",
+            f"--screenloop-base-url={server.base_url}", timeout=170,
+        )  # fmt: skip
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert f"last check: 'The greeting says hello to Bob' -> False; the model said: {reason}" in out
