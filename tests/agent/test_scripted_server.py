@@ -257,6 +257,10 @@ def test_script_from_file(tmp_path: Path) -> None:
     with ScriptedResponsesServer(str(path)) as srv:
         assert post(srv, {"model": "m", "input": "go"}).status_code == 200
         assert post(srv, {"model": "m", "input": "go"}).status_code == 500
+    assert Script.from_json(json.dumps({"turns": []})).on_exhausted == "error"
+    assert Script.from_json(json.dumps({"turns": [], "on_exhausted": "message"})).on_exhausted == (
+        "message"
+    )
     (tmp_path / "bad.json").write_text("[{")
     with pytest.raises(ConfigurationError, match="not valid JSON"):
         Script.from_file(tmp_path / "bad.json")
@@ -285,8 +289,12 @@ def test_serve_script_cli(tmp_path: Path) -> None:
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
         resp = httpx.post(base_url + "/responses", json={"model": "m", "input": "go"}, timeout=5)
         assert resp.json()["output"][0]["content"][0]["text"] == "from the cli"
+        # A script file that ran out is an error, not a "completed" answer.
+        resp = httpx.post(base_url + "/responses", json={"model": "m", "input": "go"}, timeout=5)
+        assert resp.status_code == 500
+        assert resp.json()["error"]["code"] == "script_exhausted"
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
-    assert "stopped after 1 request(s)" in err
+    assert "stopped after 2 request(s)" in err
