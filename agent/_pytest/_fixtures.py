@@ -109,25 +109,32 @@ def computer(
     from executors import PlaywrightComputer
 
     s = screenloop_settings
+    display = None
     if s.headed and not os.environ.get("DISPLAY"):
-        pytest.fail(
-            "screenloop: --screenloop-headed needs an X display (set DISPLAY, or run under "
-            "xvfb-run)",
-            pytrace=False,
-        )
-    comp = PlaywrightComputer(
-        size=s.display, start_url=_start_url(s, screenloop_url), headless=not s.headed
-    )
+        # As `screenloop run --headed` does: a virtual display of its own.
+        from sandbox._display import VirtualDisplay
 
-    async def _start() -> None:
-        await comp.start()
-        await comp.settle(3.0)
-
-    screenloop_portal.run(_start())
+        display = VirtualDisplay(*s.display).start()
     try:
-        yield comp
+        comp = PlaywrightComputer(
+            size=s.display,
+            start_url=_start_url(s, screenloop_url),
+            headless=not s.headed,
+            x_display=display.display if display is not None else None,
+        )
+
+        async def _start() -> None:
+            await comp.start()
+            await comp.settle(3.0)
+
+        screenloop_portal.run(_start())
+        try:
+            yield comp
+        finally:
+            screenloop_portal.run(comp.close())
     finally:
-        screenloop_portal.run(comp.close())
+        if display is not None:
+            display.close()
 
 
 @pytest.fixture

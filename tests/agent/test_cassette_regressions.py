@@ -193,3 +193,29 @@ def test_bob(agent):
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert f"last check: 'The greeting says hello to Bob' -> False; the model said: {reason}" in out
+
+
+@pytest.mark.desktop
+def test_headed_without_an_x_display_gets_a_virtual_one(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        test_headed="""
+import os
+
+
+def test_headed(agent):
+    assert "DISPLAY" not in os.environ
+    assert agent.check("The greeting says hello to Ada")
+"""
+    )
+    monkeypatch.setenv("TZAFON_API_KEY", API_KEY)
+    with ScriptedResponsesServer(TURNS[:1], require_api_key=API_KEY) as server:
+        result = pytester.runpytest_subprocess(
+            "-p", "no:randomly", "--screenloop-record=all", "--screenloop-headed",
+            f"--screenloop-base-url={server.base_url}", timeout=170,
+        )  # fmt: skip
+    result.assert_outcomes(passed=1)
