@@ -212,8 +212,27 @@ class Agent:
         return await self._run(task, None)
 
     def run_sync(self, task: str) -> RunResult:
-        """`run` for synchronous code (starts an event loop; not inside a running one)."""
-        return asyncio.run(self.run(task))
+        """`run` for synchronous code (starts an event loop; not inside a running one).
+
+        A `PlaywrightComputer` that is not started yet is started in that loop
+        and closed at the end (Playwright's objects belong to the loop that made
+        them): one `run_sync` per such computer; for several tasks on one
+        browser, use ``async with computer:`` and `run`.
+        """
+        return asyncio.run(self._run_sync(task))
+
+    async def _run_sync(self, task: str) -> RunResult:
+        from executors import PlaywrightComputer
+        from executors._errors import ExecutorClosedError
+
+        computer = self.computer
+        if isinstance(computer, PlaywrightComputer):
+            try:
+                computer.context  # noqa: B018 - raises when the browser is not started
+            except ExecutorClosedError:
+                async with computer:
+                    return await self.run(task)
+        return await self.run(task)
 
     async def iter(self, task: str) -> AsyncIterator[Event]:
         """Run `task`, yielding every event; the last one is `Finished` (holding the result).

@@ -16,14 +16,15 @@ commands), ``agent`` (runs, checks, extractions; records into
 Marker ``@pytest.mark.screenloop(...)``: ``url`` (joined to ``screenloop_url``),
 ``display`` ((w, h) or "WxH"), ``model``, ``max_steps``, ``launch`` (commands
 for ``desktop``), ``secrets``, ``safety``, ``coordinate_space``, ``history``,
-``instructions``, ``threshold``.
+``instructions``, ``threshold``, ``check_threshold``.
 
 Options (each also an ini setting, ``screenloop_model`` ...):
 ``--screenloop-model``, ``--screenloop-base-url``, ``--screenloop-record``
 (``none|once|new|all``; default ``none`` when the ``CI`` variable is set, else
 ``once``), ``--screenloop-heal``, ``--screenloop-headed``,
 ``--screenloop-run-dir`` (default ``runs/pytest``), ``--screenloop-url``,
-``--screenloop-display``, ``--screenloop-threshold``, ``--screenloop-max-steps``.
+``--screenloop-display``, ``--screenloop-threshold``, ``--screenloop-check-threshold``,
+``--screenloop-max-steps``.
 
 The work lives in agent/_pytest/_fixtures.py (fixtures), agent/_pytest/_agent.py
 (the test-facing agent), agent/_pytest/_settings.py (settings), agent/_pytest/_portal.py
@@ -75,7 +76,19 @@ _OPTIONS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("run-dir", "root of the tests' run directories (default runs/pytest)", {}),
     ("url", "the base URL of the app under test (start URL of the computer fixture)", {}),
     ("display", "the display size WxH (default 1280x720)", {}),
-    ("threshold", "screenshot match threshold in dHash bits (default 4)", {}),
+    (
+        "threshold",
+        "screenshot match threshold for action steps, screen distance 0..1 as in "
+        "`screenloop replay --threshold` (default 0.05; a value above 1 is the old unit, "
+        "dHash bits, for cassettes recorded without fingerprints)",
+        {},
+    ),
+    (
+        "check-threshold",
+        "screenshot match threshold for check/extract requests, screen distance 0..1 over "
+        "8 px tiles (default 0.02): a recorded answer replays only on the same screen",
+        {},
+    ),
     ("max-steps", "max steps per agent run (default 30)", {}),
 )
 
@@ -114,7 +127,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "screenloop(url=, display=, model=, max_steps=, launch=[...], secrets=, safety=, "
-        "coordinate_space=, history=, instructions=, threshold=): screenloop test settings",
+        "coordinate_space=, history=, instructions=, threshold=, check_threshold=): "
+        "screenloop test settings",
     )
     if not config.pluginmanager.has_plugin("screenloop-summary"):
         config.pluginmanager.register(CassetteSummary(), "screenloop-summary")

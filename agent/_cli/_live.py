@@ -52,6 +52,7 @@ class LiveView(AgentHooks):
         task: str,
         *,
         enabled: bool = True,
+        lines: bool = False,
         max_steps: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         history: int = 6,
@@ -59,6 +60,7 @@ class LiveView(AgentHooks):
         self.console = console
         self.task = task
         self.enabled = enabled
+        self.lines = lines
         self.max_steps = max_steps
         self._clock = clock
         self.started = clock()
@@ -136,12 +138,14 @@ class LiveView(AgentHooks):
                 words += f"  [failed: {event.error}]"
             self.action = words
             self.actions.append(f"{event.step:>3}  {words}")
+            self._line(f"step {event.step}: {words}", event.action_s)
         elif isinstance(event, SafetyDecision):
             self.notes.append(
                 f"safety {event.code or event.id}: {event.decision} by {event.decided_by}"
             )
         elif isinstance(event, FunctionCalled):
             self.actions.append(f"{event.step:>3}  {event.name}({event.arguments[:40]})")
+            self._line(f"step {event.step}: {event.name}({event.arguments[:40]})")
         elif isinstance(event, (TabSwitched, ExecutorNotice, WarningEvent)):
             self.notes.append(mask_placeholders(event.message))
         elif isinstance(event, Retry):
@@ -149,6 +153,14 @@ class LiveView(AgentHooks):
         elif isinstance(event, Finished):
             self.status = event.status
         self._refresh()
+
+    def _line(self, text: str, action_s: float | None = None) -> None:
+        """One plain line per step when not drawing (`lines`): CI logs show progress."""
+        if self.lines and self._live is None:
+            took = f"{action_s:.2f}s, " if action_s is not None else ""
+            self.console.print(
+                f"{text} ({took}{_secs(self.elapsed())} in)", markup=False, highlight=False
+            )
 
     def _refresh(self) -> None:
         if self._live is not None:

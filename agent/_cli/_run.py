@@ -18,6 +18,7 @@ from typing import Annotated, Any, TextIO, cast
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agent._agent import Agent
 from agent._api._provider import Provider, resolve_provider
@@ -327,8 +328,10 @@ def terminal_ask(
         with pause:
             console.print("[bold yellow]The model raised a safety check:[/]")
             for check in checks:
-                console.print(f"  [bold]{check.code or check.id}[/]: {check.message}")
-            console.print("Acknowledge and let the model continue? [y/N] ", end="")
+                code = escape(check.code or check.id)
+                console.print(f"  [bold]{code}[/]: {escape(check.message)}")
+            # markup=False: rich would read "[y/N]" as a style tag and print nothing
+            console.print("Acknowledge and let the model continue? [y/N] ", end="", markup=False)
             previous = signal.getsignal(signal.SIGINT)
             try:
                 # The loop's SIGINT handler cannot interrupt a blocking read; let
@@ -509,6 +512,7 @@ def run_command(
         Console(file=session.out, highlight=False),
         opts.task,
         enabled=tty and not opts.json_output,
+        lines=not tty and not opts.json_output,
         max_steps=opts.max_steps,
     )
     kwargs = agent_kwargs(

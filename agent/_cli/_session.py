@@ -54,7 +54,9 @@ def setup_logging(
     The API key and secret values are redacted from every record, before and
     during a run.
     """
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.StreamHandler[Any] = (
+        logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(Redactor(dict(secrets or {}), api_key)))
     root = logging.getLogger()
@@ -111,6 +113,36 @@ class Outcome(Generic[T]):
     error: dict[str, str] | None = None  # the exception's type and message, when one failed it
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time of each record.
+
+    While the live view draws, rich redirects `sys.stderr` so that what is
+    written there (``-v`` logs) is printed above the frame, not inside it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+# Python keyword names in messages shared with the Python API, as the CLI spells them.
+_CLI_FLAGS = (("pass api_key=", "pass --api-key"), ("pass base_url=", "pass --base-url"))
+
+
+def cli_words(message: str) -> str:
+    """A message of the Python API in the command line's words (``--api-key``...)."""
+    for python, flag in _CLI_FLAGS:
+        message = message.replace(python, flag)
+    return message
+
+
 class CommandSession:
     """One command's terminal: its streams, consoles, logging, and how its work is run."""
 
@@ -120,6 +152,8 @@ class CommandSession:
         self.json_output = json_output
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self._given_err = err
+        self.error: dict[str, str] | None = None
         # Human output: stdout, unless --json keeps stdout for the one JSON object.
         self.console = Console(
             file=self.err if json_output else self.out, highlight=False, soft_wrap=True
@@ -127,15 +161,19 @@ class CommandSession:
         self.err_console = Console(file=self.err, highlight=False, soft_wrap=True)
 
     def usage_error(self, exc: Exception) -> ExitCode:
-        """Say what is wrong with the command line; exit status 2."""
-        self.err_console.print(f"error: {exc}", markup=False)
+        """Say what is wrong with the command line; exit status 2 (with --json, a JSON object)."""
+        message = cli_words(str(exc))
+        self.err_console.print(f"error: {message}", markup=False)
+        if self.json_output:
+            error = {"type": type(exc).__name__, "message": message}
+            self.print_json({"status": "error", "error": error}, ExitCode.USAGE)
         return ExitCode.USAGE
 
     def start_logging(
         self, verbose: bool, *, api_key: str | None = None, secrets: Mapping[str, str] | None = None
     ) -> None:
         """Log to this session's stderr (see `setup_logging`)."""
-        setup_logging(verbose, api_key=api_key, secrets=secrets, stream=self.err)
+        setup_logging(verbose, api_key=api_key, secrets=secrets, stream=self._given_err)
 
     def run(self, work: Coroutine[Any, Any, T]) -> Outcome[T]:
         """Run `work` in a new event loop, cancelled by SIGINT or SIGTERM.
@@ -146,6 +184,7 @@ class CommandSession:
         try:
             value, sig = asyncio.run(run_cancellable(work))
         except Exception as exc:
+            self.error = {"type": type(exc).__name__, "message": cli_words(str(exc))}
             self.err_console.print(f"error: {type(exc).__name__}: {exc}", markup=False)
             logger.debug("the command failed", exc_info=True)
             error = {"type": type(exc).__name__, "message": str(exc)}
@@ -160,6 +199,11 @@ class CommandSession:
         """Print a run's result: one JSON object on stdout (``--json``), or a short summary."""
         if self.json_output:
             data = result.to_json() if result is not None else {"status": "error"}
+            if self.error is not None and not data.get("error"):
+                data = {**data, "status": "error", "error": self.error}
+            if result is not None and result.run_dir is not None:
+                report = Path(result.run_dir) / "report.html"
+                data = {**data, "report": str(report) if report.exists() else None}
             self.print_json(data, code, extra)
             return
         if result is None:

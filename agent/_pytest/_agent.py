@@ -291,6 +291,11 @@ class ScreenloopAgent:
         if shot is not None:
             lines.append(f"  last screenshot: {shot}")
         lines.append(f"  cassette: {self.transport.cassette.path} (record={self.settings.record})")
+        if self.checks:  # `assert agent.check(...)` alone shows only `assert False`
+            last = self.checks[-1]
+            reason = last.reply.get("reason") if isinstance(last.reply, dict) else None
+            said = f"; the model said: {reason}" if reason else ""
+            lines.append(f"  last {last.kind}: {last.question!r} -> {last.answer!r}{said}")
         return lines
 
     def properties(self) -> list[tuple[str, str]]:

@@ -12,9 +12,14 @@ Request bodies are *normalized* (`Normalizer`) so that a replay can match them
 by content:
 
 - every screenshot (a ``data:image/...`` URL) becomes
-  ``{"screenshot_hash": "d16:<hex>"}`` (agent/_record/_imagehash.py): images are never
-  stored, and two screenshots match when their perceptual distance is within
-  the threshold;
+  ``{"screenshot_hash": "d16:<hex>", "screenshot_print": "t4:<base64 PNG>"}``
+  (agent/_record/_imagehash.py): a dHash and a 1/4-scale RGB thumbnail (a few
+  kB), never the screenshot itself. Two screenshots match when their
+  `fingerprint_distance` (the unit of ``screenloop replay --threshold``, 0..1)
+  is within the threshold: 40 px tiles and `DEFAULT_SCREEN_THRESHOLD` (0.05)
+  for an action step, 8 px tiles and `DEFAULT_CHECK_THRESHOLD` (0.02) for a
+  check/extract request (structured output, no tools), whose recorded answer
+  is only true of the very screen it judged (see `ScreenMatch`);
 - ``previous_response_id`` becomes ``{{response:N}}`` (N: the interaction that
   returned it), ``call_id``\\s and item ids become ``{{call:K}}``/``{{item:K}}``
   in order of appearance, so ids minted by a live server do not matter;
@@ -43,8 +48,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from agent._errors import CassetteError
-from agent._record._imagehash import dhash, hash_distance
+from agent._errors import CassetteError, ConfigurationError
+from agent._record._imagehash import (
+    ACTION_TILE_PX,
+    CHECK_TILE_PX,
+    DEFAULT_CHECK_THRESHOLD,
+    DEFAULT_SCREEN_THRESHOLD,
+    dhash,
+    fingerprint_distance,
+    hash_distance,
+    is_fingerprint,
+    screen_fingerprint,
+)
 from agent._secrets import Redactor
 
 __all__ = [
@@ -55,21 +70,67 @@ __all__ = [
     "Interaction",
     "Normalizer",
     "RecordMode",
+    "ScreenMatch",
     "compare",
     "format_differences",
+    "is_judgment",
     "summarize_request",
 ]
 
 logger = logging.getLogger(__name__)
 
 CASSETTE_VERSION = 1
-DEFAULT_THRESHOLD = 4
-"""Bits of a 256-bit dHash two screenshots may differ by and still match.
+DEFAULT_THRESHOLD = DEFAULT_SCREEN_THRESHOLD
+LEGACY_HASH_BITS = 4
+"""dHash bits, for cassettes recorded before fingerprints (their shots hold only a hash)."""
 
-Measured on the demo shop (headless Chromium, 1280x720): the same page 0, a
-focused vs unfocused text field 2, the "moved-button" variant of a product
-page 6, another page 50+.
-"""
+
+@dataclass(frozen=True)
+class ScreenMatch:
+    """When a screenshot in a request matches the recorded one (unit: `screen_distance`, 0..1).
+
+    Measured in headless Chromium at 1280x720 on a light page with dark 16 px
+    text (tests/agent/test_cassette_regressions.py, /tmp measurements in the
+    commit): the same page re-rendered 20 times 0.0 at both tile sizes (a
+    blinking caret is not counted); one word changed (a name) 0.16 at 8 px
+    tiles vs 0.016 at 40 px; one digit (37 -> 31) 0.26 vs 0.016; a button green
+    -> red 0.22 vs 0.039 (the old 256-bit dHash: 0 bits for all three). So an
+    action step (40 px tiles, 0.05) tolerates a changed word -- its response is
+    an action the replay performs, and a moved target fails the test later --
+    while a check/extract (8 px tiles, 0.02) does not: its recorded answer
+    would hide the regression.
+    """
+
+    screen: float = DEFAULT_SCREEN_THRESHOLD
+    check: float = DEFAULT_CHECK_THRESHOLD
+    legacy_bits: int = LEGACY_HASH_BITS
+
+    @classmethod
+    def parse(cls, threshold: Any = None, check_threshold: Any = None) -> ScreenMatch:
+        """From option values; a `threshold` above 1 is the old unit, dHash bits."""
+        out = cls()
+        if threshold not in (None, ""):
+            value = float(threshold)
+            if value > 1:
+                logger.warning(
+                    "screenloop threshold %s is read as dHash bits (the old unit, used only for "
+                    "cassettes recorded without fingerprints); the unit is now screen distance "
+                    "0..1 like `screenloop replay --threshold` (default %s)",
+                    threshold,
+                    DEFAULT_SCREEN_THRESHOLD,
+                )
+                out = cls(legacy_bits=int(value))
+            elif value < 0:
+                raise ConfigurationError(f"the screenshot threshold must be 0..1, got {threshold}")
+            else:
+                out = cls(screen=value)
+        if check_threshold not in (None, ""):
+            value = float(check_threshold)
+            if not 0 <= value <= 1:
+                raise ConfigurationError(f"the check threshold must be 0..1, got {check_threshold}")
+            out = cls(out.screen, value, out.legacy_bits)
+        return out
+
 
 RecordMode = Literal["none", "once", "new", "all"]
 RECORD_MODES: tuple[RecordMode, ...] = ("none", "once", "new", "all")
@@ -160,7 +221,8 @@ def _image_hash(url: str) -> dict[str, Any]:
     match = _DATA_IMAGE.match(url)
     assert match is not None
     try:
-        return {"screenshot_hash": dhash(base64.b64decode(url[match.end() :]))}
+        data = base64.b64decode(url[match.end() :])
+        return {"screenshot_hash": dhash(data), "screenshot_print": screen_fingerprint(data)}
     except Exception as exc:  # an undecodable image still must not be stored inline
         logger.warning("could not hash a screenshot in a request: %s", exc)
         return {"screenshot_hash": None}
@@ -294,31 +356,81 @@ def _short(value: Any, limit: int = 160) -> str:
 
 
 def _is_shot(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"screenshot_hash"}
+    return isinstance(value, dict) and "screenshot_hash" in value and len(value) <= 2
 
 
-def compare(recorded: Any, actual: Any, threshold: int, path: str = "") -> list[Difference]:
-    """The differences between two normalized requests (screenshots within `threshold` match)."""
-    return list(_diff(recorded, actual, threshold, path))
+def is_judgment(request: Any) -> bool:
+    """True for a check/extract request: structured output and no tools (it cannot act)."""
+    body = request.get("body") if isinstance(request, dict) else None
+    if not isinstance(body, dict) or body.get("tools"):
+        return False
+    text = body.get("text")
+    fmt = text.get("format") if isinstance(text, dict) else None
+    return isinstance(fmt, dict) and fmt.get("type") == "json_schema"
 
 
-def _diff(recorded: Any, actual: Any, threshold: int, path: str) -> Iterator[Difference]:
+def compare(
+    recorded: Any, actual: Any, threshold: ScreenMatch | float | None = None, path: str = ""
+) -> list[Difference]:
+    """The differences between two normalized requests (screenshots matched by `ScreenMatch`).
+
+    A plain number is the action-step threshold (0..1), or dHash bits when above 1.
+    """
+    match = threshold if isinstance(threshold, ScreenMatch) else ScreenMatch.parse(threshold)
+    return list(_diff(recorded, actual, match, is_judgment(recorded), path))
+
+
+def _shot_difference(
+    recorded: dict[str, Any], actual: dict[str, Any], match: ScreenMatch, judged: bool, where: str
+) -> Difference | None:
+    a, b = recorded["screenshot_hash"], actual["screenshot_hash"]
+    if a is None or b is None:
+        return None if a == b else Difference(where, a, b, "a screenshot could not be hashed")
+    pa, pb = recorded.get("screenshot_print"), actual.get("screenshot_print")
+    if isinstance(pa, str) and isinstance(pb, str) and is_fingerprint(pa) and is_fingerprint(pb):
+        tile, limit = (CHECK_TILE_PX, match.check) if judged else (ACTION_TILE_PX, match.screen)
+        try:
+            distance = fingerprint_distance(pa, pb, tile_px=tile)
+        except ValueError as exc:
+            return Difference(where, a, b, f"the recorded screenshot is unreadable: {exc}")
+        if distance <= limit:
+            return None
+        what = "a check/extract answer was recorded for" if judged else "the recording shows"
+        return Difference(
+            where,
+            a,
+            b,
+            f"the screen differs from the one {what} (screen distance {distance:.3f} over "
+            f"{tile} px tiles > threshold {limit})",
+        )
+    if judged:
+        return Difference(
+            where,
+            a,
+            b,
+            "the recorded screenshot has no fingerprint (an older cassette), so a check/extract "
+            "answer cannot be matched to its screen; re-record with --screenloop-record=all",
+        )
+    distance_bits = hash_distance(a, b)
+    if distance_bits <= match.legacy_bits:
+        return None
+    return Difference(
+        where,
+        a,
+        b,
+        f"the screenshot differs from the recorded one (dHash distance {distance_bits} bits > "
+        f"{match.legacy_bits}; an older cassette without fingerprints)",
+    )
+
+
+def _diff(
+    recorded: Any, actual: Any, match: ScreenMatch, judged: bool, path: str
+) -> Iterator[Difference]:
     where = path or "request"
     if _is_shot(recorded) and _is_shot(actual):
-        a, b = recorded["screenshot_hash"], actual["screenshot_hash"]
-        if a is None or b is None:
-            if a != b:
-                yield Difference(where, a, b, "a screenshot could not be hashed")
-            return
-        distance = hash_distance(a, b)
-        if distance > threshold:
-            yield Difference(
-                where,
-                a,
-                b,
-                f"the screenshot differs from the recorded one (perceptual distance "
-                f"{distance} > threshold {threshold})",
-            )
+        found = _shot_difference(recorded, actual, match, judged, where)
+        if found is not None:
+            yield found
         return
     if isinstance(recorded, dict) and isinstance(actual, dict):
         for key in [*recorded, *(k for k in actual if k not in recorded)]:
@@ -330,7 +442,7 @@ def _diff(recorded: Any, actual: Any, threshold: int, path: str) -> Iterator[Dif
             elif key not in recorded:
                 yield Difference(sub, None, actual[key], f"new (now {_short(actual[key])})")
             else:
-                yield from _diff(recorded[key], actual[key], threshold, sub)
+                yield from _diff(recorded[key], actual[key], match, judged, sub)
         return
     if isinstance(recorded, list) and isinstance(actual, list):
         for i in range(max(len(recorded), len(actual))):
@@ -342,7 +454,7 @@ def _diff(recorded: Any, actual: Any, threshold: int, path: str) -> Iterator[Dif
             elif i >= len(recorded):
                 yield Difference(sub, None, actual[i], f"new (now {_short(actual[i])})")
             else:
-                yield from _diff(recorded[i], actual[i], threshold, sub)
+                yield from _diff(recorded[i], actual[i], match, judged, sub)
         return
     if recorded != actual:
         yield Difference(where, recorded, actual)

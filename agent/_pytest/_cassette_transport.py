@@ -44,6 +44,7 @@ from agent._pytest._cassette import (
     Interaction,
     Normalizer,
     RecordMode,
+    ScreenMatch,
     compare,
     format_differences,
     summarize_request,
@@ -74,7 +75,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         mode: the record mode.
         normalizer: the test's `Normalizer` (origin, secrets, key).
         heal: on a mismatch, go live from that request on instead of failing.
-        threshold: screenshot match threshold (dHash bits).
+        threshold: when a screenshot matches the recorded one (`ScreenMatch`).
         live: the transport for live requests (default: a new httpx transport).
         live_problem: why live calls are impossible (no API key...), or None.
     """
@@ -86,7 +87,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         normalizer: Normalizer,
         *,
         heal: bool = False,
-        threshold: int = 4,
+        threshold: ScreenMatch | None = None,
         live: httpx.AsyncBaseTransport | None = None,
         live_problem: str | None = None,
     ) -> None:
@@ -96,7 +97,7 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         self.mode: RecordMode = mode
         self.normalizer = normalizer
         self.heal = heal
-        self.threshold = threshold
+        self.threshold = threshold or ScreenMatch()
         self.live_problem = live_problem
         self._live_transport = live
         existed = cassette.exists

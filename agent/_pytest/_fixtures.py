@@ -18,22 +18,19 @@ import logging
 import os
 import shutil
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from agent._errors import ConfigurationError
-from agent._pytest._agent import ScreenloopAgent
-from agent._pytest._cassette import Cassette
-from agent._pytest._portal import Portal
-from agent._pytest._settings import (
-    ScreenloopSettings,
-    cassette_path_for,
-    option,
-    resolve_settings,
-    run_dir_name,
-)
-from executors._computer import Computer
+# Every pytest run in an environment with screenloop installed imports this
+# module (the plugin's entry point): what it needs is imported inside the
+# fixtures, so a run that uses none of them pays nothing (docs/pytest-plugin.md).
+if TYPE_CHECKING:
+    from agent._pytest._agent import ScreenloopAgent
+    from agent._pytest._portal import Portal
+    from agent._pytest._settings import ScreenloopSettings
+    from executors._computer import Computer
 
 __all__ = [
     "AGENT_KEY",
@@ -48,7 +45,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-AGENT_KEY = pytest.StashKey[ScreenloopAgent]()
+AGENT_KEY = pytest.StashKey["ScreenloopAgent"]()
 CALL_PASSED_KEY = pytest.StashKey[bool]()
 
 
@@ -64,6 +61,9 @@ def _origin(url: str | None) -> str | None:
 @pytest.fixture
 def screenloop_settings(request: pytest.FixtureRequest) -> ScreenloopSettings:
     """The resolved screenloop settings of this test (marker, options, ini, defaults)."""
+    from agent._errors import ConfigurationError
+    from agent._pytest._settings import resolve_settings
+
     try:
         return resolve_settings(request.config, request.node)
     except ConfigurationError as exc:
@@ -77,6 +77,8 @@ def screenloop_url(request: pytest.FixtureRequest) -> str | None:
     Override this fixture in a conftest to start your app per test and return
     its URL; a marker ``url`` is joined to it (``url="/products"``).
     """
+    from agent._pytest._settings import option
+
     value = option(request.config, "screenloop-url")
     return str(value) if value else None
 
@@ -84,6 +86,8 @@ def screenloop_url(request: pytest.FixtureRequest) -> str | None:
 @pytest.fixture
 def screenloop_portal() -> Iterator[Portal]:
     """The event loop (in a background thread) this test's computer and agent run on."""
+    from agent._pytest._portal import Portal
+
     portal = Portal()
     yield portal
     portal.close()
@@ -105,25 +109,32 @@ def computer(
     from executors import PlaywrightComputer
 
     s = screenloop_settings
+    display = None
     if s.headed and not os.environ.get("DISPLAY"):
-        pytest.fail(
-            "screenloop: --screenloop-headed needs an X display (set DISPLAY, or run under "
-            "xvfb-run)",
-            pytrace=False,
-        )
-    comp = PlaywrightComputer(
-        size=s.display, start_url=_start_url(s, screenloop_url), headless=not s.headed
-    )
+        # As `screenloop run --headed` does: a virtual display of its own.
+        from sandbox._display import VirtualDisplay
 
-    async def _start() -> None:
-        await comp.start()
-        await comp.settle(3.0)
-
-    screenloop_portal.run(_start())
+        display = VirtualDisplay(*s.display).start()
     try:
-        yield comp
+        comp = PlaywrightComputer(
+            size=s.display,
+            start_url=_start_url(s, screenloop_url),
+            headless=not s.headed,
+            x_display=display.display if display is not None else None,
+        )
+
+        async def _start() -> None:
+            await comp.start()
+            await comp.settle(3.0)
+
+        screenloop_portal.run(_start())
+        try:
+            yield comp
+        finally:
+            screenloop_portal.run(comp.close())
     finally:
-        screenloop_portal.run(comp.close())
+        if display is not None:
+            display.close()
 
 
 @pytest.fixture
@@ -157,6 +168,10 @@ def agent(
     screenloop_portal: Portal,
 ) -> Iterator[ScreenloopAgent]:
     """The test-facing agent, bound to ``desktop`` if the test uses it, else ``computer``."""
+    from agent._pytest._agent import ScreenloopAgent
+    from agent._pytest._cassette import Cassette
+    from agent._pytest._settings import cassette_path_for, run_dir_name
+
     name = "desktop" if "desktop" in request.fixturenames else "computer"
     comp: Computer = request.getfixturevalue(name)
     s = screenloop_settings

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from agent._errors import ConfigurationError
-from agent._pytest._cassette import DEFAULT_THRESHOLD, RECORD_MODES, RecordMode
+from agent._pytest._cassette import RECORD_MODES, RecordMode, ScreenMatch
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -49,6 +49,7 @@ _MARKER_KEYS = frozenset(
         "history",
         "instructions",
         "threshold",
+        "check_threshold",
     }
 )
 
@@ -69,7 +70,7 @@ class ScreenloopSettings:
     heal: bool = False
     headed: bool = False
     run_root: Path = Path(DEFAULT_RUN_ROOT)
-    threshold: int = DEFAULT_THRESHOLD
+    threshold: ScreenMatch = field(default_factory=ScreenMatch)
     url: str | None = None
     display: tuple[int, int] = DEFAULT_DISPLAY
     max_steps: int = 30
@@ -144,7 +145,10 @@ def resolve_settings(config: pytest.Config, item: pytest.Item) -> ScreenloopSett
     root = Path(option(config, "screenloop-run-dir") or DEFAULT_RUN_ROOT)
     if not root.is_absolute():
         root = Path(config.rootpath) / root
-    threshold = mark.get("threshold", option(config, "screenloop-threshold"))
+    threshold = ScreenMatch.parse(
+        mark.get("threshold", option(config, "screenloop-threshold")),
+        mark.get("check_threshold", option(config, "screenloop-check-threshold")),
+    )
     settings = ScreenloopSettings(
         model=str(mark.get("model") or option(config, "screenloop-model") or DEFAULT_MODEL),
         base_url=option(config, "screenloop-base-url"),
@@ -154,7 +158,7 @@ def resolve_settings(config: pytest.Config, item: pytest.Item) -> ScreenloopSett
         headed=bool(config.getoption("screenloop_headed", default=False))
         or _truthy(config.getini("screenloop_headed")),
         run_root=root,
-        threshold=int(threshold) if threshold not in (None, "") else DEFAULT_THRESHOLD,
+        threshold=threshold,
         url=mark.get("url"),
         display=_parse_display(
             mark.get("display") or option(config, "screenloop-display") or DEFAULT_DISPLAY

@@ -21,6 +21,7 @@ changes 1 % of the pixels, while a blinking caret stays near zero.
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import re
@@ -30,14 +31,20 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 __all__ = [
+    "ACTION_TILE_PX",
+    "CHECK_TILE_PX",
     "DEAD_ZONE",
+    "DEFAULT_CHECK_THRESHOLD",
     "DEFAULT_HASH_SIZE",
     "DEFAULT_SCREEN_THRESHOLD",
     "dhash",
+    "fingerprint_distance",
     "hash_distance",
+    "is_fingerprint",
     "is_image_hash",
     "load_image",
     "screen_distance",
+    "screen_fingerprint",
     "write_diff_image",
 ]
 
@@ -104,26 +111,120 @@ def load_image(image: ImageLike) -> Image.Image:
         return im.convert("RGB")
 
 
-def screen_distance(a: ImageLike, b: ImageLike) -> float:
-    """How different two screenshots look: 0.0 identical ... 1.0 black vs white.
+def _thumbnail(image: Image.Image, scale: float) -> Image.Image:
+    """An RGB thumbnail with one pixel per `scale` x `scale` screen pixels (box-averaged)."""
+    width = max(_TILE * 8, min(_THUMB_WIDTH * 2, round(image.width / scale)))
+    height = max(_TILE, round(width * image.height / max(image.width, 1)))
+    return image.convert("RGB").resize((width, height), Image.Resampling.BOX)
 
-    Both become grey thumbnails of a fifth of the first image's size (256 px
-    wide at 1280 x 720); their absolute difference is averaged over 8 x 8
-    tiles (about 40 x 40 screen pixels) and the largest tile mean is returned.
+
+def _without_carets(diff: Image.Image) -> Image.Image:
+    """`diff` with changes one pixel wide and no wider (a text caret's blink) set to zero.
+
+    At 4 screen pixels per fingerprint pixel a 1-2 px caret lies in one column;
+    a changed glyph, word or colour spans at least two neighbouring columns.
     """
-    first, second = load_image(a), load_image(b)
-    # One thumbnail pixel per 5 screen pixels (256 wide at 1280), so a tile is
-    # always about 40 x 40 screen pixels whatever the screen size.
-    width = max(_TILE * 8, min(_THUMB_WIDTH * 2, round(first.width / _SCREEN_PX_PER_THUMB_PX)))
-    height = max(_TILE, round(width * first.height / max(first.width, 1)))
-    small_a = first.convert("L").resize((width, height), Image.Resampling.BOX)
-    small_b = second.convert("L").resize((width, height), Image.Resampling.BOX)
-    tiles = ImageChops.difference(small_a, small_b).resize(
-        (max(1, width // _TILE), max(1, height // _TILE)), Image.Resampling.BOX
+    mask = diff.point(lambda v: 255 if v > _CARET_NOISE else 0)
+    width, height = mask.size
+    left, right = Image.new("L", mask.size, 0), Image.new("L", mask.size, 0)
+    left.paste(mask.crop((1, 0, width, height)), (0, 0))
+    right.paste(mask.crop((0, 0, width - 1, height)), (1, 0))
+    isolated = ImageChops.subtract(mask, ImageChops.lighter(left, right))
+    return ImageChops.subtract(diff, isolated)
+
+
+def _worst_tile(
+    small_a: Image.Image, small_b: Image.Image, tile: int, *, ignore_carets: bool = False
+) -> float:
+    """The largest mean, over `tile` x `tile` tiles, of the per-pixel worst-channel difference."""
+    if small_b.size != small_a.size:
+        small_b = small_b.resize(small_a.size, Image.Resampling.BOX)
+    # The worst channel, not grey: a green -> red button is 6 grey levels apart
+    # but ~150 levels apart in its red and green channels.
+    diff = ImageChops.difference(small_a.convert("RGB"), small_b.convert("RGB"))
+    red, green, blue = diff.split()
+    worst_channel = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    if ignore_carets:
+        worst_channel = _without_carets(worst_channel)
+    width, height = small_a.size
+    tiles = worst_channel.resize(
+        (max(1, width // tile), max(1, height // tile)), Image.Resampling.BOX
     )
     worst = tiles.getextrema()[1]  # "L" mode: (min, max)
     assert isinstance(worst, (int, float))
     return float(worst) / 255.0
+
+
+def screen_distance(a: ImageLike, b: ImageLike) -> float:
+    """How different two screenshots look: 0.0 identical ... 1.0 black vs white.
+
+    Both become thumbnails of a fifth of the first image's size (256 px wide at
+    1280 x 720); their per-pixel difference (the largest of the red, green and
+    blue differences) is averaged over 8 x 8 tiles (about 40 x 40 screen
+    pixels) and the largest tile mean is returned.
+    """
+    first, second = load_image(a), load_image(b)
+    # One thumbnail pixel per 5 screen pixels (256 wide at 1280), so a tile is
+    # always about 40 x 40 screen pixels whatever the screen size.
+    small_a = _thumbnail(first, _SCREEN_PX_PER_THUMB_PX)
+    small_b = second.resize(small_a.size, Image.Resampling.BOX)
+    return _worst_tile(small_a, small_b, _TILE)
+
+
+FINGERPRINT_PREFIX = "t4:"
+_CARET_NOISE = 8  # grey levels of difference below which a fingerprint pixel is unchanged
+_FINGERPRINT_SCALE = 4  # screen pixels per fingerprint pixel
+ACTION_TILE_PX = 40
+"""Tile size (screen pixels) for matching the screenshot of an action step (as replay)."""
+CHECK_TILE_PX = 8
+"""Tile size (screen pixels) for matching a screenshot a check/extract answer judged."""
+DEFAULT_CHECK_THRESHOLD = 0.02
+"""`fingerprint_distance` at ``CHECK_TILE_PX`` at or below this: the same screen for a check."""
+
+
+def screen_fingerprint(image: ImageLike) -> str:
+    """A storable stand-in for a screenshot: ``"t4:"`` + a base64 PNG thumbnail.
+
+    The thumbnail is RGB with one pixel per 4 x 4 screen pixels (320 x 180 at
+    1280 x 720, a few kB as PNG), so a changed word, digit or colour still
+    changes it; `fingerprint_distance` compares two of them.
+    """
+    img = load_image(image)
+    scale = _FINGERPRINT_SCALE
+    size = (max(1, round(img.width / scale)), max(1, round(img.height / scale)))
+    small = img.resize(size, Image.Resampling.BOX)
+    buf = io.BytesIO()
+    small.save(buf, format="PNG", optimize=True)
+    return FINGERPRINT_PREFIX + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def is_fingerprint(value: object) -> bool:
+    """True when `value` looks like a fingerprint made by `screen_fingerprint`."""
+    return isinstance(value, str) and value.startswith(FINGERPRINT_PREFIX)
+
+
+def _fingerprint_image(value: str) -> Image.Image:
+    if not is_fingerprint(value):
+        raise ValueError(f"not a screen fingerprint: {value[:24]!r}")
+    try:
+        data = base64.b64decode(value[len(FINGERPRINT_PREFIX) :], validate=True)
+        with Image.open(io.BytesIO(data)) as im:
+            return im.convert("RGB")
+    except Exception as exc:
+        raise ValueError(f"unreadable screen fingerprint: {exc}") from exc
+
+
+def fingerprint_distance(a: str, b: str, *, tile_px: int = ACTION_TILE_PX) -> float:
+    """The `screen_distance` of two fingerprints, over tiles of `tile_px` screen pixels.
+
+    Same unit as `screen_distance` (0..1, the worst tile's mean difference):
+    ``tile_px=40`` is replay's measure; ``tile_px=8`` (`CHECK_TILE_PX`) sees one
+    changed digit. A change one fingerprint pixel wide (a blinking text caret)
+    is not counted. Raises ValueError for a malformed fingerprint.
+    """
+    small_a, small_b = _fingerprint_image(a), _fingerprint_image(b)
+    tile = max(1, round(tile_px / _FINGERPRINT_SCALE))
+    return _worst_tile(small_a, small_b, tile, ignore_carets=True)
 
 
 def write_diff_image(expected: ImageLike, actual: ImageLike, path: str | os.PathLike[str]) -> Path:

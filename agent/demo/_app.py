@@ -15,7 +15,8 @@ starts over.
 
 Variants change the pages on purpose, for replay and cassette tests that need
 "the app changed": ``"moved-button"`` moves the "Add to cart" button 340 px
-right and 120 px down.
+right and 120 px down; ``"one-word"`` names the Ceramic mug "Ceramic cup" on
+its product page (a regression a replayed check/extract must not hide).
 """
 
 from __future__ import annotations

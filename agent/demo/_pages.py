@@ -116,14 +116,17 @@ def products_page(site: Site, state: ShopState) -> str:
 def product_page(site: Site, state: ShopState, product: DemoProduct) -> str:
     """One product with its quantity slider and "Add to cart" (moved in that variant)."""
     moved = state.variant == "moved-button"
+    name = product.name
+    if state.variant == "one-word" and product.id == "ceramic-mug":
+        name = "Ceramic cup"
     return _page(
         site,
         state,
         "product",
-        title=product.name,
+        title=name,
         body_class="moved" if moved else "",
         id=product.id,
-        name=_esc(product.name),
+        name=_esc(name),
         color=product.color,
         initials=product.initials,
         price=_money(product.price_cents),

@@ -25,7 +25,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Variant = Literal["default", "moved-button"]
+Variant = Literal["default", "moved-button", "one-word"]
 
 DEMO_USERNAME = "ada"
 DEMO_PASSWORD = "pine-cone-42"  # noqa: S105 - a public demo credential, not a secret

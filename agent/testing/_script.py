@@ -323,13 +323,18 @@ class Script:
 
     @classmethod
     def from_json(cls, text: str) -> Script:
-        """A script from JSON: a list of turns, or {"turns": [...], "on_exhausted": ...}."""
+        """A script from JSON: a list of turns, or {"turns": [...], "on_exhausted": ...}.
+
+        A script file (``screenloop serve-script``) that runs out answers an error
+        unless it says ``"on_exhausted": "message"``: a run that outlives its
+        script must not end "completed" with exit status 0.
+        """
         data = json.loads(text)
         if isinstance(data, dict):
-            return cls(data.get("turns", []), on_exhausted=data.get("on_exhausted", "message"))
+            return cls(data.get("turns", []), on_exhausted=data.get("on_exhausted", "error"))
         if not isinstance(data, list):
             raise ConfigurationError("a script file holds a list of turns or {'turns': [...]}")
-        return cls(data)
+        return cls(data, on_exhausted="error")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Script:

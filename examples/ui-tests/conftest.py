@@ -9,6 +9,7 @@ origin as ``{{origin}}``, so they replay whatever the port.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
@@ -19,8 +20,12 @@ from agent.demo import DEMO_PASSWORD, DEMO_USERNAME, DemoApp
 
 @pytest.fixture
 def shop() -> Iterator[DemoApp]:
-    """The Pebble & Pine demo shop, signed in as the demo user."""
-    with DemoApp() as app:
+    """The Pebble & Pine demo shop, signed in as the demo user.
+
+    ``SHOP_VARIANT=one-word`` serves a changed shop (see `DemoApp`): the replay
+    must then fail where a check or extraction judged the changed screen.
+    """
+    with DemoApp(variant=os.environ.get("SHOP_VARIANT", "default")) as app:  # type: ignore[arg-type]
         form = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD}
         response = httpx.post(app.url + "signin", data=form)
         assert response.status_code == 303, response.text  # redirected to /products

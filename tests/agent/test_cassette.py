@@ -93,13 +93,13 @@ def test_normalized_request_holds_hashes_placeholders_and_no_secrets() -> None:
 @pytest.mark.parametrize(
     ("recorded", "now", "threshold", "differs"),
     [
-        ((620, 432), (620, 432), 4, False),  # the same screen
-        ((620, 432), (960, 552), 4, True),  # the button moved
-        ((620, 432), (960, 552), 256, False),  # anything goes
+        ((620, 432), (620, 432), 0.05, False),  # the same screen
+        ((620, 432), (960, 552), 0.05, True),  # the button moved
+        ((620, 432), (960, 552), 1.0, False),  # anything goes
     ],
 )
 def test_screenshots_match_within_the_threshold(
-    recorded: tuple[int, int], now: tuple[int, int], threshold: int, differs: bool
+    recorded: tuple[int, int], now: tuple[int, int], threshold: float, differs: bool
 ) -> None:
     n = Normalizer()
     a = n.request("POST", "/responses", request_with(screenshot(recorded)))
@@ -109,7 +109,53 @@ def test_screenshots_match_within_the_threshold(
     if differs:
         message = format_differences(0, 3, a, diffs)
         assert "request 1 of 3" in message
-        assert "body.input[0].content[1].image_url: the screenshot differs" in message
+        assert "body.input[0].content[1].image_url: the screen differs" in message
+
+
+def _without_prints(value: Any) -> Any:
+    """A normalized request as an older cassette stored it: dHash only."""
+    if isinstance(value, dict):
+        return {k: _without_prints(v) for k, v in value.items() if k != "screenshot_print"}
+    if isinstance(value, list):
+        return [_without_prints(v) for v in value]
+    return value
+
+
+def _as_check(request: dict[str, Any]) -> dict[str, Any]:
+    body = dict(request)
+    body["text"] = {"format": {"type": "json_schema", "name": "screen_check", "schema": {}}}
+    return body
+
+
+def test_old_cassettes_match_actions_by_dhash_bits_and_refuse_checks() -> None:
+    n = Normalizer()
+    a = _without_prints(n.request("POST", "/responses", request_with(screenshot((620, 432)))))
+    b = n.request("POST", "/responses", request_with(screenshot((960, 552))))
+    assert compare(a, b, 256) == []  # a value above 1 is the old unit, dHash bits
+    assert compare(a, b, 4) != []
+    same = n.request("POST", "/responses", _as_check(request_with(screenshot((620, 432)))))
+    [diff] = compare(_without_prints(same), same)
+    assert "has no fingerprint" in diff.describe()
+    assert "--screenloop-record=all" in diff.describe()
+
+
+def test_a_check_sees_a_small_change_an_action_step_tolerates() -> None:
+    n = Normalizer()
+
+    def shot(stock: str) -> str:
+        img = Image.new("RGB", (1280, 720), (250, 250, 250))
+        ImageDraw.Draw(img).text((40, 120), f"Desk lamp: {stock} in stock", fill=(30, 30, 30))
+        buf = io.BytesIO()
+        img.save(buf, "PNG")
+        return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+    before, after = shot("37"), shot("31")
+    step = [n.request("POST", "/responses", request_with(s)) for s in (before, after)]
+    check = [n.request("POST", "/responses", _as_check(request_with(s))) for s in (before, after)]
+    assert compare(step[0], step[1]) == []  # 40 px tiles, 0.05: an action step may replay
+    [diff] = compare(check[0], check[1])  # 8 px tiles, 0.04: a recorded answer may not
+    assert "a check/extract answer was recorded for" in diff.describe()
+    assert compare(check[0], check[0]) == []
 
 
 def test_text_changes_are_listed_with_both_values() -> None:

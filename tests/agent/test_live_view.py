@@ -107,3 +107,27 @@ def test_words_for_actions() -> None:
     )
     assert describe_screen_action("type", {"text": "hello"}) == "type 'hello'"
     assert mask_placeholders("{{secret:a}} and {{ secret:b }}") == "••••a and ••••b"
+
+
+async def test_without_a_terminal_each_step_prints_one_line() -> None:
+    clock = _Clock()
+    out = io.StringIO()
+    view = LiveView(
+        Console(file=out, width=200), "buy a lamp", enabled=False, lines=True, clock=clock
+    )
+    await view.on_event(StepStarted(1))
+    clock.now += 2.5
+    await view.on_event(
+        ActionExecuted(
+            1, "c1", 0, "click", {"x": 412, "y": 230, "button": "left", "keys": []}, False, 0.12
+        )
+    )
+    await view.on_event(
+        ActionExecuted(2, "c2", 0, "type", {"text": "pw {{secret:shop_pw}}"}, False, 0.3)
+    )
+    lines = out.getvalue().splitlines()
+    click = describe_screen_action("click", {"x": 412, "y": 230, "button": "left", "keys": []})
+    assert lines[0] == f"step 1: {click} (0.12s, 2.5s in)"
+    assert lines[1].startswith("step 2: ") and "shop_pw" in lines[1]
+    assert "{{secret" not in out.getvalue()
+    assert len(lines) == 2

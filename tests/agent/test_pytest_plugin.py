@@ -202,7 +202,7 @@ def test_changed_app_strict_fails_with_diff_then_heal_rewrites(
     out = strict.stdout.str()
     assert "CassetteMismatchError" in out
     assert "request 1 of 3 recorded differs from the recording" in out
-    assert "the screenshot differs from the recorded one (perceptual distance" in out
+    assert "the screen differs from the one the recording shows (screen distance" in out
     assert "input[0].content[1].image_url" in out
     assert "--screenloop-heal" in out
     run_dir = suite.path / "runs" / "pytest" / "test_ui.py--test_add_lamp"
@@ -233,7 +233,7 @@ def test_changed_app_strict_fails_with_diff_then_heal_rewrites(
             suite,
             "--screenloop-heal",
             "--screenloop-record=none",
-            "--screenloop-threshold=8",
+            "--screenloop-threshold=0.9",
             f"--screenloop-base-url={server.base_url}",
         )
         live = [r for r in server.requests if r.method == "POST"]
@@ -259,7 +259,7 @@ def test_changed_app_strict_fails_with_diff_then_heal_rewrites(
     again = run(
         suite,
         "--screenloop-record=none",
-        "--screenloop-threshold=8",
+        "--screenloop-threshold=0.9",
         f"--screenloop-base-url={offline}",
     )
     again.assert_outcomes(passed=1)

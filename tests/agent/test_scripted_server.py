@@ -257,6 +257,10 @@ def test_script_from_file(tmp_path: Path) -> None:
     with ScriptedResponsesServer(str(path)) as srv:
         assert post(srv, {"model": "m", "input": "go"}).status_code == 200
         assert post(srv, {"model": "m", "input": "go"}).status_code == 500
+    assert Script.from_json(json.dumps({"turns": []})).on_exhausted == "error"
+    assert Script.from_json(json.dumps({"turns": [], "on_exhausted": "message"})).on_exhausted == (
+        "message"
+    )
     (tmp_path / "bad.json").write_text("[{")
     with pytest.raises(ConfigurationError, match="not valid JSON"):
         Script.from_file(tmp_path / "bad.json")
@@ -296,6 +300,10 @@ def test_serve_script_cli_stops_on_a_signal_even_started_with_sigint_ignored(
         # generous bounds: they end as soon as the answer comes, however busy the machine
         resp = httpx.post(base_url + "/responses", json={"model": "m", "input": "go"}, timeout=60)
         assert resp.json()["output"][0]["content"][0]["text"] == "from the cli"
+        # A script file that ran out is an error, not a "completed" answer.
+        resp = httpx.post(base_url + "/responses", json={"model": "m", "input": "go"}, timeout=5)
+        assert resp.status_code == 500
+        assert resp.json()["error"]["code"] == "script_exhausted"
     finally:
         proc.send_signal(sig)
         try:
@@ -305,4 +313,4 @@ def test_serve_script_cli_stops_on_a_signal_even_started_with_sigint_ignored(
             proc.communicate()
             raise
     assert proc.returncode == 0
-    assert "stopped after 1 request(s)" in err
+    assert "stopped after 2 request(s)" in err
