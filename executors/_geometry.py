@@ -81,10 +81,13 @@ def model_to_screen(x: float, y: float, space: CoordinateSpace, size: Size) -> M
     fx, fy = _check(x, "x"), _check(y, "y")
     if space == "normalized":
         _check_size(size)
-        sx = fx * (size.width - 1) / NORMALIZED_MAX
-        sy = fy * (size.height - 1) / NORMALIZED_MAX
+        # onto [0, 999] first: the mapping is monotonic, and a huge finite value
+        # (1e305) would overflow to infinity once scaled
+        nx, ny = min(max(fx, 0.0), NORMALIZED_MAX), min(max(fy, 0.0), NORMALIZED_MAX)
+        sx = nx * (size.width - 1) / NORMALIZED_MAX
+        sy = ny * (size.height - 1) / NORMALIZED_MAX
         mapped = clamp_to_screen(sx, sy, size)
-        clamped = mapped.clamped or not (0 <= fx <= NORMALIZED_MAX and 0 <= fy <= NORMALIZED_MAX)
+        clamped = mapped.clamped or (nx, ny) != (fx, fy)
         return MappedPoint(mapped.point, clamped=clamped, original=(fx, fy))
     if space == "pixels":
         return clamp_to_screen(fx, fy, size)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import Xlib.error
 from desktop_support import APP, python_with_tkinter
 
 from executors import DesktopComputer
@@ -74,10 +75,14 @@ class Windows:
         return [int(v) for v in value.value] if value is not None else []
 
     def title(self, wid: int) -> str:
+        """The window's title; "" for a window destroyed since it was listed."""
         window = self._conn.create_resource_object("window", wid)
-        value = window.get_full_property(self._atom("_NET_WM_NAME"), 0)
-        if value is None:
-            value = window.get_full_property(self._atom("WM_NAME"), 0)
+        try:
+            value = window.get_full_property(self._atom("_NET_WM_NAME"), 0)
+            if value is None:
+                value = window.get_full_property(self._atom("WM_NAME"), 0)
+        except Xlib.error.BadWindow:  # closing: still in the WM's list for a moment
+            return ""
         raw = value.value if value is not None else b""
         return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 

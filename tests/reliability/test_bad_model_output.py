@@ -190,7 +190,11 @@ async def test_thousands_of_actions_in_one_batch(tmp_path: Path) -> None:
         {"type": "message", "role": "assistant", "content": "ok"}]}]  # fmt: skip
     computer = RecordingComputer(SIZE)
     with ScriptedResponsesServer(script) as srv:
-        agent = Agent(computer, base_url=srv.base_url, api_key=API_KEY, run_dir=tmp_path / "r")
+        # the default cap (100 actions per response) lifted: the machinery is under test
+        agent = Agent(
+            computer, base_url=srv.base_url, api_key=API_KEY, run_dir=tmp_path / "r",
+            max_actions_per_response=None,
+        )  # fmt: skip
         result = await asyncio.wait_for(agent.run("many"), 120)
     assert result.status == "completed", result.error
     assert len(computer.calls_named("click")) == 5000
@@ -208,9 +212,14 @@ async def test_enormous_text_and_nan(tmp_path: Path) -> None:
     ]
     computer = RecordingComputer(SIZE)
     with ScriptedResponsesServer(script) as srv:
-        agent = Agent(computer, base_url=srv.base_url, api_key=API_KEY, run_dir=tmp_path / "r")
+        # the default cap (10,000 characters per text) lifted: the machinery is under test
+        agent = Agent(
+            computer, base_url=srv.base_url, api_key=API_KEY, run_dir=tmp_path / "r",
+            max_type_chars=None,
+        )  # fmt: skip
         result = await asyncio.wait_for(agent.run("big"), 120)
-    assert len(computer.calls_named("type")[0].args["text"]) == 2_000_000
+    # typed in chunks (a cancel lands between them), every character of it
+    assert "".join(c.args["text"] for c in computer.calls_named("type")) == "x" * 2_000_000
     assert result.status == "error" and result.error is not None
     assert result.error["type"] == "ActionParseError"
     assert computer.calls_named("click") == []
