@@ -107,12 +107,15 @@ def page_suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> py
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
     monkeypatch.setenv("TZAFON_API_KEY", API_KEY)
     with ScriptedResponsesServer(TURNS, require_api_key=API_KEY) as server:
+        # the environment's key goes only to the base URL configured beside it
+        monkeypatch.setenv("LIGHTCONE_BASE_URL", server.base_url)
         recorded = pytester.runpytest_subprocess(
             "-p", "no:randomly", "-p", "no:xdist", "-k", "test_page[0]",
             "--screenloop-record=all", f"--screenloop-base-url={server.base_url}",
             timeout=170,
         )  # fmt: skip
     monkeypatch.delenv("TZAFON_API_KEY")
+    monkeypatch.delenv("LIGHTCONE_BASE_URL")
     recorded.assert_outcomes(passed=1, deselected=19)
     cassettes = pytester.path / "cassettes" / "test_page"
     for i in range(1, 20):
@@ -186,6 +189,8 @@ def test_bob(agent):
     reason = "The greeting says Hello, Ada! - not Bob."
     answer = turn(message(json.dumps({"answer": False, "reason": reason})))
     with ScriptedResponsesServer([answer], require_api_key=API_KEY) as server:
+        # the environment's key goes only to the base URL configured beside it
+        monkeypatch.setenv("LIGHTCONE_BASE_URL", server.base_url)
         result = pytester.runpytest_subprocess(
             "-p", "no:randomly", "--screenloop-record=all",
             f"--screenloop-base-url={server.base_url}", timeout=170,
@@ -214,6 +219,8 @@ def test_headed(agent):
     )
     monkeypatch.setenv("TZAFON_API_KEY", API_KEY)
     with ScriptedResponsesServer(TURNS[:1], require_api_key=API_KEY) as server:
+        # the environment's key goes only to the base URL configured beside it
+        monkeypatch.setenv("LIGHTCONE_BASE_URL", server.base_url)
         result = pytester.runpytest_subprocess(
             "-p", "no:randomly", "--screenloop-record=all", "--screenloop-headed",
             f"--screenloop-base-url={server.base_url}", timeout=170,
