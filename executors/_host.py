@@ -41,7 +41,6 @@ from executors._computer import (
     Size,
 )
 from executors._desktop._base import DesktopBase
-from executors._desktop._capture import DesktopCapture
 from executors._desktop._state import DisplayState
 from executors._errors import (
     ActionFailedError,
@@ -115,15 +114,13 @@ class HostComputer(DesktopBase):
         self._held_buttons: list[str] = []
         self._state = DisplayState(None, os.environ.get("DISPLAY") or None)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="screenloop-host-input")
-        self._capture = DesktopCapture(
+        self._init_capture(
             self._state,
-            self._ensure_started,
             image_format=image_format,
             quality=quality,
             settle_interval_s=settle_interval_s,
             capture_timeout_s=capture_timeout_s,
         )
-        self._start_lock = asyncio.Lock()
 
     # -- protocol properties ----------------------------------------------------------
 

@@ -14,6 +14,7 @@ from executors._computer import (
     ALL_CAPABILITIES,
     Capability,
     ExecutorEvent,
+    ImageFormat,
     Screenshot,
     SettleResult,
     Size,
@@ -33,6 +34,32 @@ class DesktopBase:
     environment: Literal["desktop"] = "desktop"
     _state: DisplayState
     _capture: DesktopCapture
+    _start_lock: asyncio.Lock
+
+    def _init_capture(
+        self,
+        state: DisplayState,
+        *,
+        image_format: ImageFormat,
+        quality: int,
+        settle_interval_s: float,
+        capture_timeout_s: float,
+    ) -> None:
+        """Set up the shared capture on `state`, and the lock that guards a lazy start."""
+        self._state = state
+        self._capture = DesktopCapture(
+            state,
+            self._ensure_started,
+            image_format=image_format,
+            quality=quality,
+            settle_interval_s=settle_interval_s,
+            capture_timeout_s=capture_timeout_s,
+        )
+        self._start_lock = asyncio.Lock()
+
+    async def _ensure_started(self) -> None:
+        """Start the computer if it is not started yet (each computer knows how)."""
+        raise NotImplementedError
 
     @property
     def size(self) -> Size:

@@ -44,7 +44,6 @@ from executors._computer import (
     Size,
 )
 from executors._desktop._base import DESKTOP_CAPABILITIES, DesktopBase
-from executors._desktop._capture import DesktopCapture
 from executors._desktop._focus import ClickFocus
 from executors._desktop._input import XKeyboard, XMouse, button_number
 from executors._desktop._state import DisplayState
@@ -127,15 +126,13 @@ class DesktopComputer(DesktopBase):
             pixels_per_notch=scroll_pixels_per_notch,
             drag_step_delay_s=drag_step_delay_s,
         )
-        self._capture = DesktopCapture(
+        self._init_capture(
             self._state,
-            self._ensure_started,
             image_format=image_format,
             quality=quality,
             settle_interval_s=settle_interval_s,
             capture_timeout_s=capture_timeout_s,
         )
-        self._start_lock = asyncio.Lock()
 
     # -- protocol properties ----------------------------------------------------------
 
