@@ -25,7 +25,7 @@ import httpx
 
 from bench._common import BENCH_API_KEY, Baton
 
-__all__ = ["BrowserHands", "DesktopHands", "run_baseline"]
+__all__ = ["BrowserHands", "DesktopHands", "NaiveDesktopHands", "run_baseline"]
 
 
 class BrowserHands:
@@ -101,7 +101,7 @@ def _tool(width: int, height: int, environment: str) -> dict[str, Any]:
 
 
 async def run_baseline(
-    hands: BrowserHands | DesktopHands,
+    hands: BrowserHands | DesktopHands | NaiveDesktopHands | Any,
     base_url: str,
     size: tuple[int, int],
     *,
@@ -200,3 +200,54 @@ _SUMMED = (
     "http",
     "record",
 )
+
+
+class NaiveDesktopHands:
+    """Anthropic's computer-use tool with its sleeps removed: xdotool, then scrot at once.
+
+    The stock tool sleeps 2 s before every screenshot (``_screenshot_delay``); this
+    is the same mechanism with no wait at all, the desktop twin of the OpenAI
+    sample's act-then-``page.screenshot()``.
+    """
+
+    def __init__(self, display: str, workdir: str) -> None:
+        import os
+
+        self.env = {**os.environ, "DISPLAY": display}
+        self.path = os.path.join(workdir, "naive-shot.png")
+        self.environment = "desktop"
+
+    async def _run(self, *argv: str) -> None:
+        import asyncio
+
+        proc = await asyncio.create_subprocess_exec(*argv, env=self.env)
+        if await proc.wait() != 0:
+            raise RuntimeError(f"{argv[0]} failed")
+
+    async def act(self, a: dict[str, Any]) -> None:
+        """Perform one action with xdotool, as the tool does."""
+        kind = a["type"]
+        if kind == "click":
+            button = {"left": "1", "middle": "2", "right": "3"}[a.get("button", "left")]
+            await self._run("xdotool", "mousemove", str(a["x"]), str(a["y"]), "click", button)
+        elif kind == "type":
+            await self._run("xdotool", "type", "--delay", "12", "--", a["text"])
+        elif kind == "keypress":
+            await self._run("xdotool", "key", "--", "+".join(a["keys"]))
+        elif kind == "scroll":
+            button = "5" if a["scroll_y"] > 0 else "4"
+            clicks = str(max(1, abs(a["scroll_y"]) // 100))
+            await self._run(
+                "xdotool", "mousemove", str(a["x"]), str(a["y"]),
+                "click", "--repeat", clicks, button,
+            )  # fmt: skip
+        else:
+            raise ValueError(f"baseline does not do {kind!r}")
+
+    async def capture(self) -> tuple[bytes, float]:
+        """PNG bytes from ``scrot`` (it encodes; no extra encode time)."""
+        import asyncio
+        import pathlib
+
+        await self._run("scrot", "--overwrite", self.path)
+        return await asyncio.to_thread(pathlib.Path(self.path).read_bytes), 0.0

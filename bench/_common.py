@@ -382,18 +382,26 @@ class RssSampler:
 
 
 class PageServer:
-    """Serves a dict of path -> HTML on 127.0.0.1 from a thread (pages load once per run)."""
+    """Serves a dict of path -> HTML on 127.0.0.1 from a thread (pages load once per run).
 
-    def __init__(self, pages: dict[str, str]) -> None:
+    `delays` maps a path to seconds the server waits before answering it (a slow
+    backend for the freshness probes' fetch).
+    """
+
+    def __init__(self, pages: dict[str, str], delays: dict[str, float] | None = None) -> None:
         self.pages = pages
+        self.delays = delays or {}
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                body = owner.pages.get(self.path.split("?", 1)[0])
+                path = self.path.split("?", 1)[0]
+                body = owner.pages.get(path)
                 if body is None:
                     self.send_error(404)
                     return
+                if path in owner.delays:
+                    time.sleep(owner.delays[path])  # this request's own thread
                 data = body.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -203,12 +203,72 @@ def render_capture(fig: dict[str, Any]) -> str:
     )
 
 
+def render_fresh(fig: dict[str, Any]) -> str:
+    """Figure 6."""
+    from bench._fresh import CURVE_MS
+
+    parts = ["## 6. Freshness: does each screenshot show its action's effect?", ""]
+    for key, res in fig.items():
+        if "error" in res:
+            parts += [f"### {key}: FAILED ({res['error']})", ""]
+            continue
+        rows = []
+        for delay, ratio in res["gap_ratio_median"].items():
+            sl, base = (
+                next(r for r in res["rows"] if r["delay"] == delay and r["side"] == side)
+                for side in ("screenloop", "baseline")
+            )
+            rows.append(
+                [
+                    delay,
+                    f"{sl['fresh_pct']:.0f} % ({sl['fresh']}/{sl['n']})",
+                    f"{base['fresh_pct']:.0f} % ({base['fresh']}/{base['n']})",
+                    fmt_spread(sl["gap_s"]),
+                    fmt_spread(base["gap_s"]),
+                    "-" if ratio is None else f"{ratio:.2f}",
+                    fmt_spread(sl["settle_s"]),
+                    fmt_spread(sl["effect_after_s"]),
+                ]
+            )
+        loads = res.get("loadavg") or [0.0]
+        parts += [
+            f"### {key} (load average {min(loads):.1f}-{max(loads):.1f})",
+            "",
+            md_table(
+                [
+                    "effect after",
+                    "screenloop fresh",
+                    "baseline fresh",
+                    "screenloop gap ms",
+                    "baseline gap ms",
+                    "gap ratio",
+                    "screenloop settle ms",
+                    "effect visible after click ms",
+                ],
+                rows,
+            ),
+            "",
+            "Share of effects visible by a fixed wait after the click (%):",
+            "",
+            md_table(
+                ["effect after", *(f"{w} ms" for w in CURVE_MS)],
+                [
+                    [d, *(f"{c[str(w)]:.0f}" for w in CURVE_MS)]
+                    for d, c in res["curve_pct_visible_by_wait_ms"].items()
+                ],
+            ),
+            "",
+        ]
+    return "\n".join(parts)
+
+
 RENDERERS = {
     "step": render_step,
     "settle": render_settle,
     "growth": render_growth,
     "concurrency": render_concurrency,
     "capture": render_capture,
+    "fresh": render_fresh,
 }
 
 
