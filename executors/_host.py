@@ -206,6 +206,7 @@ class HostComputer(DesktopBase):
             raise ExecutorClosedError("this HostComputer is closed")
         state = self._state
         state.input_generation += 1
+        state.input_started_at = time.monotonic()
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, fn, *args)

@@ -44,6 +44,8 @@ class DesktopBase:
         quality: int,
         settle_interval_s: float,
         capture_timeout_s: float,
+        min_response_s: float = 0.0,
+        change_notification: bool = False,
     ) -> None:
         """Set up the shared capture on `state`, and the lock that guards a lazy start."""
         self._state = state
@@ -54,6 +56,8 @@ class DesktopBase:
             quality=quality,
             settle_interval_s=settle_interval_s,
             capture_timeout_s=capture_timeout_s,
+            min_response_s=min_response_s,
+            change_notification=change_notification,
         )
         self._start_lock = asyncio.Lock()
 

@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from executors._computer import ExecutorEvent, ImageFormat, Screenshot, SettleResult, Size
+from executors._desktop._damage import DamageWatcher
 from executors._desktop._settle import ResponseWindow, frame_key, is_cursor_blink
 from executors._desktop._state import DisplayState
 from executors._errors import CaptureError, ExecutorClosedError
@@ -52,6 +53,8 @@ class DesktopCapture:
         quality: int,
         settle_interval_s: float,
         capture_timeout_s: float,
+        min_response_s: float = 0.0,
+        change_notification: bool = False,
     ) -> None:
         self._state = state
         self._ensure_started = ensure_started
@@ -68,9 +71,16 @@ class DesktopCapture:
         self._warned_scaling = False
         # what the apps' response to input takes, learned; the frame and input
         # generation the last settle ended on
-        self._response = ResponseWindow()
+        self._response = ResponseWindow(floor_s=min_response_s)
         self._settled_key: int | None = None
         self._settled_generation = 0  # DisplayState starts at generation 0
+        # X DAMAGE reports (None: not asked for, not offered, or not opened yet)
+        self._use_damage = change_notification
+        self._damage: DamageWatcher | None = None
+        self._damage_tried = False
+        # when the input the last damage settle waited for ended: its response is
+        # measured up to the next input
+        self._pending_input_end: float | None = None
 
     def _grab_sync(self) -> tuple[bytes, Size]:
         if self._mss is None:
@@ -157,6 +167,9 @@ class DesktopCapture:
         The last grab is kept for a `screenshot` that follows at once with no input
         in between (within ``_SETTLED_GRAB_MAX_AGE_S``), instead of grabbing again.
         """
+        watcher = await self._watcher()
+        if watcher is not None:
+            return await self._settle_on_damage(watcher, max_wait_s)
         start = time.monotonic()
         state = self._state
         self._settled_grab = None
@@ -205,6 +218,65 @@ class DesktopCapture:
         self._finish(after_input, response, key, generation)
         return SettleResult(time.monotonic() - start, stable=True, reason="unchanged")
 
+    async def _watcher(self) -> DamageWatcher | None:
+        """The DAMAGE watcher, opened on first use when change notification is on."""
+        if not self._use_damage:
+            return None
+        if self._damage is not None and not self._damage.alive:
+            self._damage, self._use_damage = None, False  # the reader died: grab instead
+            return None
+        if self._damage is None and not self._damage_tried:
+            await self._ensure_started()
+            self._damage_tried = True
+            if self._state.name:
+                self._damage = await asyncio.to_thread(DamageWatcher.open, self._state.name)
+            if self._damage is None:
+                self._use_damage = False
+        return self._damage
+
+    async def _settle_on_damage(self, watcher: DamageWatcher, max_wait_s: float) -> SettleResult:
+        """Settle on DAMAGE reports: the response window, then a quiet interval, one grab.
+
+        The previous input's response is measured first, up to the start of the
+        input this settle follows: a change that came after the last screenshot
+        still counts, so a slow app widens the window for the next steps.
+        """
+        start = time.monotonic()
+        state = self._state
+        self._settled_grab = None
+        after_input = state.input_generation != self._settled_generation
+        if after_input and self._pending_input_end is not None:
+            ended = self._pending_input_end
+            horizon = min(state.input_started_at, ended + self._response.ceiling_s)
+            last = watcher.last_change_between(ended, horizon)
+            self._response.observe(last - ended if last is not None else 0.0)
+            self._pending_input_end = None
+        input_end = min(state.input_ended_at, start) if after_input else start
+        not_before = input_end + (self._response.seconds if after_input else 0.0)
+        quiet = self._settle_interval_s
+        stable = True
+        while True:
+            now = time.monotonic()
+            if now >= not_before and now - watcher.last_change >= quiet:
+                break
+            if now - start >= max_wait_s:
+                stable = False
+                break
+            wake = max(not_before, watcher.last_change + quiet)
+            await asyncio.sleep(min(max(wake - now, 0.002), start + max_wait_s - now))
+        generation = state.input_generation
+        current, screen = await self._grab()
+        if stable and generation == state.input_generation:
+            self._settled_grab = (current, screen, time.monotonic(), generation)
+        if after_input:
+            self._pending_input_end = input_end
+        self._settled_key = frame_key(current)
+        self._settled_generation = generation
+        waited = time.monotonic() - start
+        if not stable:
+            return SettleResult(waited, stable=False, reason="max_wait")
+        return SettleResult(waited, stable=True, reason="unchanged")
+
     def _finish(self, after_input: bool, response: float, key: int, generation: int) -> None:
         if after_input:
             self._response.observe(response)
@@ -231,7 +303,10 @@ class DesktopCapture:
         return False
 
     async def close(self) -> None:
-        """Close the mss connection (unless the display is gone) and stop the thread."""
+        """Close the mss connection (unless the display is gone) and stop the threads."""
+        if self._damage is not None:
+            watcher, self._damage = self._damage, None
+            await asyncio.to_thread(watcher.close)
         if self._mss is not None:
             mss_conn, self._mss = self._mss, None
             if not self._state.lost and self._state.alive():

@@ -61,6 +61,10 @@ __all__ = ["DESKTOP_CAPABILITIES", "DesktopComputer"]
 
 logger = logging.getLogger(__name__)
 
+# the shortest wait after an input before a screenshot may be taken: chosen from
+# the freshness bench's curve (bench/README.md, figure 6)
+DEFAULT_MIN_RESPONSE_S = 0.15
+
 T = TypeVar("T")
 
 
@@ -76,6 +80,14 @@ class DesktopComputer(DesktopBase):
     `size` is the declared display size (screenshots come back at it and
     coordinates are in it); by default the screen's own size. Several
     computers on several displays can run in one process.
+
+    Settle (see `executors._desktop._settle`): after an input it waits at
+    least `min_response_s` (more when the apps were seen to answer later),
+    then for `settle_interval_s` with no change on screen. With
+    `change_notification` (the default) the changes come from the X DAMAGE
+    extension, and a change that arrives after a screenshot widens the wait
+    for the next steps; without it, or on a server without DAMAGE, settle
+    compares grabs.
     """
 
     def __init__(
@@ -91,6 +103,8 @@ class DesktopComputer(DesktopBase):
         scroll_pixels_per_notch: int = 100,
         drag_step_delay_s: float = 0.01,
         close_display: bool | None = None,
+        min_response_s: float = DEFAULT_MIN_RESPONSE_S,
+        change_notification: bool = True,
     ) -> None:
         if isinstance(display, VirtualDisplay):
             virtual: VirtualDisplay | None = display
@@ -112,6 +126,10 @@ class DesktopComputer(DesktopBase):
             raise ValueError(f"image_format must be png, jpeg or webp, not {image_format!r}")
         if scroll_pixels_per_notch <= 0:
             raise ValueError("scroll_pixels_per_notch must be positive")
+        if not 0.0 <= min_response_s <= 5.0:
+            raise ValueError(
+                f"min_response_s must be between 0 and 5 seconds, not {min_response_s!r}"
+            )
         self._declared = Size(*size) if size is not None else None
         self._close_display = close_display
         self._owns_display = False
@@ -132,6 +150,8 @@ class DesktopComputer(DesktopBase):
             quality=quality,
             settle_interval_s=settle_interval_s,
             capture_timeout_s=capture_timeout_s,
+            min_response_s=min_response_s,
+            change_notification=change_notification,
         )
 
     # -- protocol properties ----------------------------------------------------------
@@ -228,6 +248,7 @@ class DesktopComputer(DesktopBase):
     async def _run_input(self, fn: Callable[..., T], *args: Any) -> T:
         # input may change the screen: a grab taken before it ends is no longer current
         self._state.input_generation += 1
+        self._state.input_started_at = time.monotonic()
         try:
             return await self._run_input_once(fn, *args)
         finally:

@@ -18,6 +18,14 @@ a slow or busy one it grows to cover the app. A frame that returns to one
 seen moments before, or that differs from the last one in a line at most
 3 px thin (a blinking text cursor), is not a change. Everything is bounded
 by settle's ``max_wait_s``.
+
+With X DAMAGE (`executors._desktop._damage`) the changes are reported, not
+found by grabbing: settle waits for the window and a quiet interval with no
+report, grabs once, and the response of each input is measured up to the next
+input, so an app that answered *after* the screenshot (too late for this step)
+widens the window for the next ones. A floor (``min_response_s``, chosen from
+the freshness bench's curve, see bench/README.md) keeps the window from
+shrinking below what a timer-driven app commonly needs.
 """
 
 from __future__ import annotations
@@ -63,8 +71,10 @@ class ResponseWindow:
         prior_s: float = _PRIOR_RESPONSE_S,
         memory: int = _MEMORY,
         ceiling_s: float = _CEILING_S,
+        floor_s: float = 0.0,
     ) -> None:
         self._prior_s = prior_s
+        self._floor_s = floor_s
         self._responses: deque[float] = deque(maxlen=memory)
         self._ceiling_s = ceiling_s
 
@@ -74,7 +84,13 @@ class ResponseWindow:
         known = list(self._responses)
         if len(known) < _TRUST_AFTER:
             known.append(self._prior_s)
-        return min(_FACTOR * max(known) + _MARGIN_S, self._ceiling_s)
+        learned = min(_FACTOR * max(known) + _MARGIN_S, self._ceiling_s)
+        return max(learned, self._floor_s)
+
+    @property
+    def ceiling_s(self) -> float:
+        """The longest response the window ever waits for."""
+        return self._ceiling_s
 
     def observe(self, response_s: float) -> None:
         """Record how long after an input the last change of the screen came."""

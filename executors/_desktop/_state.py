@@ -20,6 +20,7 @@ class DisplayState:
         # every input call bumps this when it starts and when it ends
         self.input_generation = 0
         self.input_ended_at = 0.0  # time.monotonic() when the last input call ended
+        self.input_started_at = 0.0  # time.monotonic() when the last input call started
         self.events: list[ExecutorEvent] = []
 
     def alive(self) -> bool:
