@@ -133,3 +133,66 @@ async def test_no_stale_screenshot_under_a_cpu_hog(tmp_path: Path, cpu_hog: None
         max(waited) * 1000,
     )
     assert stale == [], f"stale screenshots at steps {stale}; settle waited {waited}"
+
+
+@pytest.mark.desktop
+@needs_xvfb
+async def test_damage_reports_when_an_app_draws(tmp_path: Path) -> None:
+    from executors._desktop._damage import DamageWatcher
+
+    log = tmp_path / "events.jsonl"
+    log.touch()
+    with VirtualDisplay(640, 480) as display:
+        watcher = DamageWatcher.open(display.display)
+        assert watcher is not None, "Xvfb offers DAMAGE"
+        try:
+            display.launch([sys.executable, str(APP), str(log), "--redraw-delay-ms", "0-0"])
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while not any(e["type"] == "ready" for e in events(log)):
+                assert loop.time() < deadline, "the Tk app did not come up"
+                await asyncio.sleep(0.05)
+            # the app mapping its window is a change the watcher saw
+            assert watcher.last_change > 0
+            assert watcher.last_change_between(0.0, loop.time() + 3600) == watcher.last_change
+        finally:
+            watcher.close()
+        assert not watcher.alive
+
+
+@pytest.mark.desktop
+@needs_xvfb
+async def test_an_answer_after_the_screenshot_widens_the_wait_for_the_next_steps(
+    tmp_path: Path,
+) -> None:
+    """The app answers 600 ms after each key, later than the first window (0.5 s).
+
+    The first screenshots may be stale; the late answers are measured from the
+    DAMAGE reports at the next input, so from the third step on the screenshot
+    shows the step's colour. (Settle that only compares grabs never sees an
+    answer after it returned, and stays stale.)
+    """
+    log = tmp_path / "events.jsonl"
+    log.touch()
+    with VirtualDisplay(640, 480) as display:
+        display.launch([sys.executable, str(APP), str(log), "--redraw-delay-ms", "600-600"])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not any(e["type"] == "ready" for e in events(log)):
+            assert loop.time() < deadline, "the Tk app did not come up"
+            await asyncio.sleep(0.05)
+        stale: list[int] = []
+        async with DesktopComputer(display, min_response_s=0.0) as computer:
+            await computer.settle(2.0)
+            for step in range(1, 7):
+                await computer.keypress(["a"])
+                await computer.settle(3.0)
+                shot = await computer.screenshot()
+                if pixel(shot.data) != await until_drawn(log, step) and step >= 3:
+                    stale.append(step)
+    assert stale == [], f"stale screenshots at steps {stale}"
+
+
+def test_min_response_s_is_checked() -> None:
+    with pytest.raises(ValueError, match="min_response_s"):
+        DesktopComputer(VirtualDisplay(64, 64), min_response_s=-1)
