@@ -18,6 +18,7 @@ measurement the desktop's default quiet window is chosen from.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -43,7 +44,6 @@ from executors._computer import Screenshot, Size
 __all__ = ["CURVE_MS", "measure_fresh"]
 
 CURVE_MS = (0, 25, 50, 75, 100, 150, 200, 250, 300, 350, 400, 500, 700)
-SIDES = ("screenloop", "baseline")
 
 
 class _Probe:
@@ -100,12 +100,20 @@ class _ProbeHands:
         return png, encode_s
 
 
+MIXED = "mixed"  # a block cycling through every delay, step by step
+
+
+def _block_delay(delay: str, i: int) -> str:
+    return DELAYS[i % len(DELAYS)] if delay == MIXED else delay
+
+
 def _turns(size: Size, delays: list[str], steps: int, reps: int) -> list[dict[str, Any]]:
     turns: list[dict[str, Any]] = []
     for delay in delays:
-        x, y = button_point(delay, size.width, size.height)
         for _ in range(reps):
-            turns += [{"output": [computer_call("click", x=x, y=y)]} for _ in range(steps)]
+            for i in range(steps):
+                x, y = button_point(_block_delay(delay, i), size.width, size.height)
+                turns.append({"output": [computer_call("click", x=x, y=y)]})
             turns.append({"output": [message("done")]})
     return turns
 
@@ -137,6 +145,7 @@ class _Side:
                 {
                     "side": self.name,
                     "delay": delay,
+                    "effect": _block_delay(delay, i),
                     "rep": rep,
                     "fresh": shown == expected % 8,
                     "effect_after_s": visible - clicked,
@@ -153,24 +162,25 @@ class _Side:
 async def _interleave(
     size: Size,
     delays: list[str],
-    steps: int,
     reps: int,
-    sl_side: _Side,
-    base_side: _Side,
-    sl_run: Any,
-    base_run: Any,
+    sides: list[_Side],
+    runs: dict[str, Any],
     effects: Any,
 ) -> list[float]:
-    """Run every (delay, rep) block with both sides taking turns; the load averages."""
+    """Run every (delay, rep) block with all sides taking turns; the load averages.
+
+    The side going first rotates with each repetition.
+    """
     loads: list[float] = []
+    names = [side.name for side in sides]
     for delay in delays:
         for rep in range(reps):
-            order = list(SIDES) if rep % 2 == 0 else list(reversed(SIDES))
+            order = names[rep % len(names) :] + names[: rep % len(names)]
             baton = Baton(order)
-            sl_windows, base_windows = await asyncio.gather(sl_run(baton), base_run(baton))
-            for side, windows in ((sl_side, sl_windows), (base_side, base_windows)):
+            windows = await asyncio.gather(*(runs[n](baton) for n in names))
+            for side, side_windows in zip(sides, windows, strict=True):
                 landed = await effects(side, side.count + len(side.probe.pairs))
-                side.judge(delay, rep, size, landed, windows)
+                side.judge(delay, rep, size, landed, side_windows)
             loads.append(os.getloadavg()[0])
             log(f"fresh: {delay} rep {rep} done (load {loads[-1]:.1f})")
     return loads
@@ -216,13 +226,13 @@ async def _browser(size: Size, delays: list[str], steps: int, reps: int) -> dict
                     await p.wait_for_function(f"window.__effects.length >= {n}", timeout=10_000)
                     return [t / 1000 for t in await p.evaluate("window.__effects")]
 
-                loads = await _interleave(
-                    size, delays, steps, reps, sl_side, base_side, sl, base, effects
-                )
+                sides = [sl_side, base_side]
+                runs = {"screenloop": sl, "baseline": base}
+                loads = await _interleave(size, delays, reps, sides, runs, effects)
         finally:
             await browser.close()
             await pw.stop()
-    return _summarize(sl_side.trials + base_side.trials, delays, loads)
+    return _summarize(sl_side.trials + base_side.trials, delays, loads, ["screenloop", "baseline"])
 
 
 async def _read_stamps(path: Path, n: int, timeout_s: float = 10.0) -> list[float]:
@@ -252,6 +262,12 @@ async def _wait_drawn(display: str, size: Size, timeout_s: float = 20.0) -> None
     raise RuntimeError(f"the probe app did not show on {display}")
 
 
+# the desktop's sides: screenloop as configured, screenloop settling the way it did
+# before change notification (grab comparison, no floor: "today"), and the naive tool
+DESKTOP_SIDES = ("screenloop", "screenloop-grabs", "baseline")
+_GRABS = {"change_notification": False, "min_response_s": 0.0}
+
+
 async def _desktop(
     size: Size, delays: list[str], steps: int, reps: int, computer_kwargs: dict[str, Any]
 ) -> dict[str, Any]:
@@ -259,42 +275,51 @@ async def _desktop(
     from sandbox import VirtualDisplay
 
     turns = _turns(size, delays, steps, reps)
-    sl_side, base_side = _Side("screenloop"), _Side("baseline")
+    sides = [_Side(name) for name in DESKTOP_SIDES]
     workdir = Path(tempfile.mkdtemp(prefix="bench-fresh-"))
-    stamps = {name: workdir / f"{name}.stamps" for name in SIDES}
-    with (
-        PageServer({SLOW_PATH: "ok"}, delays={SLOW_PATH: SLOW_S}) as pages,
-        VirtualDisplay(size.width, size.height) as sl_display,
-        VirtualDisplay(size.width, size.height) as base_display,
-        ServerProcess(turns) as sl_srv,
-        ServerProcess(turns) as base_srv,
-    ):
-        for name, display in (("screenloop", sl_display), ("baseline", base_display)):
+    stamps = {name: workdir / f"{name}.stamps" for name in DESKTOP_SIDES}
+    with contextlib.ExitStack() as stack:
+        pages = stack.enter_context(PageServer({SLOW_PATH: "ok"}, delays={SLOW_PATH: SLOW_S}))
+        displays, servers = {}, {}
+        for name in DESKTOP_SIDES:
+            display = stack.enter_context(VirtualDisplay(size.width, size.height))
+            servers[name] = stack.enter_context(ServerProcess(turns))
             stamps[name].touch()
             display.launch(
                 [sys.executable, "-c", PROBE_APP, pages.url(SLOW_PATH), str(stamps[name])]
             )
             await _wait_drawn(display.display, size)
-        naive = NaiveDesktopHands(base_display.display, str(workdir))
-        async with DesktopComputer(sl_display, **computer_kwargs) as computer:
+            displays[name] = display
+        naive = NaiveDesktopHands(displays["baseline"].display, str(workdir))
+        async with (
+            DesktopComputer(displays["screenloop"], **computer_kwargs) as computer,
+            DesktopComputer(displays["screenloop-grabs"], **_GRABS) as today,
+        ):
+            by_name = {side.name: side for side in sides}
 
-            async def sl(baton: Baton) -> list[dict[str, float]]:
-                probe = _ProbeComputer(computer, sl_side.probe)
-                return (
-                    await run_screenloop(probe, sl_srv.base_url, steps=steps, baton=baton)
-                ).windows
+            def screenloop_side(name: str, comp: Any) -> Any:
+                async def run(baton: Baton) -> list[dict[str, float]]:
+                    probe = _ProbeComputer(comp, by_name[name].probe)
+                    url = servers[name].base_url
+                    return (await run_screenloop(probe, url, steps=steps, baton=baton)).windows
+
+                return run
 
             async def base(baton: Baton) -> list[dict[str, float]]:
-                hands = _ProbeHands(naive, base_side.probe)
-                return await run_baseline(hands, base_srv.base_url, size, baton=baton)
+                hands = _ProbeHands(naive, by_name["baseline"].probe)
+                return await run_baseline(hands, servers["baseline"].base_url, size, baton=baton)
 
             async def effects(side: _Side, n: int) -> list[float]:
                 return await _read_stamps(stamps[side.name], n)
 
-            loads = await _interleave(
-                size, delays, steps, reps, sl_side, base_side, sl, base, effects
-            )
-    return _summarize(sl_side.trials + base_side.trials, delays, loads)
+            runs = {
+                "screenloop": screenloop_side("screenloop", computer),
+                "screenloop-grabs": screenloop_side("screenloop-grabs", today),
+                "baseline": base,
+            }
+            loads = await _interleave(size, delays, reps, sides, runs, effects)
+    trials = [t for side in sides for t in side.trials]
+    return _summarize(trials, delays, loads, list(DESKTOP_SIDES))
 
 
 def _pct(part: int, whole: int) -> float:
@@ -302,12 +327,11 @@ def _pct(part: int, whole: int) -> float:
 
 
 def _summarize(
-    trials: list[dict[str, Any]], delays: list[str], loads: list[float]
+    trials: list[dict[str, Any]], delays: list[str], loads: list[float], sides: list[str]
 ) -> dict[str, Any]:
     rows = []
-    curve: dict[str, dict[str, float]] = {}
     for delay in delays:
-        for side in SIDES:
+        for side in sides:
             sel = [t for t in trials if t["side"] == side and t["delay"] == delay]
             rows.append(
                 {
@@ -319,22 +343,30 @@ def _summarize(
                     "gap_s": spread(t["gap_s"] for t in sel),
                     "settle_s": spread(t["settle_s"] for t in sel),
                     "effect_after_s": spread(t["effect_after_s"] for t in sel),
+                    "png_bytes_median": spread(t["png_bytes"] for t in sel)["median"],
                 }
             )
-        after = [t["effect_after_s"] for t in trials if t["delay"] == delay]
-        curve[delay] = {
+    # the curve: when effects became visible after screenloop's own input ended
+    # (its click returns when the X server / the page has the input)
+    curve: dict[str, dict[str, float]] = {}
+    for effect in DELAYS:
+        after = [
+            t["effect_after_s"]
+            for t in trials
+            if t["effect"] == effect and t["side"] == "screenloop"
+        ]
+        curve[effect] = {
             str(w): _pct(sum(1 for a in after if a <= w / 1000), len(after)) for w in CURVE_MS
         }
-    gaps: dict[str, float | None] = {}
+    gaps: dict[str, dict[str, float | None]] = {}
     for delay in delays:
-        sl, base = (
-            next(r for r in rows if r["delay"] == delay and r["side"] == s)["gap_s"]["median"]
-            for s in SIDES
-        )
-        gaps[delay] = sl / base if base else None
+        med = {r["side"]: r["gap_s"]["median"] for r in rows if r["delay"] == delay}
+        base = med.get("baseline")
+        gaps[delay] = {s: (med[s] / base if base else None) for s in sides if s != "baseline"}
     return {
+        "sides": sides,
         "rows": rows,
-        "gap_ratio_median": gaps,
+        "gap_ratio_vs_baseline_median": gaps,
         "curve_pct_visible_by_wait_ms": curve,
         "loadavg": loads,
         "trials": trials,
@@ -350,7 +382,7 @@ def measure_fresh(
     desktop_kwargs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Figure 6 for the browser and the desktop: freshness and step gap per delay."""
-    delays = list(delays or DELAYS)
+    delays = list(delays or [*DELAYS, MIXED])
     sz = Size(*size)
     out: dict[str, Any] = {}
     for env in executors or ["browser", "desktop"]:

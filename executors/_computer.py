@@ -75,6 +75,9 @@ class Screenshot:
     height: int
     capture_s: float = 0.0
     encode_s: float = 0.0
+    # `data` as base64 when the backend already had it (Chromium sends base64), so
+    # the request's data URL is not encoded a second time; None: encode `data`
+    b64: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def media_type(self) -> str:

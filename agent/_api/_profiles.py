@@ -39,8 +39,11 @@ Environment = Literal["browser", "desktop"]
 
 
 def data_url(shot: Screenshot) -> str:
-    """The screenshot as a ``data:`` URL."""
-    return f"data:{shot.media_type};base64,{base64.b64encode(shot.data).decode('ascii')}"
+    """The screenshot as a ``data:`` URL (reusing the backend's base64 when it sent one)."""
+    b64 = getattr(shot, "b64", None)
+    if not b64 or len(b64) != 4 * ((len(shot.data) + 2) // 3):  # not this data's: encode
+        b64 = base64.b64encode(shot.data).decode("ascii")
+    return f"data:{shot.media_type};base64,{b64}"
 
 
 @dataclass(frozen=True)

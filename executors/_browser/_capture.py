@@ -70,6 +70,8 @@ class Capture:
         self._policy = policy
         self._use_clip: set[Page] = set()
         self._prefetch: _Prefetch | None = None
+        # the last capture's bytes and the base64 Chromium sent them as
+        self._sent_b64: tuple[bytes, str] | None = None
 
     def forget(self, page: Page) -> None:
         """Drop what is known of a closed page."""
@@ -98,10 +100,13 @@ class Capture:
         data, width, height = captured
         capture_s = time.perf_counter() - start
         encode_start = time.perf_counter()
+        sent = self._sent_b64
+        b64 = sent[1] if sent is not None and sent[0] is data else None
         if (width, height) != self._options.size:
             data = _resize(
                 data, self._options.size, self._options.image_format, self._options.quality
             )
+            b64 = None
         return Screenshot(
             data=data,
             format=self._options.image_format,
@@ -109,6 +114,7 @@ class Capture:
             height=self._options.size.height,
             capture_s=capture_s,
             encode_s=time.perf_counter() - encode_start,
+            b64=b64,
         )
 
     async def _capture_active(self, page: Page) -> tuple[bytes, int, int]:
@@ -224,7 +230,9 @@ class Capture:
                 logger.debug("screenshot failed (%s); retrying after a frame", exc.message)
                 await self._next_frame(session)
                 continue
-            return base64.b64decode(result["data"])
+            data = base64.b64decode(result["data"])
+            self._sent_b64 = (data, result["data"])
+            return data
         raise CaptureError("screenshot failed")  # not reached: the loop returns or raises
 
     async def _next_frame(self, session: CDPSession) -> None:

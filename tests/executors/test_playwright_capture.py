@@ -140,3 +140,25 @@ async def test_plain_typing_sends_what_playwright_sends(web: LoopbackServer) -> 
             assert await computer.page.evaluate("document.getElementById('t').value") == text
         assert logs[0] == logs[1]
         assert len(logs[0]) >= 4 * len(text)
+
+
+async def test_chromiums_base64_is_the_data_url_and_decodes_to_the_screenshot(
+    web: LoopbackServer, dpr: float
+) -> None:
+    import base64
+
+    from agent._api._profiles import data_url
+
+    computer = await start(web, dpr)
+    try:
+        await computer.click(600, BUTTONS["now"])
+        await computer.settle(5)
+        shot = await computer.screenshot()
+        # sent once as Chromium encoded it, not decoded and encoded again
+        assert shot.b64 is not None
+        url = data_url(shot)
+        assert url == f"data:image/png;base64,{shot.b64}"
+        assert base64.b64decode(url.split(",", 1)[1]) == shot.data
+        assert box(shot.data) == (255, 0, 0)
+    finally:
+        await computer.close()
