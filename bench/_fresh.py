@@ -301,7 +301,8 @@ async def _desktop(
                 async def run(baton: Baton) -> list[dict[str, float]]:
                     probe = _ProbeComputer(comp, by_name[name].probe)
                     url = servers[name].base_url
-                    return (await run_screenloop(probe, url, steps=steps, baton=baton)).windows
+                    run_ = await run_screenloop(probe, url, steps=steps, baton=baton, name=name)
+                    return run_.windows
 
                 return run
 

@@ -33,7 +33,7 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
     data = json.loads(out.read_text())  # strict JSON: NaN would be written as null
     assert data["smoke"] is True
     figures = data["figures"]
-    assert set(figures) == {"step", "settle", "growth", "concurrency", "capture"}
+    assert set(figures) == {"step", "settle", "growth", "concurrency", "capture", "fresh"}
     for key, res in figures["step"].items():
         for side in ("screenloop", "baseline"):
             assert res["summary"][side]["n"] > 0, (key, side)
@@ -49,11 +49,18 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
     assert all(r["completed"] == r["agents"] for r in rows)
     envs = {r["environment"] for r in figures["capture"]["rows"]}
     assert envs == {"browser", "desktop"}
+    assert {key.split()[0] for key in figures["fresh"]} == {"browser", "desktop"}
+    for res in figures["fresh"].values():
+        # every side judged every step on its pixels (no timing is looked at)
+        assert {r["side"] for r in res["rows"]} >= {"screenloop", "baseline"}
+        assert all(r["n"] > 0 for r in res["rows"])
+        assert set(res["curve_pct_visible_by_wait_ms"]) == {"0", "100", "300", "fetch200"}
     for title in (
         "## 1. Step overhead",
         "## 2. Settle",
         "## 3. Growth",
         "## 4. Concurrency",
         "## 5. Capture",
+        "## 6. Freshness",
     ):
         assert title in proc.stdout
