@@ -25,7 +25,7 @@ from bench._common import log
 from bench._render import render_all
 from executors._computer import Size
 
-FIGURES = ("step", "settle", "growth", "concurrency", "capture", "fresh")
+FIGURES = ("step", "settle", "growth", "concurrency", "capture", "fresh", "net")
 
 FULL: dict[str, Any] = {
     "sizes": [[1280, 720], [1920, 1080]],
@@ -35,6 +35,7 @@ FULL: dict[str, Any] = {
     "concurrency": {"counts": [1, 2, 4, 8], "steps": 8},
     "capture": {"n": 10},
     "fresh": {"size": [1024, 768], "steps": 12, "reps": 2},
+    "net": {"size": [1024, 768], "links_mbit": [10, 50], "steps": 12, "reps": 2},
 }
 
 SMOKE: dict[str, Any] = {
@@ -45,6 +46,7 @@ SMOKE: dict[str, Any] = {
     "concurrency": {"counts": [1], "steps": 2},
     "capture": {"n": 1},
     "fresh": {"size": [640, 400], "steps": 2, "reps": 1},
+    "net": {"size": [640, 400], "links_mbit": [10], "steps": 2, "reps": 1},
 }
 
 
@@ -105,6 +107,10 @@ def _measure(figure: str, sizes: list[Size], config: dict[str, Any]) -> Any:
         from bench._fresh import measure_fresh
 
         return measure_fresh(**config["fresh"])
+    if figure == "net":
+        from bench._network import measure_network
+
+        return measure_network(**config["net"])
     from bench._capture import measure_capture
 
     return measure_capture(sizes, **config["capture"])

@@ -255,6 +255,40 @@ def render_fresh(fig: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def render_net(fig: dict[str, Any]) -> str:
+    """Figure 7."""
+    loads = fig.get("loadavg") or [0.0]
+    parts = [
+        "## 7. Over a network link: the whole step as the user sees it",
+        "",
+        f"Load average {min(loads):.1f}-{max(loads):.1f}. Step window = response n arriving "
+        "to response n+1 arriving, upload through the shaped link included.",
+    ]
+    for key, res in fig["links"].items():
+        rows = [
+            [
+                r["side"],
+                r["n"],
+                fmt_spread(r["total_s"]),
+                fmt_spread(r["http_s"]),
+                f"{r['request_bytes']['median'] / 1024:.0f}",
+                "-" if r["ratio_vs_sample"] is None else f"{r['ratio_vs_sample']:.2f}",
+                r["connections"],
+            ]
+            for r in res["rows"]
+        ]
+        parts += [
+            "",
+            f"### {key}",
+            "",
+            md_table(
+                ["side", "n", "step ms", "http ms", "request KB", "vs sample", "TCP connections"],
+                rows,
+            ),
+        ]
+    return "\n".join(parts)
+
+
 RENDERERS = {
     "step": render_step,
     "settle": render_settle,
@@ -262,6 +296,7 @@ RENDERERS = {
     "concurrency": render_concurrency,
     "capture": render_capture,
     "fresh": render_fresh,
+    "net": render_net,
 }
 
 
