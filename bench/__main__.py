@@ -45,7 +45,7 @@ SMOKE: dict[str, Any] = {
     "growth": {"steps": 3, "checkpoints": [1, 3]},
     "concurrency": {"counts": [1], "steps": 2},
     "capture": {"n": 1},
-    "fresh": {"size": [640, 400], "steps": 2, "reps": 1},
+    "fresh": {"size": [640, 400], "delays": ["mixed"], "steps": 4, "reps": 1},
     "net": {"size": [640, 400], "links_mbit": [10], "steps": 2, "reps": 1},
 }
 
