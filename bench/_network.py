@@ -76,13 +76,19 @@ class LinkShaper:
 
     async def _handle(self, c_reader: asyncio.StreamReader, c_writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        s_reader, s_writer = await asyncio.open_connection(*self.target)
-        up = self._pipe(c_reader, s_writer, self.up_bps, count=True)
-        down = self._pipe(s_reader, c_writer, self.up_bps * _DOWN_FACTOR, count=False)
-        await asyncio.gather(up, down, return_exceptions=True)
-        for w in (c_writer, s_writer):
-            with contextlib.suppress(Exception):
-                w.close()
+        s_writer: asyncio.StreamWriter | None = None
+        try:
+            s_reader, s_writer = await asyncio.open_connection(*self.target)
+            up = self._pipe(c_reader, s_writer, self.up_bps, count=True)
+            down = self._pipe(s_reader, c_writer, self.up_bps * _DOWN_FACTOR, count=False)
+            await asyncio.gather(up, down, return_exceptions=True)
+        except (asyncio.CancelledError, OSError):
+            pass  # the shaper is stopping, or the server went away
+        finally:
+            for w in (c_writer, s_writer):
+                with contextlib.suppress(Exception):
+                    if w is not None:
+                        w.close()
 
     async def _pipe(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, bps: float, count: bool
@@ -128,6 +134,10 @@ class LinkShaper:
         async def stop() -> None:
             if self._server is not None:
                 self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
