@@ -33,7 +33,7 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
     data = json.loads(out.read_text())  # strict JSON: NaN would be written as null
     assert data["smoke"] is True
     figures = data["figures"]
-    assert set(figures) == {"step", "settle", "growth", "concurrency", "capture", "fresh"}
+    assert set(figures) == {"step", "settle", "growth", "concurrency", "capture", "fresh", "net"}
     for key, res in figures["step"].items():
         for side in ("screenloop", "baseline"):
             assert res["summary"][side]["n"] > 0, (key, side)
@@ -55,6 +55,9 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
         assert {r["side"] for r in res["rows"]} >= {"screenloop", "baseline"}
         assert all(r["n"] > 0 for r in res["rows"])
         assert set(res["curve_pct_visible_by_wait_ms"]) == {"0", "100", "300", "fetch200"}
+    for link in figures["net"]["links"].values():
+        assert {r["side"] for r in link["rows"]} >= {"screenloop png", "sample"}
+        assert all(r["n"] > 0 and r["connections"] >= 1 for r in link["rows"])
     for title in (
         "## 1. Step overhead",
         "## 2. Settle",
@@ -62,5 +65,6 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
         "## 4. Concurrency",
         "## 5. Capture",
         "## 6. Freshness",
+        "## 7. Over a network link",
     ):
         assert title in proc.stdout
