@@ -152,13 +152,20 @@ def check_connectivity(
     """The base URL answers a GET (any HTTP status counts; no key is sent)."""
     import httpx
 
-    from agent._api._provider import LIGHTCONE_DEFAULT_BASE_URL, OPENAI_DEFAULT_BASE_URL
+    from agent._api._provider import (
+        LIGHTCONE_DEFAULT_BASE_URL,
+        OPENAI_DEFAULT_BASE_URL,
+        _lightcone_url,
+    )
 
     if base_url is None:
         if provider == "openai":
             base_url = env.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL
         else:
-            base_url = env.get("LIGHTCONE_BASE_URL") or LIGHTCONE_DEFAULT_BASE_URL
+            env_url = env.get("LIGHTCONE_BASE_URL")
+            # read as the SDK reads it (an origin); as run does, up to /v1
+            base_url = _lightcone_url(env_url, from_env=True) if env_url else None
+            base_url = base_url or LIGHTCONE_DEFAULT_BASE_URL
     url = base_url.rstrip("/") + "/models"
     t0 = time.monotonic()
     try:
