@@ -79,15 +79,24 @@ OutputTypeOption = Annotated[
 class InteropOptions(Protocol):
     """The `RunOptions` fields this module checks."""
 
-    cdp_url: str | None
-    ws_endpoint: str | None
-    tool_type: str | None
-    environment_name: str | None
-    output_type: str | None
-    desktop: bool
-    x_display: str | None
-    host_desktop: bool
-    headed: bool
+    @property
+    def cdp_url(self) -> str | None: ...
+    @property
+    def ws_endpoint(self) -> str | None: ...
+    @property
+    def tool_type(self) -> str | None: ...
+    @property
+    def environment_name(self) -> str | None: ...
+    @property
+    def output_type(self) -> str | None: ...
+    @property
+    def desktop(self) -> bool: ...
+    @property
+    def x_display(self) -> str | None: ...
+    @property
+    def host_desktop(self) -> bool: ...
+    @property
+    def headed(self) -> bool: ...
 
 
 def check_interop(opts: InteropOptions) -> None:

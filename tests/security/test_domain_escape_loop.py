@@ -234,7 +234,7 @@ async def test_data_urls_load_only_when_the_scheme_is_allowed(tmp_path: Path) ->
     script = [turn(computer_call("navigate", url=url)), turn(message("ok"))]
     for schemes, loads in ((("http", "https"), False), (("http", "https", "data"), True)):
         policy = DomainPolicy(allow_schemes=schemes)
-        async with PlaywrightComputer(size=(W, H), policy=policy, **computer_kwargs) as computer:
+        async with PlaywrightComputer(size=(W, H), policy=policy) as computer:
             with ScriptedResponsesServer(script) as server:
                 agent = Agent(
                     computer,
