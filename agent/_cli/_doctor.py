@@ -229,11 +229,42 @@ class DoctorOptions:
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the checks as one JSON object on stdout.")
     ] = False
+    # -- issue 17: coordinate calibration (agent/_cli/_calibrate.py) --
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            "--calibrate",
+            help="Instead of the checks: ask the model (5 calls, needs a key) to click targets "
+            "at known positions and report its coordinate space and the flag to pass.",
+        ),
+    ] = False
+    model: Annotated[str, typer.Option(help="With --calibrate: the model.")] = (
+        "tzafon.northstar-cua-fast"
+    )
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            help="With --calibrate: the API key (prefer the environment).", show_default=False
+        ),
+    ] = None
+    display: Annotated[str, typer.Option(help="With --calibrate: the page size WxH.")] = "1280x720"
 
 
 def doctor_command(opts: DoctorOptions, *, out: TextIO | None = None) -> int:
     """`screenloop doctor`; 0 when every required check passes, else 8."""
     out = out or sys.stdout
+    if opts.calibrate:
+        from agent._cli._calibrate import calibrate_command
+
+        return calibrate_command(
+            base_url=opts.base_url,
+            provider=opts.provider,
+            api_key=opts.api_key,
+            model=opts.model,
+            display=opts.display,
+            json_output=opts.json_output,
+            out=out,
+        )
     console = Console(file=out, highlight=False)
     style = {"ok": "green", "warn": "yellow", "fail": "bold red"}
     checks = run_checks(base_url=opts.base_url, provider=opts.provider)
