@@ -61,6 +61,7 @@ def test_cdp_url_run_with_the_sdk_wire_choices(page: PageServer, tmp_path: Path)
     run, _ = read_run(run_dir)
     port = cdp_url.rsplit(":", 1)[1]
     assert run["executor"]["remote"] == {"protocol": "cdp", "endpoint": f"http://127.0.0.1:{port}"}
+    assert run["coordinate_mapping"] == "round(v)"  # --coordinates pixels
     assert run["wire"] == {
         "dialect": "lightcone", "tool_type": "computer_use_preview", "environment": "browser",
         "output_type": "computer_screenshot",
