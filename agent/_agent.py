@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent._api._interface import ModelClient
-from agent._api._profiles import ProviderProfile, default_coordinate_space, resolve_profile
+from agent._api._profiles import (
+    ProviderProfile,
+    default_coordinate_space,
+    resolve_profile,
+    with_wire,
+)
 from agent._errors import ConfigurationError
 from agent._events import AgentHooks, Event, Finished, dispatch_hook
 from agent._result import RunResult
@@ -43,7 +48,7 @@ from agent._run._validate import DEFAULT_MAX_ACTIONS, DEFAULT_MAX_TYPE_CHARS
 from agent._safety import AskCallback, SafetyPolicy
 from agent._tools import CHOOSE_FILE_TOOL_NAME, FunctionTool, choose_file_tool
 from executors._computer import ChoosesFiles, Computer, Size
-from executors._geometry import CoordinateSpace
+from executors._geometry import COORDINATE_SPACES, CoordinateSpace
 
 __all__ = ["Agent", "ConfirmCallback"]
 
@@ -63,7 +68,15 @@ class Agent:
         provider: ``lightcone``, ``openai``, ``custom`` (client resolution), or a
             `ProviderProfile` to force a dialect.
         instructions: system instructions sent with every request.
-        coordinate_space: ``pixels`` or ``normalized``; default from the profile/model.
+        coordinate_space: ``pixels``, ``normalized`` (0-999, mapped as Lightcone's
+            examples do: ``int(v / 1000 * dim)``) or ``normalized-999`` (0-999,
+            ``round(v * (dim - 1) / 999)``); default from the profile/model.
+        tool_type, environment_name, output_type: the dialect's wire choices, each
+            overriding the profile's alone: the computer tool's ``type``
+            (``computer_use``, ``computer_use_preview``, ``computer``), the name
+            its ``environment`` gives this computer (``browser``, ``desktop``,
+            ``linux``...), and the computer_call_output's image type
+            (``input_image`` or ``computer_screenshot``). See docs/interop.md.
         display: the size declared to the model (default: computer.size).
         environment: ``browser`` or ``desktop`` (default: computer.environment).
         max_steps, max_wall_time_s, token_budget: limits (status max_steps,
@@ -134,6 +147,9 @@ class Agent:
         run_info: Mapping[str, Any] | None = None,
         max_actions_per_response: int | None = DEFAULT_MAX_ACTIONS,
         max_type_chars: int | None = DEFAULT_MAX_TYPE_CHARS,
+        tool_type: str | None = None,
+        environment_name: str | None = None,
+        output_type: str | None = None,
     ) -> None:
         if max_steps < 1:
             raise ConfigurationError("max_steps must be at least 1")
@@ -141,9 +157,9 @@ class Agent:
             raise ConfigurationError(f"history must be 'server' or 'stateless', got {history!r}")
         if keep_screenshots < 1:
             raise ConfigurationError("keep_screenshots must be at least 1")
-        if coordinate_space not in (None, "pixels", "normalized"):
+        if coordinate_space not in (None, *COORDINATE_SPACES):
             raise ConfigurationError(
-                f"coordinate_space must be 'pixels' or 'normalized', got {coordinate_space!r}"
+                f"coordinate_space must be one of {COORDINATE_SPACES}, got {coordinate_space!r}"
             )
         self.computer = computer
         self.model = model
@@ -158,6 +174,13 @@ class Agent:
         )
         self.display = Size(*display) if display is not None else Size(*computer.size)
         self.environment = environment or computer.environment
+        self.profile = with_wire(
+            self.profile,
+            self.environment,
+            tool_type=tool_type,
+            environment_name=environment_name,
+            output_type=output_type,
+        )
         self.max_steps = max_steps
         self.max_wall_time_s = max_wall_time_s
         self.token_budget = token_budget

@@ -3,8 +3,13 @@
 Three spaces:
 
 - *model space*: what the model emits; either pixels of the declared display
-  (``"pixels"``, OpenAI) or a 0-999 grid (``"normalized"``, Lightcone's
-  Northstar models), floats allowed;
+  (``"pixels"``, OpenAI) or a 0-999 grid (Lightcone's Northstar models),
+  floats allowed. The grid has two mappings onto pixels: ``"normalized"``
+  follows Lightcone's own examples, ``pixel = int(v / 1000 * dim)`` (a
+  0-1000 space, truncating; the default since issue 17), and
+  ``"normalized-999"`` is screenloop's earlier ``round(v * (dim - 1) / 999)``
+  (they differ by up to ~1.3 px). `coordinate_mapping` names the formula a
+  run used (run.json records it);
 - *screen pixels*: pixels of the declared display, the size screenshots are
   sent at; every `Computer` method takes these;
 - *device pixels*: physical pixels (screen pixels x device scale factor), used
@@ -22,19 +27,40 @@ from typing import Literal
 from executors._computer import Point, Size
 
 __all__ = [
+    "COORDINATE_SPACES",
     "NORMALIZED_MAX",
     "CoordinateSpace",
     "GeometryError",
     "MappedPoint",
     "clamp_to_screen",
+    "coordinate_mapping",
+    "is_normalized",
     "model_to_screen",
     "rescale_point",
     "screen_to_device",
     "screen_to_model",
 ]
 
-CoordinateSpace = Literal["pixels", "normalized"]
+CoordinateSpace = Literal["pixels", "normalized", "normalized-999"]
+COORDINATE_SPACES: tuple[CoordinateSpace, ...] = ("pixels", "normalized", "normalized-999")
 NORMALIZED_MAX = 999
+_VENDOR_SCALE = 1000
+
+_MAPPINGS: dict[str, str] = {
+    "pixels": "round(v)",
+    "normalized": "int(v / 1000 * dim)",
+    "normalized-999": "round(v * (dim - 1) / 999)",
+}
+
+
+def coordinate_mapping(space: str) -> str:
+    """The formula taking a model coordinate `v` to a pixel of a `dim`-pixel axis."""
+    return _MAPPINGS.get(space, "unknown")
+
+
+def is_normalized(space: str) -> bool:
+    """Whether `space` is one of the 0-999 grids (either mapping)."""
+    return space in ("normalized", "normalized-999")
 
 
 class GeometryError(ValueError):
@@ -76,16 +102,22 @@ def clamp_to_screen(x: float, y: float, size: Size) -> MappedPoint:
 def model_to_screen(x: float, y: float, space: CoordinateSpace, size: Size) -> MappedPoint:
     """Map a model-space point to screen pixels, clamped.
 
-    Normalized: ``pixel = round(v * (dim - 1) / 999)`` (Lightcone's formula).
+    ``normalized``: ``pixel = int(v / 1000 * dim)`` (Lightcone's examples);
+    ``normalized-999``: ``pixel = round(v * (dim - 1) / 999)``.
     """
     fx, fy = _check(x, "x"), _check(y, "y")
-    if space == "normalized":
+    if is_normalized(space):
         _check_size(size)
         # onto [0, 999] first: the mapping is monotonic, and a huge finite value
         # (1e305) would overflow to infinity once scaled
-        nx, ny = min(max(fx, 0.0), NORMALIZED_MAX), min(max(fy, 0.0), NORMALIZED_MAX)
-        sx = nx * (size.width - 1) / NORMALIZED_MAX
-        sy = ny * (size.height - 1) / NORMALIZED_MAX
+        top = float(_VENDOR_SCALE if space == "normalized" else NORMALIZED_MAX)
+        nx, ny = min(max(fx, 0.0), top), min(max(fy, 0.0), top)
+        if space == "normalized":
+            sx = float(int(nx / _VENDOR_SCALE * size.width))
+            sy = float(int(ny / _VENDOR_SCALE * size.height))
+        else:
+            sx = nx * (size.width - 1) / NORMALIZED_MAX
+            sy = ny * (size.height - 1) / NORMALIZED_MAX
         mapped = clamp_to_screen(sx, sy, size)
         clamped = mapped.clamped or (nx, ny) != (fx, fy)
         return MappedPoint(mapped.point, clamped=clamped, original=(fx, fy))
@@ -95,8 +127,18 @@ def model_to_screen(x: float, y: float, space: CoordinateSpace, size: Size) -> M
 
 
 def screen_to_model(point: Point, space: CoordinateSpace, size: Size) -> tuple[float, float]:
-    """The inverse of `model_to_screen` (for reports and replay)."""
+    """The inverse of `model_to_screen` (for reports and replay).
+
+    For ``normalized`` the value at the centre of the pixel's interval, so that
+    `model_to_screen` of it (even rounded to an integer) lands back on the pixel.
+    """
     if space == "normalized":
+        _check_size(size)
+        return (
+            (point.x + 0.5) * _VENDOR_SCALE / size.width,
+            (point.y + 0.5) * _VENDOR_SCALE / size.height,
+        )
+    if space == "normalized-999":
         _check_size(size)
         return (
             point.x * NORMALIZED_MAX / max(size.width - 1, 1),

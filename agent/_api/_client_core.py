@@ -20,7 +20,12 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from agent._api._interface import OnRetry
-from agent._api._provider import ProviderSettings, resolve_provider, without_credentials
+from agent._api._provider import (
+    ProviderSettings,
+    lightcone_custom_headers,
+    resolve_provider,
+    without_credentials,
+)
 from agent._api._response import Response
 from agent._api._retry import (
     RetryEvent,
@@ -98,7 +103,9 @@ class ClientCore:
             backoff_base_s=backoff_base_s,
             backoff_max_s=backoff_max_s,
         )
-        extra = dict(headers or {})
+        # LIGHTCONE_CUSTOM_HEADERS go where the SDK sends them: to Lightcone's base URL
+        from_env = lightcone_custom_headers(env) if self.settings.provider == "lightcone" else {}
+        extra = {**from_env, **dict(headers or {})}
         if any(k.lower() == "authorization" for k in extra):
             raise ConfigurationError("pass the key as api_key=, not as an Authorization header")
         self.extra_headers = extra

@@ -9,13 +9,21 @@ branches on the provider; it asks the profile.
   ``detail: auto``; Northstar models think in normalized 0-999 coordinates.
 - ``openai``: tool ``computer_use_preview`` with environment ``browser|linux``;
   ``truncation: auto``; outputs ``computer_screenshot``; pixel coordinates.
+
+The wire choices are public knobs (`Agent(tool_type=, environment_name=,
+output_type=, coordinate_space=)`, the CLI's ``--tool-type``,
+``--environment-name``, ``--output-type``, ``--coordinates``): `with_wire`
+returns the profile with them changed, one at a time, where the live API and
+the official SDK's types disagree (the SDK's TypedDicts say
+``computer_use_preview``, ``linux`` and ``computer_screenshot``; Lightcone's
+published examples say ``computer_use``, ``desktop`` and ``input_image``).
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from agent._api._content import ComputerScreenshot, InputImage, InputText
@@ -25,17 +33,28 @@ from executors._computer import Screenshot, Size
 from executors._geometry import CoordinateSpace
 
 __all__ = [
+    "ENVIRONMENT_NAMES",
     "LIGHTCONE",
     "OPENAI",
+    "OUTPUT_TYPES",
     "PROFILES",
+    "TOOL_TYPES",
     "Environment",
+    "OutputType",
     "ProviderProfile",
     "data_url",
     "default_coordinate_space",
     "resolve_profile",
+    "with_wire",
 ]
 
 Environment = Literal["browser", "desktop"]
+OutputType = Literal["input_image", "computer_screenshot"]
+
+TOOL_TYPES: tuple[str, ...] = ("computer_use", "computer_use_preview", "computer")
+"""Computer tool types: Lightcone's examples, the SDK's TypedDict / OpenAI preview, OpenAI GA."""
+ENVIRONMENT_NAMES: tuple[str, ...] = ("browser", "desktop", "linux", "ubuntu", "windows", "mac")
+OUTPUT_TYPES: tuple[OutputType, ...] = ("input_image", "computer_screenshot")
 
 
 def data_url(shot: Screenshot) -> str:
@@ -56,10 +75,24 @@ class ProviderProfile:
     output_type: Literal["input_image", "computer_screenshot"]
     desktop_environment: str
     truncation: str | None = None
+    browser_environment: str = "browser"
+
+    def environment_name(self, environment: Environment) -> str:
+        """What the computer tool's ``environment`` says for `environment`."""
+        return self.browser_environment if environment == "browser" else self.desktop_environment
+
+    def wire(self, environment: Environment) -> dict[str, str]:
+        """The wire choices of this profile for `environment` (recorded in run.json)."""
+        return {
+            "dialect": self.dialect,
+            "tool_type": self.tool_type,
+            "environment": self.environment_name(environment),
+            "output_type": self.output_type,
+        }
 
     def computer_tool(self, size: Size, environment: Environment) -> dict[str, Any]:
         """The computer tool entry of the request's ``tools``."""
-        env = "browser" if environment == "browser" else self.desktop_environment
+        env = self.environment_name(environment)
         return {
             "type": self.tool_type,
             "display_width": size.width,
@@ -163,5 +196,42 @@ def resolve_profile(
 def default_coordinate_space(profile: ProviderProfile, model: str) -> CoordinateSpace:
     """Northstar models on Lightcone think in 0-999; everything else in pixels."""
     if profile.dialect == "lightcone" and "northstar" in model.lower():
+        # the 0-999 grid, mapped as Lightcone's examples do: int(v / 1000 * dim)
         return "normalized"
     return "pixels"
+
+
+def with_wire(
+    profile: ProviderProfile,
+    environment: Environment,
+    *,
+    tool_type: str | None = None,
+    environment_name: str | None = None,
+    output_type: str | None = None,
+) -> ProviderProfile:
+    """`profile` with the given wire choices changed (None keeps the profile's).
+
+    `environment_name` names `environment` (the browser or the desktop) in the
+    tool. Raises `ConfigurationError` for a value no known server speaks.
+    """
+    changes: dict[str, Any] = {}
+    if tool_type is not None:
+        if tool_type not in TOOL_TYPES:
+            raise ConfigurationError(f"tool_type must be one of {TOOL_TYPES}, got {tool_type!r}")
+        changes["tool_type"] = tool_type
+    if environment_name is not None:
+        if environment_name not in ENVIRONMENT_NAMES:
+            raise ConfigurationError(
+                f"environment_name must be one of {ENVIRONMENT_NAMES}, got {environment_name!r}"
+            )
+        key = "browser_environment" if environment == "browser" else "desktop_environment"
+        changes[key] = environment_name
+    if output_type is not None:
+        if output_type not in OUTPUT_TYPES:
+            raise ConfigurationError(
+                f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}"
+            )
+        changes["output_type"] = output_type
+    if not changes:
+        return profile
+    return replace(profile, **changes)

@@ -5,6 +5,13 @@ mapping, `os.environ` by default) so resolution is a plain, testable function.
 
 - `lightcone`: key from the argument or `TZAFON_API_KEY`; base URL from the
   argument, `LIGHTCONE_BASE_URL`, or https://api.tzafon.ai/v1.
+  `LIGHTCONE_BASE_URL` is read as the official SDK reads it: an origin (or a
+  prefix) that ``/v1/responses`` is appended to, so ``https://api.tzafon.ai``
+  means ``https://api.tzafon.ai/v1``; a value already ending in ``/v1`` (what
+  screenloop documented before) is taken as it is. A `lightcone` base URL
+  argument that is a bare origin gets ``/v1`` too.
+  `LIGHTCONE_CUSTOM_HEADERS` (``Name: value`` lines, parsed as the SDK does)
+  are sent with every `lightcone` request; explicit headers win.
 - `openai`: key from the argument or `OPENAI_API_KEY`; base URL from the
   argument, `OPENAI_BASE_URL`, or https://api.openai.com/v1.
 - `custom`: key from the argument, `TZAFON_API_KEY` or `OPENAI_API_KEY` (none is
@@ -41,7 +48,9 @@ __all__ = [
     "Provider",
     "ProviderSettings",
     "env_key_belongs",
+    "lightcone_custom_headers",
     "resolve_provider",
+    "sdk_base_url",
     "without_credentials",
 ]
 
@@ -131,6 +140,55 @@ def _provider_for_url(base_url: str) -> Provider:
     return "custom"
 
 
+def _lightcone_url(url: str, *, from_env: bool) -> str:
+    """A Lightcone base URL up to ``/v1``, from the SDK's form (an origin or prefix).
+
+    The environment variable is the SDK's: ``/v1`` is appended unless the value
+    already ends with it. An argument is screenloop's (up to ``/v1``): only a
+    bare origin gets ``/v1``.
+    """
+    stripped = url.strip().rstrip("/")
+    try:
+        path = urlsplit(stripped).path
+    except ValueError:
+        return stripped
+    if path.endswith("/v1"):
+        return stripped
+    if from_env or not path:
+        return f"{stripped}/v1"
+    return stripped
+
+
+def sdk_base_url(base_url: str) -> str:
+    """The official SDK's ``base_url`` (it appends ``/v1/responses``) for a screenloop one."""
+    url = base_url.rstrip("/")
+    return url[: -len("/v1")] if url.endswith("/v1") else url
+
+
+def lightcone_custom_headers(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`LIGHTCONE_CUSTOM_HEADERS` parsed as the official SDK parses it.
+
+    One header per line, ``Name: value``, split at the first colon, both sides
+    stripped; a line with no colon is skipped. An ``Authorization`` header is
+    refused (the key goes as api_key=, and only where it belongs).
+    """
+    environ: Mapping[str, str] = os.environ if env is None else env
+    raw = environ.get("LIGHTCONE_CUSTOM_HEADERS")
+    parsed: dict[str, str] = {}
+    if raw is None:
+        return parsed
+    for line in raw.split("\n"):
+        colon = line.find(":")
+        if colon >= 0:
+            parsed[line[:colon].strip()] = line[colon + 1 :].strip()
+    if any(name.lower() == "authorization" for name in parsed):
+        raise ConfigurationError(
+            "LIGHTCONE_CUSTOM_HEADERS sets Authorization; pass the key as TZAFON_API_KEY or "
+            "api_key= instead"
+        )
+    return parsed
+
+
 def _normalize_url(base_url: str) -> str:
     url = base_url.strip().rstrip("/")
     parts = urlsplit(url)
@@ -172,11 +230,13 @@ def resolve_provider(
             provider = "lightcone"
     arg_key = (api_key, "argument")
     if provider == "lightcone":
-        url, _ = _first(
+        url, url_source = _first(
             (base_url, "argument"),
             (environ.get("LIGHTCONE_BASE_URL"), "LIGHTCONE_BASE_URL"),
             (LIGHTCONE_DEFAULT_BASE_URL, "default"),
         )
+        assert url is not None
+        url = _lightcone_url(url, from_env=url_source == "LIGHTCONE_BASE_URL")
         key, source = _first(arg_key, (environ.get("TZAFON_API_KEY"), "TZAFON_API_KEY"))
     elif provider == "openai":
         url, _ = _first(

@@ -73,7 +73,11 @@ def serve_script(
         str | None, typer.Option(help="Answer 401 unless requests carry this bearer key.")
     ] = None,
 ) -> None:
-    """Serve a scripted Responses API on 127.0.0.1 until Ctrl-C (prints the base URL)."""
+    """Serve a scripted Responses API on 127.0.0.1 until Ctrl-C.
+
+    Prints two lines: the base URL for screenloop (--base-url, ending in /v1) and
+    the origin for the official SDK (LIGHTCONE_BASE_URL, which screenloop reads too).
+    """
     from agent.testing import Script, ScriptedResponsesServer
 
     if dialect not in choices(Dialect):
@@ -101,6 +105,12 @@ def serve_script(
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         typer.echo(server.base_url)
+        typer.echo(server.origin)
+        typer.echo(
+            f"screenloop: --base-url {server.base_url}; official SDK (tzafon): "
+            f"LIGHTCONE_BASE_URL={server.origin} (or Lightcone(base_url=...))",
+            err=True,
+        )
         while not stop.wait(0.5):
             pass
         typer.echo(f"stopped after {len(server.requests)} request(s)", err=True)

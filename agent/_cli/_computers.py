@@ -99,8 +99,13 @@ async def open_browser(
     dialogs: DialogPolicy = "model",
     downloads_dir: Path | None = None,
     upload_dir: Path | None = None,
+    cdp_url: str | None = None,
+    ws_endpoint: str | None = None,
 ) -> AsyncIterator[Computer]:
-    """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own."""
+    """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own.
+
+    With `cdp_url` / `ws_endpoint`: a fresh context in a browser someone else started.
+    """
     from executors import PlaywrightComputer
 
     async with contextlib.AsyncExitStack() as stack:
@@ -119,5 +124,7 @@ async def open_browser(
             dialogs=dialogs,
             downloads_dir=downloads_dir,
             upload_dir=upload_dir,
+            cdp_url=cdp_url,
+            ws_endpoint=ws_endpoint,
         )
         yield await stack.enter_async_context(computer)

@@ -152,13 +152,20 @@ def check_connectivity(
     """The base URL answers a GET (any HTTP status counts; no key is sent)."""
     import httpx
 
-    from agent._api._provider import LIGHTCONE_DEFAULT_BASE_URL, OPENAI_DEFAULT_BASE_URL
+    from agent._api._provider import (
+        LIGHTCONE_DEFAULT_BASE_URL,
+        OPENAI_DEFAULT_BASE_URL,
+        _lightcone_url,
+    )
 
     if base_url is None:
         if provider == "openai":
             base_url = env.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL
         else:
-            base_url = env.get("LIGHTCONE_BASE_URL") or LIGHTCONE_DEFAULT_BASE_URL
+            env_url = env.get("LIGHTCONE_BASE_URL")
+            # read as the SDK reads it (an origin); as run does, up to /v1
+            base_url = _lightcone_url(env_url, from_env=True) if env_url else None
+            base_url = base_url or LIGHTCONE_DEFAULT_BASE_URL
     url = base_url.rstrip("/") + "/models"
     t0 = time.monotonic()
     try:
@@ -222,11 +229,42 @@ class DoctorOptions:
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the checks as one JSON object on stdout.")
     ] = False
+    # -- issue 17: coordinate calibration (agent/_cli/_calibrate.py) --
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            "--calibrate",
+            help="Instead of the checks: ask the model (5 calls, needs a key) to click targets "
+            "at known positions and report its coordinate space and the flag to pass.",
+        ),
+    ] = False
+    model: Annotated[str, typer.Option(help="With --calibrate: the model.")] = (
+        "tzafon.northstar-cua-fast"
+    )
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            help="With --calibrate: the API key (prefer the environment).", show_default=False
+        ),
+    ] = None
+    display: Annotated[str, typer.Option(help="With --calibrate: the page size WxH.")] = "1280x720"
 
 
 def doctor_command(opts: DoctorOptions, *, out: TextIO | None = None) -> int:
     """`screenloop doctor`; 0 when every required check passes, else 8."""
     out = out or sys.stdout
+    if opts.calibrate:
+        from agent._cli._calibrate import calibrate_command
+
+        return calibrate_command(
+            base_url=opts.base_url,
+            provider=opts.provider,
+            api_key=opts.api_key,
+            model=opts.model,
+            display=opts.display,
+            json_output=opts.json_output,
+            out=out,
+        )
     console = Console(file=out, highlight=False)
     style = {"ok": "green", "warn": "yellow", "fail": "bold red"}
     checks = run_checks(base_url=opts.base_url, provider=opts.provider)

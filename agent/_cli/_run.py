@@ -24,6 +24,15 @@ from agent._agent import Agent
 from agent._api._provider import Provider, resolve_provider
 from agent._cli._computers import open_browser, open_desktop, open_host_desktop
 from agent._cli._exit_codes import ExitCode, exit_code_for_status
+from agent._cli._interop import (
+    CdpUrlOption,
+    EnvironmentNameOption,
+    OutputTypeOption,
+    ToolTypeOption,
+    WsEndpointOption,
+    check_interop,
+    remote_browser_info,
+)
 from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
 from agent._cli._reaper import reaper
@@ -115,7 +124,7 @@ class RunOptions:
     model: Annotated[str, typer.Option(help="Model name.")] = "tzafon.northstar-cua-fast"
     base_url: Annotated[
         str | None,
-        typer.Option(help="Responses API base URL, up to /v1.", show_default=False),
+        typer.Option(help="Responses API base URL, up to /v1 (or an origin).", show_default=False),
     ] = None
     api_key: Annotated[
         str | None,
@@ -128,7 +137,8 @@ class RunOptions:
     coordinates: Annotated[
         str | None,
         typer.Option(
-            help=f"{choice_list(CoordinateSpace)} (0-999); default from the model.",
+            help=f"{choice_list(CoordinateSpace)} (0-999 as int(v/1000*dim), or as "
+            "round(v*(dim-1)/999)); default from the model; see doctor --calibrate.",
             show_default=False,
         ),
     ] = None
@@ -228,6 +238,12 @@ class RunOptions:
             show_default=False,
         ),
     ] = None
+    # -- issue 17: a browser screenloop did not launch; the dialect's wire choices --
+    cdp_url: CdpUrlOption = None
+    ws_endpoint: WsEndpointOption = None
+    tool_type: ToolTypeOption = None
+    environment_name: EnvironmentNameOption = None
+    output_type: OutputTypeOption = None
     runs_root: Path = Path("runs")
 
 
@@ -301,6 +317,7 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         raise ConfigurationError("--downloads/--upload-dir apply to browser runs only")
     if opts.upload_dir is not None and not opts.upload_dir.is_dir():
         raise ConfigurationError(f"--upload-dir {opts.upload_dir} is not a directory")
+    check_interop(opts)
     return parse_size(opts.display)
 
 
@@ -375,6 +392,7 @@ def agent_kwargs(
         executor["host_desktop"] = True
     if opts.headed:
         executor["headed"] = True
+    executor.update(remote_browser_info(opts.cdp_url, opts.ws_endpoint))
     return {
         "model": opts.model,
         "api_key": opts.api_key,
@@ -392,6 +410,7 @@ def agent_kwargs(
         "run_dir": run_dir,
         "hooks": hooks,
         "notices": opts.notices == "on",
+        **{k: getattr(opts, k) for k in ("tool_type", "environment_name", "output_type")},
         # what replay needs to start over, in run.json's executor
         "run_info": {"executor": executor},
     }
@@ -421,6 +440,8 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             dialogs=cast(DialogPolicy, opts.dialogs),
             downloads_dir=opts.downloads,
             upload_dir=opts.upload_dir,
+            cdp_url=opts.cdp_url,
+            ws_endpoint=opts.ws_endpoint,
         ) as computer:
             yield computer
 

@@ -174,6 +174,8 @@ def _map_raw(action: Mapping[str, Any], run: ReportRun, size: Size) -> dict[str,
     if not isinstance(raw, dict):
         return {}
     space = run.summary.get("coordinate_space", "pixels")
+    if space == "normalized" and "coordinate_mapping" not in run.summary:
+        space = "normalized-999"  # recorded before issue 17, when that was the only mapping
     out = dict(raw)
     try:
         if "x" in raw and "y" in raw:

@@ -74,6 +74,7 @@ from agent._run._validate import (
     read_response,
 )
 from agent._secrets import Redactor, redacted_logging
+from executors._geometry import coordinate_mapping
 from sandbox import DomainPolicy
 
 __all__ = ["RunLoop", "raise_if_cancel_swallowed"]
@@ -271,6 +272,8 @@ class RunLoop:
             "x_display": _x_display(computer),
             "display": {"width": agent.display.width, "height": agent.display.height},
             "coordinate_space": agent.coordinate_space,
+            "coordinate_mapping": coordinate_mapping(agent.coordinate_space),
+            "wire": agent.profile.wire(agent.environment),
             "history": agent.history,
             "safety_mode": agent.safety.mode,
             "max_steps": agent.max_steps,

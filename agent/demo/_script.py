@@ -1,8 +1,10 @@
 """The bundled demo model: a scripted Northstar-style run through the demo shop.
 
 The script speaks what the default model speaks: the Lightcone dialect with
-coordinates on the 0-999 grid (``pixel = round(v * (dim - 1) / 999)``, see
-`executors._geometry`) for a 1280x720 display. It signs in (the password is a
+coordinates on the 0-999 grid (``normalized``: ``pixel = int(v / 1000 * dim)``
+since issue 17, see `executors._geometry`) for a 1280x720 display. The points
+below were chosen with the earlier ``round(v * (dim - 1) / 999)``; the two
+differ by at most ~1.3 px, well inside every target. It signs in (the password is a
 ``{{secret:demo_password}}`` placeholder the runtime substitutes), browses and
 filters the product list, opens the desk lamp, drags the quantity slider to 3,
 adds it to the cart, checks out and places the order behind a pending safety

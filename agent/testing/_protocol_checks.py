@@ -35,8 +35,10 @@ DIALECT_TOOL_TYPES: dict[str, tuple[str, ...]] = {
     "lightcone": ("computer_use", "computer_use_preview"),
     "openai": ("computer_use_preview", "computer"),
 }
+# Both dialects take both: Lightcone's examples send input_image, the official SDK's
+# TypedDict (and OpenAI) computer_screenshot.
 DIALECT_OUTPUT_IMAGE_TYPES: dict[str, tuple[str, ...]] = {
-    "lightcone": ("input_image",),
+    "lightcone": ("input_image", "computer_screenshot"),
     "openai": ("computer_screenshot", "input_image"),
 }
 

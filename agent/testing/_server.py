@@ -84,9 +84,9 @@ class ScriptedResponsesServer:
 
     `script` is a `Script`, a list of turns (dicts, or fault objects), or the path
     of a JSON script file. `dialect` is "lightcone" (computer tool `computer_use`
-    or `computer_use_preview`, screenshots as `input_image`) or "openai"
-    (`computer_use_preview`, screenshots as `computer_screenshot` or
-    `input_image`). With `require_api_key`, a request whose bearer token differs
+    or `computer_use_preview`) or "openai" (`computer_use_preview`); both take
+    screenshots as `input_image` (Lightcone's examples) or `computer_screenshot`
+    (the official SDK's type). With `require_api_key`, a request whose bearer token differs
     gets 401. `port=0` picks a free port. Start and stop it as a context manager
     (`with` or `async with`), or with `start()` / `close()`.
     """
@@ -138,6 +138,12 @@ class ScriptedResponsesServer:
     def base_url(self) -> str:
         """The base URL to give a client, ending in /v1."""
         return f"http://{self._host}:{self.port}/v1"
+
+    @property
+    def origin(self) -> str:
+        """The base URL in the official SDK's form (it appends /v1/responses):
+        ``LIGHTCONE_BASE_URL`` or ``Lightcone(base_url=...)``; screenloop reads it too."""
+        return f"http://{self._host}:{self.port}"
 
     def start(self) -> ScriptedResponsesServer:
         """Bind and start serving in a background thread."""

@@ -18,8 +18,9 @@
   every redirect target, which Playwright's router never sees. WebSockets go
   through ``context.route_web_socket``; service workers are blocked. A browser
   launched here also sends all its traffic through `sandbox.PolicyProxy` (a
-  backstop for worker requests the layers above miss; not for cdp_url /
-  ws_endpoint browsers).
+  backstop for worker requests the layers above miss); a cdp_url / ws_endpoint
+  browser on this machine's loopback gets it as its context's proxy, one
+  elsewhere cannot reach it (`policy_layers` says which layers apply).
 - `settle` waits for network quiet and, in the page, for animation frames
   with no DOM change, no short timer pending after input, no running finite
   animation (one such frame, or two when the page has scheduled frame
@@ -47,6 +48,7 @@ from playwright.async_api import (
     BrowserContext,
     Page,
     Playwright,
+    ProxySettings,
     async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
@@ -56,7 +58,7 @@ from executors._browser._capture import Capture
 from executors._browser._dialogs import DialogPolicy, Dialogs
 from executors._browser._keyboard import Keyboard
 from executors._browser._mouse import Mouse
-from executors._browser._policy import NetworkPolicy
+from executors._browser._policy import NetworkPolicy, is_loopback_endpoint
 from executors._browser._scripts import SETTLE_INIT_SCRIPT
 from executors._browser._selects import SELECT_INIT_SCRIPT
 from executors._browser._shared import BrowserOptions, BrowserState
@@ -309,6 +311,7 @@ class PlaywrightComputer:
             device_scale_factor=self.device_scale_factor,
             accept_downloads=True,
             service_workers="block",
+            proxy=self._remote_proxy(),
         )
         self._tabs.context = context
         context.set_default_timeout(self.action_timeout_s * 1000)
@@ -329,6 +332,44 @@ class PlaywrightComputer:
         await self._tabs.ready(page)
         if self.start_url:
             await self.navigate(self.start_url)
+
+    @property
+    def remote(self) -> Literal["cdp", "ws"] | None:
+        """How the browser was reached when screenloop did not launch it (else None)."""
+        return "cdp" if self.cdp_url else "ws" if self.ws_endpoint else None
+
+    @property
+    def policy_layers(self) -> tuple[str, ...]:
+        """The domain policy's layers on this browser (none for an open policy).
+
+        ``routes`` (first hops, WebSockets), ``redirects`` (the per-page CDP
+        interception) and ``proxy`` (the socket-level backstop): a browser
+        screenloop launched, or a remote one on this machine's loopback, gets all
+        three (a remote one through its context's proxy setting); a remote browser
+        on another machine cannot reach the proxy and gets the first two.
+        """
+        if self._policy.is_open:
+            return ()
+        layers = ("routes", "redirects")
+        return (*layers, "proxy") if self._policy.proxy_running else layers
+
+    def _remote_proxy(self) -> ProxySettings | None:
+        """The policy proxy for a remote browser's context, when the browser can reach it.
+
+        The proxy listens on this machine's loopback, so only a browser reached on
+        a loopback address can use it; any other gets none (and a warning).
+        """
+        endpoint = self.cdp_url or self.ws_endpoint
+        if not endpoint or self._policy.is_open:
+            return None
+        if is_loopback_endpoint(endpoint):
+            return self._policy.start_proxy()
+        self._state.emit(
+            "warning",
+            "the domain policy applies through routing and redirect checks only: the remote "
+            "browser cannot reach the policy proxy on this machine's loopback",
+        )
+        return None
 
     async def close(self) -> None:
         """Release held inputs, close the context and the browser. Idempotent."""

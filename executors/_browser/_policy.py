@@ -15,8 +15,11 @@
   loopback included, through `sandbox.PolicyProxy`, which refuses forbidden
   hosts at the socket level. That catches what the layers above never see (a
   WebSocket opened in a ``blob:`` worker, SharedWorker requests). A browser
-  reached by ``cdp_url`` / ``ws_endpoint`` was launched by someone else and
-  gets no proxy: only the in-browser layers apply to it.
+  reached by ``cdp_url`` / ``ws_endpoint`` was launched by someone else: its
+  launch flags are not ours, but a context's proxy is set over the protocol
+  (CDP ``Target.createBrowserContext``), so one on this machine's loopback gets
+  the proxy for the context screenloop opens; one on another machine cannot
+  reach a loopback proxy, and only the in-browser layers apply to it.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import logging
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from playwright.async_api import CDPSession, Page, ProxySettings, Request, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
@@ -35,7 +39,7 @@ from executors._browser._scripts import blocked_page_html
 from executors._browser._shared import BrowserState, page_of, wait_page_step
 from sandbox import BlockedAttempt, DomainPolicy, PolicyProxy
 
-__all__ = ["NetworkPolicy"]
+__all__ = ["NetworkPolicy", "is_loopback_endpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,20 @@ _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # as events, so they do not fill every run's record.
 _BROWSER_SERVICE_HOSTS = frozenset({"accounts.google.com", "clients2.google.com"})
 _BROWSER_SERVICE_SUFFIXES = (".googleapis.com", ".gvt1.com")
+
+
+def is_loopback_endpoint(endpoint: str) -> bool:
+    """Whether a CDP URL / websocket endpoint is on this machine's loopback."""
+    try:
+        host = (urlsplit(endpoint).hostname or "").lower()
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _is_main_frame(request: Request) -> bool:
@@ -122,6 +140,11 @@ class NetworkPolicy:
         self._proxy.start()
         # Chromium sends loopback hosts around a proxy unless told not to.
         return {"server": self._proxy.url, "bypass": "<-loopback>"}
+
+    @property
+    def proxy_running(self) -> bool:
+        """Whether this browser's traffic goes through the policy proxy."""
+        return self._proxy is not None
 
     def stop_proxy(self) -> None:
         if self._proxy is not None:

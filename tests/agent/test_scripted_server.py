@@ -186,11 +186,15 @@ def test_full_history_resent_without_previous_response_id() -> None:
     [
         ("lightcone", "computer_use", "input_image", 200),
         ("lightcone", "computer_use_preview", "input_image", 200),
-        ("lightcone", "computer_use", "computer_screenshot", 400),
+        # the official SDK's own output type (issue 17): accepted by both dialects
+        ("lightcone", "computer_use", "computer_screenshot", 200),
+        ("lightcone", "computer_use_preview", "computer_screenshot", 200),
+        ("lightcone", "computer_use", "input_text", 400),
         ("lightcone", "computer", "input_image", 400),
         ("openai", "computer_use_preview", "computer_screenshot", 200),
         ("openai", "computer_use_preview", "input_image", 200),
         ("openai", "computer_use", "input_image", 400),
+        ("openai", "computer_use_preview", "input_text", 400),
     ],
 )
 def test_dialects(dialect: Any, tool_type: str, output_type: str, status: int) -> None:

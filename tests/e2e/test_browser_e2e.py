@@ -15,7 +15,7 @@ import pytest
 from agent import Agent, AgentHooks, SafetyPolicy
 from agent.testing import ScriptedResponsesServer, computer_call, safety_check, turn
 from executors import PlaywrightComputer, Point, Size
-from executors._geometry import screen_to_model
+from executors._geometry import model_to_screen, screen_to_model
 from sandbox import DomainPolicy
 
 pytestmark = pytest.mark.browser
@@ -88,9 +88,19 @@ def script(origin: str) -> list[dict[str, Any]]:
 
 
 async def test_every_action_on_real_chromium(pages_origin: str, tmp_path: Path) -> None:
+    await every_action(pages_origin, tmp_path)
+
+
+async def every_action(pages_origin: str, tmp_path: Path, **computer_kwargs: Any) -> dict[str, Any]:
+    """The all-actions probe through the Agent, every effect checked; returns run.json.
+
+    `computer_kwargs` go to `PlaywrightComputer` (``cdp_url=``, ``ws_endpoint=``).
+    """
     policy = DomainPolicy(allow=["127.0.0.1"])
     start = f"{pages_origin}/events.html?start"
-    async with PlaywrightComputer(size=SIZE, start_url=start, policy=policy) as computer:
+    async with PlaywrightComputer(
+        size=SIZE, start_url=start, policy=policy, **computer_kwargs
+    ) as computer:
         hooks = PageLog(computer)
         with ScriptedResponsesServer(script(pages_origin)) as server:
             agent = Agent(
@@ -151,6 +161,10 @@ async def test_every_action_on_real_chromium(pages_origin: str, tmp_path: Path) 
         assert (run_dir / step["screenshot"]).stat().st_size > 0
     (batch,) = [s for s in steps if len(s["actions"]) == 3]
     assert [a["type"] for a in batch["actions"]] == ["key_down", "click", "key_up"]
-    assert batch["actions"][1]["screen"] == {"x": 150, "y": 150, "button": "left", "keys": []}
+    model = n(150, 150)  # rounded to the 0-999 grid, so within a pixel of (150, 150)
+    x, y = model_to_screen(model["x"], model["y"], "normalized", SIZE).point
+    assert batch["actions"][1]["screen"] == {"x": x, "y": y, "button": "left", "keys": []}
+    assert abs(x - 150) <= 1 and abs(y - 150) <= 1
     all_text = "".join(p.read_text() for p in run_dir.glob("*.json*"))
     assert SECRET not in all_text and "sk-e2e-key-000" not in all_text
+    return summary  # type: ignore[no-any-return]

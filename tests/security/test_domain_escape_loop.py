@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from rel_support import API_KEY, Site, check_run_dir
+from remote_browsers import cdp_chromium, playwright_server
 
 from agent import Agent
 from agent.testing import ScriptedResponsesServer, computer_call, message, turn
@@ -138,8 +139,13 @@ def build_page(name: str, js: str, forbidden: str, control: str) -> str:
 PROXY_ONLY = {"blob_worker_websocket", "shared_worker"}
 
 
-async def run_vectors(tmp_path: Path, names: list[str]) -> tuple[Any, Site, Site, list[dict]]:
-    """Drive the loop through `names` plus forbidden `navigate`s; returns what was seen."""
+async def run_vectors(
+    tmp_path: Path, names: list[str], **computer_kwargs: Any
+) -> tuple[Any, Site, Site, list[dict]]:
+    """Drive the loop through `names` plus forbidden `navigate`s; returns what was seen.
+
+    `computer_kwargs` go to `PlaywrightComputer` (a remote browser's ``cdp_url=``).
+    """
     with Site("127.0.0.1") as web, Site("127.0.0.2") as forbidden:
         web.pages["/worker.js"] = ("text/javascript", WORKER_JS)
         web.pages["/sw.js"] = ("text/javascript", SW_JS)
@@ -167,7 +173,7 @@ async def run_vectors(tmp_path: Path, names: list[str]) -> tuple[Any, Site, Site
             script.append(turn(computer_call("navigate", url=url)))
         script.append(turn(message("tried everything")))
         policy = DomainPolicy(allow=["127.0.0.1"])
-        async with PlaywrightComputer(size=(W, H), policy=policy) as computer:
+        async with PlaywrightComputer(size=(W, H), policy=policy, **computer_kwargs) as computer:
             with ScriptedResponsesServer(script) as server:
                 agent = Agent(
                     computer,
@@ -196,6 +202,22 @@ async def test_no_vector_reaches_the_forbidden_host(tmp_path: Path) -> None:
     assert blocked != "[]", events[:5]
     for url in ("file:///etc/passwd", "chrome://version", "javascript:", "data:text/html"):
         assert url in blocked, f"no navigation_blocked event for {url}"
+
+
+@pytest.mark.parametrize("remote", ["cdp", "ws"])
+async def test_a_remote_loopback_browser_gets_every_layer(tmp_path: Path, remote: str) -> None:
+    """A browser screenloop did not launch (issue 17): routes and redirect checks work
+    over the protocol, and one on loopback gets the proxy as its context's proxy, so even
+    the proxy-only worker escapes are stopped."""
+    names = sorted({"http_redirect", "iframe_redirect", "fetch", "websocket", *PROXY_ONLY})
+    browser = cdp_chromium() if remote == "cdp" else playwright_server()
+    with browser as endpoint:
+        kwargs = {"cdp_url": endpoint} if remote == "cdp" else {"ws_endpoint": endpoint}
+        _, web, forbidden, steps = await run_vectors(tmp_path, names, **kwargs)
+    assert forbidden.hits == [], f"the forbidden host was reached: {forbidden.hits}"
+    assert all(f"/ctl-{n}" in web.hits for n in names if VECTORS[n][1])  # they all fired
+    events = [e for s in steps for e in s["events"]]
+    assert any("127.0.0.2" in json.dumps(e) and "proxy" in json.dumps(e) for e in events), events
 
 
 @pytest.mark.parametrize("name", sorted(PROXY_ONLY))
