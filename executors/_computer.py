@@ -75,6 +75,9 @@ class Screenshot:
     height: int
     capture_s: float = 0.0
     encode_s: float = 0.0
+    hosted_url: str | None = None
+    """Where the remote computer serves this image (LightconeComputer with
+    ``hosted_screenshots``): sent to the model instead of a data URL."""
 
     @property
     def media_type(self) -> str:

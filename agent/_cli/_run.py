@@ -22,7 +22,13 @@ from rich.markup import escape
 
 from agent._agent import Agent
 from agent._api._provider import Provider, resolve_provider
-from agent._cli._computers import open_browser, open_desktop, open_host_desktop
+from agent._cli._computers import (
+    check_computer_options,
+    open_browser,
+    open_desktop,
+    open_host_desktop,
+    open_lightcone,
+)
 from agent._cli._exit_codes import ExitCode, exit_code_for_status
 from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
@@ -228,6 +234,47 @@ class RunOptions:
             show_default=False,
         ),
     ] = None
+    # -- issue 17: Lightcone's hosted computers (and serve-computers) ---------------------
+    computer: Annotated[
+        str,
+        typer.Option(
+            help="local | lightcone: a computer on this machine, or a Lightcone hosted "
+            "computer (the official SDK, screenloop[lightcone]; key TZAFON_API_KEY)."
+        ),
+    ] = "local"
+    kind: Annotated[
+        str, typer.Option(help="With --computer lightcone: the session's kind, browser | desktop.")
+    ] = "browser"
+    computer_id: Annotated[
+        str | None,
+        typer.Option(
+            help="With --computer lightcone: attach to this running session (kept at the end).",
+            show_default=False,
+        ),
+    ] = None
+    computer_base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="With --computer lightcone: the Computers API origin (default: "
+            "LIGHTCONE_BASE_URL as the SDK reads it; a serve-computers URL).",
+            show_default=False,
+        ),
+    ] = None
+    keep_computer: Annotated[
+        bool,
+        typer.Option(
+            "--keep-computer", help="With --computer lightcone: do not delete the session."
+        ),
+    ] = False
+    hosted_screenshots: Annotated[
+        bool,
+        typer.Option(
+            "--hosted-screenshots",
+            help="With --computer lightcone: send the model the hosted screenshot URL "
+            "instead of the image (the record keeps the image either way).",
+        ),
+    ] = False
+    # -- end of issue 17 ------------------------------------------------------------------
     runs_root: Path = Path("runs")
 
 
@@ -254,6 +301,7 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         ("--host-desktop", opts.host_desktop),
     )
     chosen = [name for name, on in targets if on]
+    check_computer_options(opts.computer, opts.kind, opts, chosen)
     if len(chosen) > 1:
         raise ConfigurationError(
             f"choose one of --url, --desktop, --x-display, --host-desktop (got {chosen})"
@@ -375,6 +423,8 @@ def agent_kwargs(
         executor["host_desktop"] = True
     if opts.headed:
         executor["headed"] = True
+    if opts.computer != "local":
+        executor.update(computer=opts.computer, kind=opts.kind)
     return {
         "model": opts.model,
         "api_key": opts.api_key,
@@ -399,7 +449,10 @@ def agent_kwargs(
 
 @contextlib.asynccontextmanager
 async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Computer]:
-    if opts.desktop:
+    if opts.computer == "lightcone":
+        async with open_lightcone(opts, size) as computer:
+            yield computer
+    elif opts.desktop:
         async with open_desktop(size, opts.launch, windowless_ok=opts.allow_windowless) as computer:
             yield computer
     elif opts.host_desktop:
