@@ -231,8 +231,8 @@ class LightconeComputer:
                     self._kind = found.kind
                 logger.info("lightcone: attached to session %s", self._id)
             if self._start_url and self._kind == "browser":
+                # sent with the first screenshot, in the same batch
                 self._pending.append(_wire.navigate(self._start_url))
-                await self._flush(screenshot=False)
         except BaseException:
             await self.close()
             raise
