@@ -17,8 +17,11 @@ import os
 import shlex
 import sys
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from agent._errors import ConfigurationError
 from executors import DialogPolicy
@@ -26,6 +29,7 @@ from executors._computer import Computer
 from sandbox import DomainPolicy
 
 __all__ = [
+    "HostedComputerOptions",
     "check_computer_options",
     "open_browser",
     "open_desktop",
@@ -131,6 +135,52 @@ async def open_browser(
 
 
 # -- Lightcone's hosted computers (issue 17) --------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostedComputerOptions:
+    """The ``screenloop run`` flags that choose a hosted computer (RunOptions inherits them)."""
+
+    computer: Annotated[
+        str,
+        typer.Option(
+            help="local | lightcone: a computer on this machine, or a Lightcone hosted "
+            "computer (the official SDK, screenloop[lightcone]; key TZAFON_API_KEY)."
+        ),
+    ] = "local"
+    kind: Annotated[
+        str, typer.Option(help="With --computer lightcone: the session's kind, browser | desktop.")
+    ] = "browser"
+    computer_id: Annotated[
+        str | None,
+        typer.Option(
+            help="With --computer lightcone: attach to this running session (kept at the end).",
+            show_default=False,
+        ),
+    ] = None
+    computer_base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="With --computer lightcone: the Computers API origin (default: "
+            "LIGHTCONE_BASE_URL as the SDK reads it; a serve-computers URL).",
+            show_default=False,
+        ),
+    ] = None
+    keep_computer: Annotated[
+        bool,
+        typer.Option(
+            "--keep-computer", help="With --computer lightcone: do not delete the session."
+        ),
+    ] = False
+    hosted_screenshots: Annotated[
+        bool,
+        typer.Option(
+            "--hosted-screenshots",
+            help="With --computer lightcone: send the model the hosted screenshot URL "
+            "instead of the image (the record keeps the image either way).",
+        ),
+    ] = False
+
 
 _LOCAL_ONLY = (
     ("launch", "--launch"),

@@ -23,6 +23,7 @@ from rich.markup import escape
 from agent._agent import Agent
 from agent._api._provider import Provider, resolve_provider
 from agent._cli._computers import (
+    HostedComputerOptions,
     check_computer_options,
     open_browser,
     open_desktop,
@@ -68,7 +69,7 @@ ENV_HELP = (
 
 
 @dataclass(frozen=True)
-class RunOptions:
+class RunOptions(HostedComputerOptions):
     """Everything `screenloop run` is given; the fields are its flags, in `--help` order."""
 
     task: Annotated[str, typer.Argument(help="What the agent should do, in plain words.")]
@@ -234,47 +235,6 @@ class RunOptions:
             show_default=False,
         ),
     ] = None
-    # -- issue 17: Lightcone's hosted computers (and serve-computers) ---------------------
-    computer: Annotated[
-        str,
-        typer.Option(
-            help="local | lightcone: a computer on this machine, or a Lightcone hosted "
-            "computer (the official SDK, screenloop[lightcone]; key TZAFON_API_KEY)."
-        ),
-    ] = "local"
-    kind: Annotated[
-        str, typer.Option(help="With --computer lightcone: the session's kind, browser | desktop.")
-    ] = "browser"
-    computer_id: Annotated[
-        str | None,
-        typer.Option(
-            help="With --computer lightcone: attach to this running session (kept at the end).",
-            show_default=False,
-        ),
-    ] = None
-    computer_base_url: Annotated[
-        str | None,
-        typer.Option(
-            help="With --computer lightcone: the Computers API origin (default: "
-            "LIGHTCONE_BASE_URL as the SDK reads it; a serve-computers URL).",
-            show_default=False,
-        ),
-    ] = None
-    keep_computer: Annotated[
-        bool,
-        typer.Option(
-            "--keep-computer", help="With --computer lightcone: do not delete the session."
-        ),
-    ] = False
-    hosted_screenshots: Annotated[
-        bool,
-        typer.Option(
-            "--hosted-screenshots",
-            help="With --computer lightcone: send the model the hosted screenshot URL "
-            "instead of the image (the record keeps the image either way).",
-        ),
-    ] = False
-    # -- end of issue 17 ------------------------------------------------------------------
     runs_root: Path = Path("runs")
 
 

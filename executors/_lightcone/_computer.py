@@ -30,6 +30,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+import executors._lightcone._wire as _wire
 from executors._computer import (
     Button,
     Capability,
@@ -49,7 +50,6 @@ from executors._errors import (
     UnsupportedActionError,
 )
 from executors._keys import normalize_key
-from executors._lightcone import _wire
 
 if TYPE_CHECKING:
     from tzafon import AsyncLightcone

@@ -196,3 +196,35 @@ def test_the_session_is_deleted_however_the_run_ends(
     assert json.loads(stdout)["status"] in ("completed", "error", "cancelled")
     assert computers.pool.wait_until(lambda ids: not ids, timeout=30)
     assert [why for _, why in computers.pool.ended[ended:]] == ["deleted"]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--kind", "desktop"],
+        ["--computer-id", "cmp_1"],
+        ["--computer", "cloud"],
+        ["--computer", "lightcone", "--kind", "laptop"],
+        ["--computer", "lightcone", "--desktop"],
+        ["--computer", "lightcone", "--allow-domain", "example.com"],
+        ["--computer", "lightcone", "--kind", "desktop", "--url", "http://127.0.0.1/"],
+    ],
+)
+def test_computer_options_that_cannot_work_are_usage_errors(flags: list[str]) -> None:
+    result = screenloop("run", "task", *flags, env=clean_env(TZAFON_API_KEY="sk-x"))
+    assert result.code == ExitCode.USAGE, result.stderr
+
+
+def test_a_refused_computers_key_fails_before_the_model_and_is_not_shown(
+    computers: ComputersServer, tmp_path: Path
+) -> None:
+    with ScriptedResponsesServer([turn(message("never"))]) as responses:
+        args = run_args(responses, computers, tmp_path / "run")
+        result = screenloop(*args, env=clean_env(TZAFON_API_KEY="sk-wrong-computers-key"))
+        assert not responses.requests
+    assert result.code == ExitCode.EXECUTOR_ERROR, result.stderr
+    assert result.json()["error"]["type"] == "LightconeAuthError"
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["status"] == "error"
+    everything = result.stdout + result.stderr + (tmp_path / "run" / "run.json").read_text()
+    assert "sk-wrong-computers-key" not in everything
