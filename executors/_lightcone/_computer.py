@@ -65,6 +65,7 @@ LIGHTCONE_CAPABILITIES: frozenset[Capability] = frozenset(
         "double_click",
         "triple_click",
         "drag",
+        "move",
         "scroll",
         "type",
         "keypress",
@@ -77,7 +78,8 @@ LIGHTCONE_CAPABILITIES: frozenset[Capability] = frozenset(
         "current_url",
     }
 )
-"""What the Computers API can do: everything but a bare pointer ``move`` (it has none)."""
+"""Every capability: ``move`` is a scroll by nothing at the point, ``triple_click`` a double
+click and a click at the same point (the API has neither)."""
 
 Kind = Literal["browser", "desktop"]
 
@@ -427,7 +429,8 @@ class LightconeComputer:
         self._with_keys(keys, _wire.drag([Point(*p) for p in path], button))
 
     async def move(self, x: int, y: int, keys: Sequence[str] = ()) -> None:
-        raise UnsupportedActionError("move", "LightconeComputer")
+        # the API has no bare pointer move: a scroll by nothing at (x, y) puts the pointer there
+        self._with_keys(keys, _wire.scroll(x, y, 0, 0))
 
     async def scroll(
         self, x: int, y: int, scroll_x: int, scroll_y: int, keys: Sequence[str] = ()

@@ -69,12 +69,13 @@ def run_args(
 
 
 def probe_script(origin: str) -> list[dict[str, Any]]:
-    """Every action the Computers API has, on tests/pages/events.html (no bare move)."""
+    """Every canonical action, on tests/pages/events.html."""
     return [
         turn(computer_call("navigate", url=f"{origin}/events.html")),
         turn(computer_call("click", **n(100, 100))),
         turn(computer_call("mouse_down", **n(600, 100))),
         turn(computer_call("mouse_up", **n(650, 120))),
+        turn(computer_call("move", **n(500, 300))),
         turn(computer_call("drag", path=[n(100, 400), n(200, 420), n(300, 450)])),
         turn(
             {
@@ -124,6 +125,7 @@ def test_run_on_a_hosted_computer_completes_the_all_actions_probe(
     assert any(near(e, 100, 100) and e["detail"] == 1 and not e["shift"] for e in of("click"))
     assert any(near(e, 600, 100) for e in of("mousedown"))
     assert any(near(e, 650, 120) for e in of("mouseup"))
+    assert any(near(e, 500, 300) and e["buttons"] == 0 for e in of("mousemove"))  # move
     assert any(near(e, 100, 400) for e in of("mousedown"))
     assert any(near(e, 200, 420) for e in of("mousemove"))  # along the path
     assert any(near(e, 300, 450) for e in of("mouseup"))
@@ -228,3 +230,39 @@ def test_a_refused_computers_key_fails_before_the_model_and_is_not_shown(
     assert run["status"] == "error"
     everything = result.stdout + result.stderr + (tmp_path / "run" / "run.json").read_text()
     assert "sk-wrong-computers-key" not in everything
+
+
+def test_serve_computers_command_prints_its_origin_and_key_and_stops_on_sigterm() -> None:
+    import subprocess
+    import sys
+
+    from cli_support import REPO
+
+    env = clean_env()
+    env.pop("SCREENLOOP_COMPUTERS_KEY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent", "serve-computers"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        assert proc.stdout is not None
+        origin = proc.stdout.readline().strip()
+        key = proc.stdout.readline().strip().removeprefix("key: ")
+        assert origin.startswith("http://127.0.0.1:") and len(key) > 20
+        import tzafon
+
+        assert tzafon.Lightcone(api_key=key, base_url=origin).computers.list() == []
+        with pytest.raises(tzafon.AuthenticationError):
+            tzafon.Lightcone(api_key="nope", base_url=origin, max_retries=0).computers.list()
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr
+    assert "stopped; 0 session(s) ended" in stderr and key not in stderr
