@@ -11,7 +11,7 @@ So this process holds only the loops: its CPU time per step and its memory
 are the cost of screenloop's loop apart from the computers and the model.
 
 Two sides, interleaved (the order alternates each repetition), on the same
-sessions and the same scripts:
+sessions and the same scripts, after one unmeasured warm-up step of each:
 
 - ``screenloop``: `Agent` + `LightconeComputer` (official SDK, one batch per
   turn), recording a run directory, as `screenloop run --computer lightcone`.
@@ -221,6 +221,9 @@ async def _run(counts: list[int], steps: int, reps: int, kind: str) -> dict[str,
             ]
             ids = [str(s.id) for s in sessions]
             computers_rss = tree_rss_bytes(computers.proc.pid)
+            if n == counts[0]:  # warm up both sides once (imports, first connections)
+                for side in ("screenloop", "baseline"):
+                    await _phase(side, kind, computers.origin, computers.key, ids[:1], 1, [])
             for rep in range(reps):
                 order = ("screenloop", "baseline") if rep % 2 == 0 else ("baseline", "screenloop")
                 for side in order:
