@@ -21,6 +21,10 @@ from executors._errors import (
     ExecutorError,
     HostDisplayRefusedError,
     HostFailSafeError,
+    LightconeAuthError,
+    LightconeError,
+    LightconeSessionGoneError,
+    LightconeUnavailableError,
     UnknownKeyError,
     UnsupportedActionError,
 )
@@ -37,6 +41,7 @@ from executors._keys import (
     split_chord,
     x11_keysym,
 )
+from executors._lightcone import LightconeComputer
 
 __all__ = [
     "ALL_CAPABILITIES",
@@ -57,6 +62,11 @@ __all__ = [
     "HostDisplayRefusedError",
     "HostFailSafeError",
     "ImageFormat",
+    "LightconeAuthError",
+    "LightconeComputer",
+    "LightconeError",
+    "LightconeSessionGoneError",
+    "LightconeUnavailableError",
     "PlaywrightComputer",
     "Point",
     "Screenshot",

@@ -78,6 +78,9 @@ class Screenshot:
     # `data` as base64 when the backend already had it (Chromium sends base64), so
     # the request's data URL is not encoded a second time; None: encode `data`
     b64: str | None = field(default=None, repr=False, compare=False)
+    hosted_url: str | None = None
+    """Where the remote computer serves this image (LightconeComputer with
+    ``hosted_screenshots``): sent to the model instead of a data URL."""
 
     @property
     def media_type(self) -> str:

@@ -7,7 +7,11 @@ ExecutorError
 ├── HostDisplayRefusedError  refusing to drive a display screenloop did not create
 ├── HostFailSafeError        the user moved the mouse into a corner of their own screen
 ├── ActionFailedError        the backend raised while performing an action
-└── UnknownKeyError          a key name is not in the canonical key table (also a ValueError)
+├── UnknownKeyError          a key name is not in the canonical key table (also a ValueError)
+└── LightconeError           a Lightcone hosted computer (or serve-computers) failed
+    ├── LightconeUnavailableError  the official SDK is not installed (also an ImportError)
+    ├── LightconeAuthError         the Computers API refused the key
+    └── LightconeSessionGoneError  the session ended or never existed (also ExecutorClosedError)
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ __all__ = [
     "ExecutorError",
     "HostDisplayRefusedError",
     "HostFailSafeError",
+    "LightconeAuthError",
+    "LightconeError",
+    "LightconeSessionGoneError",
+    "LightconeUnavailableError",
     "UnknownKeyError",
     "UnsupportedActionError",
 ]
@@ -65,3 +73,30 @@ class UnknownKeyError(ExecutorError, ValueError):
 
 class HostFailSafeError(ExecutorError):
     """pyautogui's fail-safe: the user moved the mouse into a screen corner to stop the run."""
+
+
+class LightconeError(ExecutorError):
+    """A Lightcone hosted computer failed: the Computers API answered with an error,
+    could not be reached, or an action of a batch failed. The message never holds the key."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class LightconeUnavailableError(LightconeError, ImportError):
+    """The official Lightcone SDK (``tzafon``) is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "LightconeComputer needs the official Lightcone SDK: "
+            "pip install 'screenloop[lightcone]'"
+        )
+
+
+class LightconeAuthError(LightconeError):
+    """The Computers API refused the API key (HTTP 401/403)."""
+
+
+class LightconeSessionGoneError(LightconeError, ExecutorClosedError):
+    """The hosted computer session ended (timed out, deleted) or never existed (HTTP 404)."""

@@ -33,7 +33,7 @@ AGENT_ORDER: tuple[tuple[str, ...], ...] = (
     ("agent._record",),
     ("agent._run",),
     ("agent._agent",),
-    ("agent.testing", "agent.demo"),
+    ("agent.testing", "agent.demo", "agent._computers_server"),
     ("agent",),
     ("agent._pytest", "agent.pytest_plugin"),
     ("agent._cli", "agent.__main__"),

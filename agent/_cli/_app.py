@@ -23,6 +23,7 @@ from agent._cli._exit_codes import EXIT_CODES_HELP
 from agent._cli._options import choice_list, choices, one_of, typer_command
 from agent._cli._replay import ReplayOptions, replay_command
 from agent._cli._run import ENV_HELP, RunOptions, run_command
+from agent._cli._serve_computers import ServeComputersOptions, serve_computers_command
 from agent.testing import Dialect
 
 __all__ = ["app", "main"]
@@ -173,6 +174,13 @@ _COMMANDS: tuple[tuple[str, str, str, type[Any], Callable[[Any], int]], ...] = (
         EXIT_CODES_HELP,
         DoctorOptions,
         doctor_command,
+    ),
+    (
+        "serve-computers",
+        "Serve Lightcone's Computers API on 127.0.0.1 with local browsers and desktops.",
+        "The official SDK drives it: LIGHTCONE_BASE_URL=<printed origin>, TZAFON_API_KEY=<key>.",
+        ServeComputersOptions,
+        serve_computers_command,
     ),
 )
 for _name, _help, _epilog, _options, _handler in _COMMANDS:

@@ -17,14 +17,25 @@ import os
 import shlex
 import sys
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
+
+import typer
 
 from agent._errors import ConfigurationError
 from executors import DialogPolicy
 from executors._computer import Computer
 from sandbox import DomainPolicy
 
-__all__ = ["open_browser", "open_desktop", "open_host_desktop"]
+__all__ = [
+    "HostedComputerOptions",
+    "check_computer_options",
+    "open_browser",
+    "open_desktop",
+    "open_host_desktop",
+    "open_lightcone",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +139,112 @@ async def open_browser(
             ws_endpoint=ws_endpoint,
         )
         yield await stack.enter_async_context(computer)
+
+
+# -- Lightcone's hosted computers (issue 17) --------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostedComputerOptions:
+    """The ``screenloop run`` flags that choose a hosted computer (RunOptions inherits them)."""
+
+    computer: Annotated[
+        str,
+        typer.Option(
+            help="local | lightcone: a computer on this machine, or a Lightcone hosted "
+            "computer (the official SDK, screenloop[lightcone]; key TZAFON_API_KEY)."
+        ),
+    ] = "local"
+    kind: Annotated[
+        str, typer.Option(help="With --computer lightcone: the session's kind, browser | desktop.")
+    ] = "browser"
+    computer_id: Annotated[
+        str | None,
+        typer.Option(
+            help="With --computer lightcone: attach to this running session (kept at the end).",
+            show_default=False,
+        ),
+    ] = None
+    computer_base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="With --computer lightcone: the Computers API origin (default: "
+            "LIGHTCONE_BASE_URL as the SDK reads it; a serve-computers URL).",
+            show_default=False,
+        ),
+    ] = None
+    keep_computer: Annotated[
+        bool,
+        typer.Option(
+            "--keep-computer", help="With --computer lightcone: do not delete the session."
+        ),
+    ] = False
+    hosted_screenshots: Annotated[
+        bool,
+        typer.Option(
+            "--hosted-screenshots",
+            help="With --computer lightcone: send the model the hosted screenshot URL "
+            "instead of the image (the record keeps the image either way).",
+        ),
+    ] = False
+
+
+_LOCAL_ONLY = (
+    ("launch", "--launch"),
+    ("headed", "--headed"),
+    ("allow_domains", "--allow-domain"),
+    ("block_domains", "--block-domain"),
+    ("downloads", "--downloads"),
+    ("upload_dir", "--upload-dir"),
+)
+_LIGHTCONE_ONLY = (
+    ("computer_id", "--computer-id"),
+    ("computer_base_url", "--computer-base-url"),
+    ("keep_computer", "--keep-computer"),
+    ("hosted_screenshots", "--hosted-screenshots"),
+)
+
+
+def check_computer_options(computer: str, kind: str, opts: Any, targets: Sequence[str]) -> None:
+    """Refuse option mixes ``--computer`` cannot honour (`opts` is the run's options)."""
+    if computer not in ("local", "lightcone"):
+        raise ConfigurationError(f"--computer must be local or lightcone, got {computer!r}")
+    if kind not in ("browser", "desktop"):
+        raise ConfigurationError(f"--kind must be browser or desktop, got {kind!r}")
+    if computer == "local":
+        given = [flag for name, flag in _LIGHTCONE_ONLY if getattr(opts, name)]
+        if kind != "browser":
+            given.insert(0, "--kind")
+        if given:
+            raise ConfigurationError(f"{', '.join(given)} apply to --computer lightcone only")
+        return
+    if set(targets) - {"--url"}:
+        raise ConfigurationError(
+            f"--computer lightcone runs on a hosted computer: drop {', '.join(targets)} "
+            "(choose --kind browser or --kind desktop)"
+        )
+    if opts.url and kind != "browser":
+        raise ConfigurationError("--url needs --kind browser")
+    # the domain policy and file transfers live in a local browser; a hosted one has its own
+    local = [flag for name, flag in _LOCAL_ONLY if getattr(opts, name)]
+    if local:
+        raise ConfigurationError(f"{', '.join(local)} apply to local computers only")
+
+
+@contextlib.asynccontextmanager
+async def open_lightcone(opts: Any, size: tuple[int, int]) -> AsyncIterator[Computer]:
+    """A Lightcone hosted computer (created, or attached by ``--computer-id``), deleted at
+    the end unless ``--keep-computer`` or attached. The key is ``TZAFON_API_KEY``."""
+    from executors import LightconeComputer
+
+    computer = LightconeComputer(
+        kind=opts.kind,
+        size=size,
+        computer_id=opts.computer_id,
+        base_url=opts.computer_base_url,
+        start_url=opts.url,
+        keep=True if opts.keep_computer else None,
+        hosted_screenshots=opts.hosted_screenshots,
+    )
+    async with computer:
+        yield computer

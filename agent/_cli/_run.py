@@ -22,7 +22,14 @@ from rich.markup import escape
 
 from agent._agent import Agent
 from agent._api._provider import Provider, resolve_provider
-from agent._cli._computers import open_browser, open_desktop, open_host_desktop
+from agent._cli._computers import (
+    HostedComputerOptions,
+    check_computer_options,
+    open_browser,
+    open_desktop,
+    open_host_desktop,
+    open_lightcone,
+)
 from agent._cli._exit_codes import ExitCode, exit_code_for_status
 from agent._cli._interop import (
     CdpUrlOption,
@@ -71,7 +78,7 @@ ENV_HELP = (
 
 
 @dataclass(frozen=True)
-class RunOptions:
+class RunOptions(HostedComputerOptions):
     """Everything `screenloop run` is given; the fields are its flags, in `--help` order."""
 
     task: Annotated[str, typer.Argument(help="What the agent should do, in plain words.")]
@@ -270,6 +277,7 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         ("--host-desktop", opts.host_desktop),
     )
     chosen = [name for name, on in targets if on]
+    check_computer_options(opts.computer, opts.kind, opts, chosen)
     if len(chosen) > 1:
         raise ConfigurationError(
             f"choose one of --url, --desktop, --x-display, --host-desktop (got {chosen})"
@@ -393,6 +401,8 @@ def agent_kwargs(
     if opts.headed:
         executor["headed"] = True
     executor.update(remote_browser_info(opts.cdp_url, opts.ws_endpoint))
+    if opts.computer != "local":
+        executor.update(computer=opts.computer, kind=opts.kind)
     return {
         "model": opts.model,
         "api_key": opts.api_key,
@@ -418,7 +428,10 @@ def agent_kwargs(
 
 @contextlib.asynccontextmanager
 async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Computer]:
-    if opts.desktop:
+    if opts.computer == "lightcone":
+        async with open_lightcone(opts, size) as computer:
+            yield computer
+    elif opts.desktop:
         async with open_desktop(size, opts.launch, windowless_ok=opts.allow_windowless) as computer:
             yield computer
     elif opts.host_desktop:

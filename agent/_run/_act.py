@@ -167,7 +167,7 @@ class ComputerCallRunner:
         shot = await ctx.computer.screenshot()
         t1 = time.monotonic()
         capture_s = t1 - t0
-        url = data_url(shot)
+        url = shot.hosted_url or data_url(shot)
         t2 = time.monotonic()
         path = None
         if ctx.recorder is not None:
