@@ -30,12 +30,15 @@ __all__ = [
     "PROFILES",
     "Environment",
     "ProviderProfile",
+    "TextOnlyPolicy",
     "data_url",
     "default_coordinate_space",
     "resolve_profile",
 ]
 
 Environment = Literal["browser", "desktop"]
+TextOnlyPolicy = Literal["complete", "nudge"]
+"""What a text-only answer (no calls) means: the run is ``complete``, or ``nudge`` the model on."""
 
 
 def data_url(shot: Screenshot) -> str:
@@ -53,6 +56,13 @@ class ProviderProfile:
     output_type: Literal["input_image", "computer_screenshot"]
     desktop_environment: str
     truncation: str | None = None
+    text_only: TextOnlyPolicy = "complete"
+    """The default `TextOnlyPolicy` of runs in this dialect (``Agent(text_only=...)`` wins).
+
+    Both built-in profiles keep ``complete``, the behaviour runs have always had
+    (a Lightcone model can end with ``terminate``/``answer``, so a custom
+    profile with ``nudge`` suits it; an OpenAI model ends by answering in text).
+    """
 
     def computer_tool(self, size: Size, environment: Environment) -> dict[str, Any]:
         """The computer tool entry of the request's ``tools``."""
@@ -82,6 +92,10 @@ class ProviderProfile:
         text = "Notices since your last action (not visible in the screenshot):\n" + "\n".join(
             f"- {line}" for line in lines
         )
+        return InputMessage(type="message", role="user", content=[InputText(text=text)])
+
+    def user_message(self, text: str) -> InputMessage:
+        """A plain user message (a nudge sent in place of call outputs)."""
         return InputMessage(type="message", role="user", content=[InputText(text=text)])
 
     def screenshot_output(
