@@ -18,6 +18,7 @@ import shlex
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from agent._errors import ConfigurationError
 from executors import DialogPolicy
@@ -99,8 +100,12 @@ async def open_browser(
     dialogs: DialogPolicy = "model",
     downloads_dir: Path | None = None,
     upload_dir: Path | None = None,
+    logins: dict[str, Any] | None = None,
 ) -> AsyncIterator[Computer]:
-    """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own."""
+    """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own.
+
+    `logins`: ``storage_state`` / ``user_data_dir`` / ``save_storage_state`` for the browser.
+    """
     from executors import PlaywrightComputer
 
     async with contextlib.AsyncExitStack() as stack:
@@ -119,5 +124,6 @@ async def open_browser(
             dialogs=dialogs,
             downloads_dir=downloads_dir,
             upload_dir=upload_dir,
+            **(logins or {}),
         )
         yield await stack.enter_async_context(computer)

@@ -27,6 +27,12 @@ from agent._cli._exit_codes import ExitCode, exit_code_for_status
 from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
 from agent._cli._reaper import reaper
+from agent._cli._run_finishing import (
+    FinishingOptions,
+    browser_logins,
+    check_finishing,
+    finishing_kwargs,
+)
 from agent._cli._session import CommandSession
 from agent._errors import ConfigurationError, ScreenloopError
 from agent._events import AgentHooks
@@ -62,8 +68,9 @@ ENV_HELP = (
 
 
 @dataclass(frozen=True)
-class RunOptions:
-    """Everything `screenloop run` is given; the fields are its flags, in `--help` order."""
+class RunOptions(FinishingOptions):
+    """Everything `screenloop run` is given; the fields are its flags, in `--help` order
+    (then those of runs that finish and saved logins, from `FinishingOptions`)."""
 
     task: Annotated[str, typer.Argument(help="What the agent should do, in plain words.")]
     url: Annotated[
@@ -301,6 +308,7 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
         raise ConfigurationError("--downloads/--upload-dir apply to browser runs only")
     if opts.upload_dir is not None and not opts.upload_dir.is_dir():
         raise ConfigurationError(f"--upload-dir {opts.upload_dir} is not a directory")
+    check_finishing(opts, browser=not (opts.desktop or opts.x_display or opts.host_desktop))
     return parse_size(opts.display)
 
 
@@ -392,6 +400,7 @@ def agent_kwargs(
         "run_dir": run_dir,
         "hooks": hooks,
         "notices": opts.notices == "on",
+        **finishing_kwargs(opts),
         # what replay needs to start over, in run.json's executor
         "run_info": {"executor": executor},
     }
@@ -421,6 +430,7 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             dialogs=cast(DialogPolicy, opts.dialogs),
             downloads_dir=opts.downloads,
             upload_dir=opts.upload_dir,
+            logins=browser_logins(opts),
         ) as computer:
             yield computer
 

@@ -16,8 +16,9 @@ it (a dHash, agent/_record/_imagehash.py; within `_SAME_SCREEN_BITS` bits is the
 same screen). The same mark N times in a row is the same action on an
 unchanged screen; marks alternating A, B, A, B... is a cycle between two
 screens (N counts whole cycles). Steps that only look or wait (``screenshot``,
-``wait``) leave no mark: they neither repeat nor break a pattern. At ``stuck_after`` repeats the model is
-nudged; at ``stuck_after + stuck_stop_after`` the run stops with ``stuck``.
+``wait``) leave no mark: they neither repeat nor break a pattern. At
+``stuck_after`` repeats the model is nudged; at ``stuck_after +
+stuck_stop_after`` the run stops with ``stuck``.
 What the model is told goes through the notices channel (after the call
 outputs, a user ``input_text`` message) and into the step's ``notices``; each
 decision is a `Nudge` event in the step's ``events``.
