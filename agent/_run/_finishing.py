@@ -12,10 +12,11 @@ asks it twice per step:
 
 Stuck: each acting step leaves a mark, what it did (the actions in screen
 pixels, points on an 8 px grid, and the function calls) and the screen after
-it (a dHash, agent/_record/_imagehash.py; within `_SAME_SCREEN_BITS` bits is the
-same screen). The same mark N times in a row is the same action on an
-unchanged screen; marks alternating A, B, A, B... is a cycle between two
-screens (N counts whole cycles). Steps that only look or wait (``screenshot``,
+it (a screen fingerprint, agent/_record/_imagehash.py, compared over 8 px
+tiles: one changed digit is another screen, a blinking caret is not). The same
+mark N times in a row is the same action on an unchanged screen; marks
+alternating A, B, A, B... is a cycle between two screens (N counts whole
+cycles). Steps that only look or wait (``screenshot``,
 ``wait``) leave no mark: they neither repeat nor break a pattern. At
 ``stuck_after`` repeats the model is nudged; at ``stuck_after +
 stuck_stop_after`` the run stops with ``stuck``.
@@ -37,16 +38,21 @@ from agent._api._output import OutputSpec
 from agent._api._protocol import BaseItem
 from agent._errors import ModelOutputError, StuckError
 from agent._events import Nudge
-from agent._record._imagehash import dhash, hash_distance
+from agent._record._imagehash import (
+    CHECK_TILE_PX,
+    fingerprint_distance,
+    screen_fingerprint,
+)
 from agent._result import StepRecord
 from agent._run._context import RunContext, Stop
 from executors._computer import Screenshot
 
 __all__ = ["Finishing"]
 
-_SAME_SCREEN_BITS = 3
-"""dHash bits (of 256) two screens may differ by and still be the same screen."""
 _GRID_PX = 8
+_SAME_SCREEN = 0.005
+"""`fingerprint_distance` (8 px tiles) at or below this is the same screen: stricter than a
+check's 0.02, which a counter going from 5 to 6 stays under; an unchanged page is 0."""
 _PASSIVE = frozenset({"screenshot", "wait"})
 _MAX_MARKS = 64
 
@@ -67,7 +73,8 @@ class _Mark:
             return False
         if self.screen is None or other.screen is None:
             return self.screen == other.screen
-        return hash_distance(self.screen, other.screen) <= _SAME_SCREEN_BITS
+        distance = fingerprint_distance(self.screen, other.screen, tile_px=CHECK_TILE_PX)
+        return distance <= _SAME_SCREEN
 
 
 class Finishing:
@@ -146,7 +153,7 @@ class Finishing:
         did += [["fn", f.get("name"), f.get("arguments")] for f in step.function_calls]
         if not did:
             return None
-        screen = await asyncio.to_thread(dhash, shot.data) if shot is not None else None
+        screen = await asyncio.to_thread(screen_fingerprint, shot.data) if shot else None
         words = "; ".join(describe_screen_action(a.type, a.screen) for a in step.actions)
         words = words or "; ".join(str(f.get("name")) for f in step.function_calls)
         return _Mark(json.dumps(did, sort_keys=True, default=str), screen, words)
