@@ -13,7 +13,9 @@ asks it twice per step:
 Stuck: each acting step leaves a mark, what it did (the actions in screen
 pixels, points on an 8 px grid, and the function calls) and the screen after
 it (a screen fingerprint, agent/_record/_imagehash.py, compared over 8 px
-tiles: one changed digit is another screen, a blinking caret is not). The same
+tiles: one changed digit is another screen, a blinking caret is not; a screen is
+fingerprinted only when its step did what one of the two before it did, so a
+run that makes progress pays nothing). The same
 mark N times in a row is the same action on an unchanged screen; marks
 alternating A, B, A, B... is a cycle between two screens (N counts whole
 cycles). Steps that only look or wait (``screenshot``,
@@ -62,17 +64,23 @@ TEXT_ONLY_NUDGE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Mark:
     did: str
-    screen: str | None
     words: str
+    shot: bytes | None
+    """The screenshot, kept until fingerprinted or too old to be compared first."""
+    blind: bool = False
+    """No screenshot at all (a run whose steps only called functions)."""
+    screen: str | None = None
 
     def same(self, other: _Mark) -> bool:
         if self.did != other.did:
             return False
+        if self.blind or other.blind:
+            return self.blind and other.blind
         if self.screen is None or other.screen is None:
-            return self.screen == other.screen
+            return False
         distance = fingerprint_distance(self.screen, other.screen, tile_px=CHECK_TILE_PX)
         return distance <= _SAME_SCREEN
 
@@ -120,8 +128,9 @@ class Finishing:
             return None
         if step.actions and all(a.type in _PASSIVE for a in step.actions):
             return None  # looking or waiting is neither a repeat nor progress
-        mark = await self._mark(step, shot)
+        mark = self._mark(step, shot)
         self._marks = [*self._marks[-_MAX_MARKS + 1 :], mark]
+        await self._fingerprint()
         repeats, period = _repeats(self._marks)
         if repeats < after:
             self._nudged = False
@@ -148,15 +157,28 @@ class Finishing:
         await self.ctx.emit(Nudge(step.step, "stuck", line, data))
         return line
 
-    async def _mark(self, step: StepRecord, shot: Screenshot | None) -> _Mark | None:
+    async def _fingerprint(self) -> None:
+        """Fingerprint the newest mark and the ones it is compared with, only when they did
+        the same thing (a run that makes progress pays nothing); forget older screenshots."""
+        last = self._marks[-1]
+        if last is not None:
+            peers = [m for m in self._marks[-3:-1] if m is not None and m.did == last.did]
+            for m in [last, *peers] if peers else []:
+                if m.screen is None and m.shot is not None:
+                    m.screen = await asyncio.to_thread(screen_fingerprint, m.shot)
+        for old in self._marks[:-2]:
+            if old is not None:
+                old.shot = None
+
+    def _mark(self, step: StepRecord, shot: Screenshot | None) -> _Mark | None:
         did: list[Any] = [[a.type, _on_grid(a.screen)] for a in step.actions if not a.error]
         did += [["fn", f.get("name"), f.get("arguments")] for f in step.function_calls]
         if not did:
             return None
-        screen = await asyncio.to_thread(screen_fingerprint, shot.data) if shot else None
         words = "; ".join(describe_screen_action(a.type, a.screen) for a in step.actions)
         words = words or "; ".join(str(f.get("name")) for f in step.function_calls)
-        return _Mark(json.dumps(did, sort_keys=True, default=str), screen, words)
+        data = shot.data if shot is not None else None
+        return _Mark(json.dumps(did, sort_keys=True, default=str), words, data, data is None)
 
     def _budget(self, step_no: int) -> str | None:
         share = self.ctx.settings.budget_notice_at
