@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent._api._interface import ModelClient
+from agent._api._output import output_spec
 from agent._api._profiles import (
     ProviderProfile,
+    TextOnlyPolicy,
     default_coordinate_space,
     resolve_profile,
     with_wire,
@@ -41,6 +43,7 @@ from agent._api._profiles import (
 from agent._errors import ConfigurationError
 from agent._events import AgentHooks, Event, Finished, dispatch_hook
 from agent._result import RunResult
+from agent._run._before_action import ActionRule, BeforeActionHook, action_rules
 from agent._run._context import ConfirmCallback
 from agent._run._history import HistoryMode
 from agent._run._loop import RunLoop
@@ -103,6 +106,19 @@ class Agent:
             opened or closed, a download, a page still loading); recorded in
             each step's ``notices``.
         stream: request server-sent events (the complete response is used either way).
+        before_action: ``before_action(action, info) -> Decision | Verdict | None`` before
+            each action (may be async): execute, skip (the model is told), stop
+            (status safety_denied) or message (run it and tell the model a text).
+        action_rules: `ActionRule`s or their JSON form (``{"match": {"type", "text",
+            "url"}, "then": "skip|stop|message", "text": ...}``), asked before the hook.
+        stuck_after: the same action on an unchanged screen (or a cycle between two
+            screens) this many times nudges the model; None: no stuck detection.
+        stuck_stop_after: that many more repeats after the nudge end the run (status stuck).
+        budget_notice_at: at this share of max_steps the model is told, once, how many
+            steps are left; None: never.
+        text_only: a response with no calls ends the run (``complete``) or is answered
+            with a "continue" message (``nudge``), at most `text_only_nudges` times;
+            default: the provider profile's.
         close_computer: close the computer at the end of each run.
         run_info: more fields for run.json's summary, written by the recorder when
             the run starts (``executor`` is merged key by key), e.g. what the
@@ -150,6 +166,13 @@ class Agent:
         tool_type: str | None = None,
         environment_name: str | None = None,
         output_type: str | None = None,
+        before_action: BeforeActionHook | None = None,
+        action_rules: Sequence[ActionRule | Mapping[str, Any]] = (),
+        stuck_after: int | None = 3,
+        stuck_stop_after: int = 2,
+        budget_notice_at: float | None = 0.8,
+        text_only: TextOnlyPolicy | None = None,
+        text_only_nudges: int = 2,
     ) -> None:
         if max_steps < 1:
             raise ConfigurationError("max_steps must be at least 1")
@@ -222,6 +245,18 @@ class Agent:
                 raise ConfigurationError(f"{name} must be at least 1 (or None), got {bound}")
         self.max_actions_per_response = max_actions_per_response
         self.max_type_chars = max_type_chars
+        self.before_action = before_action
+        self.action_rules = action_rules_of(action_rules)
+        self.stuck_after, self.stuck_stop_after = check_stuck(stuck_after, stuck_stop_after)
+        if budget_notice_at is not None and not 0 < budget_notice_at <= 1:
+            raise ConfigurationError(f"budget_notice_at must be in (0, 1], got {budget_notice_at}")
+        self.budget_notice_at = budget_notice_at
+        if text_only not in (None, "complete", "nudge"):
+            raise ConfigurationError(f"text_only must be 'complete' or 'nudge', got {text_only!r}")
+        if text_only_nudges < 0:
+            raise ConfigurationError(f"text_only_nudges must be >= 0, got {text_only_nudges}")
+        self.text_only: TextOnlyPolicy = text_only or self.profile.text_only
+        self.text_only_nudges = text_only_nudges
         self.last_result: RunResult | None = None
 
     def __repr__(self) -> str:
@@ -230,11 +265,17 @@ class Agent:
             f"environment={self.environment!r}, coordinate_space={self.coordinate_space!r})"
         )
 
-    async def run(self, task: str) -> RunResult:
-        """Run `task` to its end and return the result (see the module doc for cancel)."""
-        return await self._run(task, None)
+    async def run(self, task: str, *, output_schema: Any = None) -> RunResult:
+        """Run `task` to its end and return the result (see the module doc for cancel).
 
-    def run_sync(self, task: str) -> RunResult:
+        `output_schema` (a pydantic model or any type pydantic understands) asks for
+        the final answer as JSON of that schema (``text.format`` json_schema); the
+        validated value is ``result.output``. An answer that does not fit ends the
+        run with status ``error`` (`OutputValidationError`), the text kept.
+        """
+        return await self._run(task, None, output_schema)
+
+    def run_sync(self, task: str, *, output_schema: Any = None) -> RunResult:
         """`run` for synchronous code (starts an event loop; not inside a running one).
 
         A `PlaywrightComputer` that is not started yet is started in that loop
@@ -242,9 +283,9 @@ class Agent:
         them): one `run_sync` per such computer; for several tasks on one
         browser, use ``async with computer:`` and `run`.
         """
-        return asyncio.run(self._run_sync(task))
+        return asyncio.run(self._run_sync(task, output_schema))
 
-    async def _run_sync(self, task: str) -> RunResult:
+    async def _run_sync(self, task: str, output_schema: Any = None) -> RunResult:
         from executors import PlaywrightComputer
         from executors._errors import ExecutorClosedError
 
@@ -254,10 +295,10 @@ class Agent:
                 computer.context  # noqa: B018 - raises when the browser is not started
             except ExecutorClosedError:
                 async with computer:
-                    return await self.run(task)
-        return await self.run(task)
+                    return await self.run(task, output_schema=output_schema)
+        return await self.run(task, output_schema=output_schema)
 
-    async def iter(self, task: str) -> AsyncIterator[Event]:
+    async def iter(self, task: str, *, output_schema: Any = None) -> AsyncIterator[Event]:
         """Run `task`, yielding every event; the last one is `Finished` (holding the result).
 
         Leaving the loop early cancels the run (recorded as cancelled) when the
@@ -265,7 +306,7 @@ class Agent:
         to close it at once (otherwise asyncio closes it later, when collected).
         """
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        runner = asyncio.ensure_future(self._run(task, queue.put))
+        runner = asyncio.ensure_future(self._run(task, queue.put, output_schema))
 
         def _done(_: object) -> None:
             queue.put_nowait(None)
@@ -286,14 +327,37 @@ class Agent:
                 with contextlib.suppress(asyncio.CancelledError):
                     await runner
 
-    async def _run(self, task: str, sink: Callable[[Event], Awaitable[None]] | None) -> RunResult:
+    async def _run(
+        self,
+        task: str,
+        sink: Callable[[Event], Awaitable[None]] | None,
+        output_schema: Any = None,
+    ) -> RunResult:
+        output = output_spec(output_schema) if output_schema is not None else None
+
         async def emit(event: Event) -> None:
             await dispatch_hook(self.hooks, event)
             if sink is not None:
                 await sink(event)
 
-        loop = RunLoop(self, task, emit)
+        loop = RunLoop(self, task, emit, output)
         try:
             return await loop.run()
         finally:
             self.last_result = loop.result
+
+
+def action_rules_of(rules: Sequence[ActionRule | Mapping[str, Any]]) -> tuple[ActionRule, ...]:
+    """`action_rules` checked (a single rule or a string is a mistake, not a list)."""
+    if isinstance(rules, (Mapping, str)):
+        raise ConfigurationError("action_rules must be a list of rules")
+    return action_rules(rules)
+
+
+def check_stuck(after: int | None, stop_after: int) -> tuple[int | None, int]:
+    """The stuck thresholds, checked."""
+    if after is not None and after < 2:
+        raise ConfigurationError(f"stuck_after must be at least 2 (or None), got {after}")
+    if stop_after < 0:
+        raise ConfigurationError(f"stuck_stop_after must be >= 0, got {stop_after}")
+    return after, stop_after

@@ -12,8 +12,10 @@ ScreenloopError                   (also the base of ExecutorError and SandboxErr
 │   ├── ResponseValidationError   a response broke the protocol (dup call ids, ...)
 │   ├── RefusalError              the model refused the task
 │   ├── CheckAnswerError          a check/extract answer is not the asked-for JSON
-│   └── WorkLimitError            a response asked for more work than the limits allow
+│   ├── WorkLimitError            a response asked for more work than the limits allow
+│   └── OutputValidationError     a run's final answer does not fit its output_schema
 ├── SafetyDeniedError             a pending safety check was not acknowledged
+├── StuckError                    the model repeated itself on an unchanged screen
 ├── TokenBudgetExceededError      the run used more tokens than its budget
 ├── CassetteError                 a test cassette cannot serve this request
 │   ├── CassetteMissingError      no cassette, and the record mode forbids recording
@@ -52,6 +54,7 @@ __all__ = [
     "MalformedResponseError",
     "ModelOutputError",
     "NotFoundError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
     "RefusalError",
@@ -61,6 +64,7 @@ __all__ = [
     "ScreenloopError",
     "ServerError",
     "StreamError",
+    "StuckError",
     "TokenBudgetExceededError",
     "WorkLimitError",
 ]
@@ -105,8 +109,17 @@ class WorkLimitError(ModelOutputError):
     (``max_actions_per_response``, ``max_type_chars``); nothing of it ran."""
 
 
+class OutputValidationError(ModelOutputError):
+    """The final answer of a run with ``output_schema`` is not JSON matching that schema."""
+
+
 class SafetyDeniedError(ScreenloopError):
     """A pending safety check was denied by the safety policy."""
+
+
+class StuckError(ScreenloopError):
+    """The model kept repeating itself on an unchanged screen after being told (status
+    ``stuck``); raise ``stuck_after`` / ``stuck_stop_after`` or rephrase the task."""
 
 
 class TokenBudgetExceededError(ScreenloopError):

@@ -20,6 +20,7 @@ __all__ = [
     "ExecutorNotice",
     "Finished",
     "FunctionCalled",
+    "Nudge",
     "ResponseReceived",
     "Retry",
     "SafetyDecision",
@@ -154,6 +155,18 @@ class WarningEvent:
 
 
 @dataclass(frozen=True)
+class Nudge:
+    """The run steered the model or its actions: `reason` is ``stuck``, ``budget``,
+    ``text_only`` or ``before_action``; `message` is what the model was told (or why)."""
+
+    kind: ClassVar[str] = "nudge"
+    step: int
+    reason: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Finished:
     """The run ended; `result` is the same object `Agent.run` returns."""
 
@@ -174,6 +187,7 @@ Event = (
     | ExecutorNotice
     | Retry
     | WarningEvent
+    | Nudge
     | Finished
 )
 
@@ -227,6 +241,9 @@ class AgentHooks:
     async def on_warning(self, event: WarningEvent) -> None:
         """A warning."""
 
+    async def on_nudge(self, event: Nudge) -> None:
+        """The run nudged the model (stuck, step budget, text-only answer, before_action)."""
+
     async def on_finished(self, event: Finished) -> None:
         """The run ended."""
 
@@ -254,5 +271,7 @@ async def dispatch_hook(hooks: AgentHooks, event: Event) -> None:
         await hooks.on_retry(event)
     elif isinstance(event, WarningEvent):
         await hooks.on_warning(event)
+    elif isinstance(event, Nudge):
+        await hooks.on_nudge(event)
     elif isinstance(event, Finished):
         await hooks.on_finished(event)

@@ -16,10 +16,18 @@ __all__ = [
     "RunStatus",
     "StepRecord",
     "empty_usage",
+    "output_json",
 ]
 
 RunStatus = Literal[
-    "running", "completed", "max_steps", "timeout", "safety_denied", "cancelled", "error"
+    "running",
+    "completed",
+    "max_steps",
+    "timeout",
+    "safety_denied",
+    "cancelled",
+    "error",
+    "stuck",
 ]
 
 
@@ -104,8 +112,10 @@ class RunResult:
     """The outcome of `Agent.run`.
 
     `status` is one of completed, max_steps, timeout, safety_denied, cancelled,
-    error; `error` is ``{"type": ..., "message": ...}`` when the run did not
-    complete because something failed or was refused.
+    error, stuck (the same action kept meeting an unchanged screen, see
+    ``Agent(stuck_after=...)``); `error` is ``{"type": ..., "message": ...}`` when
+    the run did not complete because something failed or was refused.
+    `output` is the validated structured answer of ``run(..., output_schema=...)``.
     """
 
     status: RunStatus
@@ -115,6 +125,7 @@ class RunResult:
     timings: dict[str, float]
     run_dir: Path | None
     error: dict[str, str] | None = None
+    output: Any = None
 
     @property
     def ok(self) -> bool:
@@ -131,4 +142,13 @@ class RunResult:
             "timings": self.timings,
             "run_dir": str(self.run_dir) if self.run_dir else None,
             "error": self.error,
+            "output": output_json(self.output),
         }
+
+
+def output_json(value: Any) -> Any:
+    """A structured output as JSON-ready data (a pydantic model is dumped)."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    return value

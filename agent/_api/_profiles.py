@@ -42,6 +42,7 @@ __all__ = [
     "Environment",
     "OutputType",
     "ProviderProfile",
+    "TextOnlyPolicy",
     "data_url",
     "default_coordinate_space",
     "resolve_profile",
@@ -49,12 +50,17 @@ __all__ = [
 ]
 
 Environment = Literal["browser", "desktop"]
+<<<<<<< HEAD
 OutputType = Literal["input_image", "computer_screenshot"]
 
 TOOL_TYPES: tuple[str, ...] = ("computer_use", "computer_use_preview", "computer")
 """Computer tool types: Lightcone's examples, the SDK's TypedDict / OpenAI preview, OpenAI GA."""
 ENVIRONMENT_NAMES: tuple[str, ...] = ("browser", "desktop", "linux", "ubuntu", "windows", "mac")
 OUTPUT_TYPES: tuple[OutputType, ...] = ("input_image", "computer_screenshot")
+=======
+TextOnlyPolicy = Literal["complete", "nudge"]
+"""What a text-only answer (no calls) means: the run is ``complete``, or ``nudge`` the model on."""
+>>>>>>> issue-18-finish
 
 
 def data_url(shot: Screenshot) -> str:
@@ -75,6 +81,7 @@ class ProviderProfile:
     output_type: Literal["input_image", "computer_screenshot"]
     desktop_environment: str
     truncation: str | None = None
+<<<<<<< HEAD
     browser_environment: str = "browser"
 
     def environment_name(self, environment: Environment) -> str:
@@ -89,6 +96,15 @@ class ProviderProfile:
             "environment": self.environment_name(environment),
             "output_type": self.output_type,
         }
+=======
+    text_only: TextOnlyPolicy = "complete"
+    """The default `TextOnlyPolicy` of runs in this dialect (``Agent(text_only=...)`` wins).
+
+    Both built-in profiles keep ``complete``, the behaviour runs have always had
+    (a Lightcone model can end with ``terminate``/``answer``, so a custom
+    profile with ``nudge`` suits it; an OpenAI model ends by answering in text).
+    """
+>>>>>>> issue-18-finish
 
     def computer_tool(self, size: Size, environment: Environment) -> dict[str, Any]:
         """The computer tool entry of the request's ``tools``."""
@@ -118,6 +134,10 @@ class ProviderProfile:
         text = "Notices since your last action (not visible in the screenshot):\n" + "\n".join(
             f"- {line}" for line in lines
         )
+        return InputMessage(type="message", role="user", content=[InputText(text=text)])
+
+    def user_message(self, text: str) -> InputMessage:
+        """A plain user message (a nudge sent in place of call outputs)."""
         return InputMessage(type="message", role="user", content=[InputText(text=text)])
 
     def screenshot_output(

@@ -112,10 +112,13 @@ async def open_browser(
     upload_dir: Path | None = None,
     cdp_url: str | None = None,
     ws_endpoint: str | None = None,
+    logins: dict[str, Any] | None = None,
 ) -> AsyncIterator[Computer]:
     """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own.
 
     With `cdp_url` / `ws_endpoint`: a fresh context in a browser someone else started.
+
+    `logins`: ``storage_state`` / ``user_data_dir`` / ``save_storage_state`` for the browser.
     """
     from executors import PlaywrightComputer
 
@@ -137,6 +140,7 @@ async def open_browser(
             upload_dir=upload_dir,
             cdp_url=cdp_url,
             ws_endpoint=ws_endpoint,
+            **(logins or {}),
         )
         yield await stack.enter_async_context(computer)
 

@@ -35,7 +35,8 @@ class ExitCode(enum.IntEnum):
     SAFETY_DENIED = 3
     """A pending safety check or a local guard was denied."""
     LIMIT_REACHED = 4
-    """max steps, max time or the token budget was reached before the task completed."""
+    """max steps, max time or the token budget was reached before the task completed, or the
+    run was stopped as stuck (the same action kept meeting an unchanged screen)."""
     API_ERROR = 5
     """The Responses API failed (connection, HTTP status, malformed body) or the model's
     output could not be acted on."""
@@ -53,7 +54,7 @@ class ExitCode(enum.IntEnum):
 
 EXIT_CODES_HELP = (
     "Exit status: 0 completed; 1 unexpected error; 2 usage or configuration error; "
-    "3 safety check denied; 4 limit reached (max steps, max time, token budget); "
+    "3 safety check denied; 4 limit reached (max steps, max time, token budget) or stuck; "
     "5 API or model error; 6 browser/display error; 7 replay diverged; "
     "8 doctor check failed; 130 cancelled (Ctrl-C); 143 terminated (SIGTERM)."
 )
@@ -63,6 +64,7 @@ _BY_STATUS: Mapping[str, ExitCode] = {
     "safety_denied": ExitCode.SAFETY_DENIED,
     "max_steps": ExitCode.LIMIT_REACHED,
     "timeout": ExitCode.LIMIT_REACHED,
+    "stuck": ExitCode.LIMIT_REACHED,
     "cancelled": ExitCode.CANCELLED,
 }
 
@@ -70,6 +72,7 @@ _BY_STATUS: Mapping[str, ExitCode] = {
 _BY_CLASS: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (agent_errors.TokenBudgetExceededError, ExitCode.LIMIT_REACHED),
     (agent_errors.WorkLimitError, ExitCode.LIMIT_REACHED),
+    (agent_errors.StuckError, ExitCode.LIMIT_REACHED),
     (agent_errors.SafetyDeniedError, ExitCode.SAFETY_DENIED),
     (agent_errors.ConfigurationError, ExitCode.USAGE),
     (sandbox_errors.PolicyError, ExitCode.USAGE),

@@ -60,7 +60,10 @@ def typer_command(options_type: type[Opts], handler: Callable[[Opts], int]) -> C
     """
     hints = get_type_hints(options_type, include_extras=True)
     parameters = []
-    for field in dataclasses.fields(options_type):  # type: ignore[arg-type]
+    own = vars(options_type).get("__annotations__", {})
+    # the class's own fields first, then those it inherits (groups of flags kept elsewhere)
+    fields = sorted(dataclasses.fields(options_type), key=lambda f: f.name not in own)  # type: ignore[arg-type]
+    for field in fields:
         hint = hints[field.name]
         if _typer_info(hint) is None:
             continue

@@ -43,6 +43,12 @@ from agent._cli._interop import (
 from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
 from agent._cli._reaper import reaper
+from agent._cli._run_finishing import (
+    FinishingOptions,
+    browser_logins,
+    check_finishing,
+    finishing_kwargs,
+)
 from agent._cli._session import CommandSession
 from agent._errors import ConfigurationError, ScreenloopError
 from agent._events import AgentHooks
@@ -78,8 +84,10 @@ ENV_HELP = (
 
 
 @dataclass(frozen=True)
-class RunOptions(HostedComputerOptions):
-    """Everything `screenloop run` is given; the fields are its flags, in `--help` order."""
+class RunOptions(HostedComputerOptions, FinishingOptions):
+    """Everything `screenloop run` is given; the fields are its flags, in `--help` order
+    (then those of hosted computers, of runs that finish and of saved logins, from the
+    base classes)."""
 
     task: Annotated[str, typer.Argument(help="What the agent should do, in plain words.")]
     url: Annotated[
@@ -326,6 +334,7 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
     if opts.upload_dir is not None and not opts.upload_dir.is_dir():
         raise ConfigurationError(f"--upload-dir {opts.upload_dir} is not a directory")
     check_interop(opts)
+    check_finishing(opts, browser=not (opts.desktop or opts.x_display or opts.host_desktop))
     return parse_size(opts.display)
 
 
@@ -421,6 +430,7 @@ def agent_kwargs(
         "hooks": hooks,
         "notices": opts.notices == "on",
         **{k: getattr(opts, k) for k in ("tool_type", "environment_name", "output_type")},
+        **finishing_kwargs(opts),
         # what replay needs to start over, in run.json's executor
         "run_info": {"executor": executor},
     }
@@ -455,6 +465,7 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             upload_dir=opts.upload_dir,
             cdp_url=opts.cdp_url,
             ws_endpoint=opts.ws_endpoint,
+            logins=browser_logins(opts),
         ) as computer:
             yield computer
 

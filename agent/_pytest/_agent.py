@@ -112,7 +112,8 @@ class ScreenloopAgent:
     def run(self, task: str, **agent_kwargs: Any) -> RunResult:
         """Run `task`; raise AssertionError (run dir, last screenshot) unless it completes.
 
-        `agent_kwargs` override the `Agent` arguments for this run (max_steps, safety...).
+        `agent_kwargs` override the `Agent` arguments for this run (max_steps, safety...);
+        ``output_schema=Model`` asks for a structured answer (``result.output``).
         """
         __tracebackhide__ = True
         result = self._portal.run(self._run(task, agent_kwargs))
@@ -144,10 +145,11 @@ class ScreenloopAgent:
             "run_dir": self._next_run_dir(),
         }
         kwargs.update(overrides)
+        output_schema = kwargs.pop("output_schema", None)
         runner = Agent(self.computer, s.model, **kwargs)
         self._current_dir = Path(kwargs["run_dir"])
         try:
-            result = await runner.run(task)
+            result = await runner.run(task, output_schema=output_schema)
         finally:
             if runner.last_result is not None:
                 self.results.append(runner.last_result)

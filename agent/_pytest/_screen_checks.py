@@ -8,7 +8,8 @@ structured output::
 
 The schema's root is always an object (``{"answer": bool, "reason": str}`` for a
 check, ``{"value": <your schema>}`` for an extraction), as strict structured
-output requires. The value is validated with a pydantic `TypeAdapter`: pass a
+output requires. The value is validated with a pydantic `TypeAdapter` (a run's ``output_schema``
+shares the strict-schema and JSON-reading rules, agent/_api/_output.py): pass a
 pydantic model, any type pydantic understands (``int``, ``list[str]``, a
 TypedDict, a dataclass...), or a JSON-schema dict (then the parsed JSON is
 returned as is). ``strict`` is true when the schema meets the strict rules
@@ -29,6 +30,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from agent._api._output import loads_lenient, make_strict
 from agent._errors import CheckAnswerError, ConfigurationError
 
 __all__ = [
@@ -104,31 +106,9 @@ def extract_spec(schema: Any, name: str | None = None) -> CheckSpec:
     }
     if defs:
         root["$defs"] = defs
-    strict = _make_strict(root)
+    strict = make_strict(root)
     safe = _NAME_RE.sub("_", name or f"extract_{default_name}")[:64] or "extract_value"
     return CheckSpec(safe, root, strict, "value", adapter)
-
-
-def _make_strict(schema: Any) -> bool:
-    """Close every object schema (additionalProperties: false) in place; True if strict-valid."""
-    ok = True
-    if isinstance(schema, dict):
-        if schema.get("type") == "object" or "properties" in schema:
-            schema.setdefault("additionalProperties", False)
-            props = schema.get("properties") or {}
-            if schema.get("additionalProperties") is not False:
-                ok = False
-            if set(schema.get("required") or []) != set(props):
-                ok = False
-        if "default" in schema:
-            ok = False
-        for value in schema.values():
-            if isinstance(value, (dict, list)):
-                ok = _make_strict(value) and ok
-    elif isinstance(schema, list):
-        for value in schema:
-            ok = _make_strict(value) and ok
-    return ok
 
 
 def build_check_request(
@@ -181,20 +161,11 @@ def _output_text(output: list[dict[str, Any]]) -> str:
 
 
 def _loads_lenient(text: str) -> Any:
-    """JSON from a model's text: plain, inside a ``` fence, or the first {...} in it."""
-    candidates = [text]
-    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
-    if fence:
-        candidates.append(fence.group(1))
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
-        candidates.append(text[start : end + 1])
-    for candidate in candidates:
-        try:
-            return json.loads(candidate)
-        except ValueError:
-            continue
-    raise CheckAnswerError(f"the model's answer is not JSON: {text[:300]!r}")
+    """JSON from a model's text (agent/_api/_output.py), or `CheckAnswerError`."""
+    try:
+        return loads_lenient(text)
+    except ValueError:
+        raise CheckAnswerError(f"the model's answer is not JSON: {text[:300]!r}") from None
 
 
 def parse_answer(output: list[dict[str, Any]], spec: CheckSpec) -> tuple[Any, dict[str, Any]]:

@@ -29,6 +29,7 @@ Design decisions:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -273,7 +274,10 @@ def _toc(steps: Sequence[Mapping[str, Any]]) -> str:
 def _header(run: ReportRun) -> str:
     s = run.summary
     status = str(s.get("status") or "unknown")
-    known = {"completed", "error", "safety_denied", "max_steps", "timeout", "cancelled", "running"}
+    known = {
+        *("completed", "error", "safety_denied", "max_steps", "timeout", "cancelled"),
+        *("running", "stuck"),
+    }
     css = status if status in known else "unknown"
     parts = [
         '<header class="run">',
@@ -287,6 +291,13 @@ def _header(run: ReportRun) -> str:
         parts.append(
             '<div class="answer" id="final-output"><span class="label">Final answer</span>'
             f"{text_html(s['final_output'])}</div>"
+        )
+    if s.get("output") is not None:
+        schema = _dict(s.get("output_schema")).get("name", "")
+        shown = json.dumps(s["output"], indent=2, ensure_ascii=False)
+        parts.append(
+            '<div class="answer" id="structured-output"><span class="label">Structured output'
+            f" {esc(schema)}</span><pre>{esc(shown)}</pre></div>"
         )
     if s.get("error"):
         parts.append(

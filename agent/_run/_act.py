@@ -16,12 +16,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from agent._actions._dispatch import execute_action, map_action
-from agent._actions._model import Terminate
+from agent._actions._model import Action, Terminate
 from agent._api._profiles import data_url
 from agent._api._protocol import ComputerCallOutput
 from agent._errors import ScreenloopError
-from agent._events import ActionExecuted, ExecutorNotice, ScreenshotTaken, TabSwitched, WarningEvent
+from agent._events import (
+    ActionExecuted,
+    ExecutorNotice,
+    Nudge,
+    ScreenshotTaken,
+    TabSwitched,
+    WarningEvent,
+)
 from agent._result import ActionRecord, StepRecord
+from agent._run._before_action import ActionInfo, Verdict, decide
 from agent._run._context import RunContext
 from agent._run._guards import decide_locally
 from agent._run._validate import ParsedComputerCall
@@ -48,7 +56,9 @@ class ComputerCallRunner:
         self.pointer = Point(size.width // 2, size.height // 2)
         self.shots = 0
         self.last_screenshot: str | None = None
+        self.last_shot: Screenshot | None = None
         self._notices: list[str] = []
+        self._notes: list[str] = []
 
     async def run(
         self,
@@ -95,6 +105,9 @@ class ComputerCallRunner:
                         f"confirm declined {action.type} {mapped.screen}",
                         "confirm",
                     )
+            asks = settings.before_action is not None or bool(settings.action_rules)
+            if asks and not await self._before_action(step, call, index, action, record):
+                continue  # skipped: the call is still answered with a screenshot
             t0 = time.monotonic()
             try:
                 await execute_action(ctx.computer, mapped, settings.secrets)
@@ -132,6 +145,49 @@ class ComputerCallRunner:
             ),
             None,
         )
+
+    async def _before_action(
+        self,
+        step: StepRecord,
+        call: ParsedComputerCall,
+        index: int,
+        action: Action,
+        record: ActionRecord,
+    ) -> bool:
+        """Ask the rules and the ``before_action`` hook; False when the action is skipped."""
+        ctx, settings = self.ctx, self.ctx.settings
+        url = await self._current_url()
+        info = ActionInfo(step.step, call.call_id, index, dict(record.screen), url)
+        decision = await decide(settings.action_rules, settings.before_action, action, info)
+        if decision.verdict is Verdict.EXECUTE:
+            return True
+        why = ctx.redact.text(decision.text or "")
+        by = "before_action" if decision.rule is None else f"action rule {decision.rule}"
+        data = {"call_id": call.call_id, "index": index, "type": action.type}
+        data.update(verdict=decision.verdict.value, by=by)
+        if decision.verdict is Verdict.STOP:
+            message = f"{by} stopped {action.type} {record.screen}" + (f": {why}" if why else "")
+            await decide_locally(
+                ctx, step, call.call_id, f"before_action_{index}", "before_action_stop", message, by
+            )
+        if decision.verdict is Verdict.SKIP:
+            record.error = f"skipped by {by}" + (f": {why}" if why else "")
+            line = f"Your {action.type} action was not performed" + (f": {why}" if why else ".")
+        else:
+            line = why
+        self.note(line)
+        await ctx.emit(Nudge(step.step, "before_action", line, data))
+        return decision.verdict is not Verdict.SKIP
+
+    def note(self, line: str) -> None:
+        """A line for the model with the next request, sent even with notices off."""
+        if line and line not in self._notes:
+            self._notes.append(line)
+
+    def take_notes(self) -> list[str]:
+        """The lines given to `note` since the last call, then forget them."""
+        notes, self._notes = self._notes, []
+        return notes
 
     async def _current_url(self) -> str | None:
         ctx = self.ctx
@@ -175,6 +231,7 @@ class ComputerCallRunner:
         save_s = time.monotonic() - t2
         self.shots += 1
         self.last_screenshot = path
+        self.last_shot = shot
         if step is not None:
             step.screenshot = path
             t = step.timings

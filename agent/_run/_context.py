@@ -19,10 +19,11 @@ from typing import Any, Protocol
 
 from agent._actions._model import Action
 from agent._api._interface import ModelClient
-from agent._api._profiles import Environment, ProviderProfile
+from agent._api._profiles import Environment, ProviderProfile, TextOnlyPolicy
 from agent._events import Event
 from agent._record._recorder import RunRecorder
 from agent._result import RunStatus
+from agent._run._before_action import ActionRule, BeforeActionHook
 from agent._run._history import HistoryMode
 from agent._safety import SafetyPolicy
 from agent._secrets import Redactor
@@ -61,6 +62,14 @@ class RunSettings:
     secrets: Mapping[str, str] = field(default_factory=dict)
     settle_max_s: float = 2.0
     notices: bool = True
+    # -- runs that finish (issue 18): agent/_run/_finishing.py, agent/_run/_before_action.py
+    before_action: BeforeActionHook | None = None
+    action_rules: tuple[ActionRule, ...] = ()
+    stuck_after: int | None = 3
+    stuck_stop_after: int = 2
+    budget_notice_at: float | None = 0.8
+    text_only: TextOnlyPolicy = "complete"
+    text_only_nudges: int = 2
 
 
 class AgentConfig(Protocol):
@@ -100,6 +109,13 @@ class AgentConfig(Protocol):
     run_info: dict[str, Any]
     max_actions_per_response: int | None
     max_type_chars: int | None
+    before_action: BeforeActionHook | None
+    action_rules: tuple[ActionRule, ...]
+    stuck_after: int | None
+    stuck_stop_after: int
+    budget_notice_at: float | None
+    text_only: TextOnlyPolicy
+    text_only_nudges: int
 
 
 def settings_of(agent: AgentConfig) -> RunSettings:
@@ -115,6 +131,13 @@ def settings_of(agent: AgentConfig) -> RunSettings:
         secrets=dict(agent.secrets),
         settle_max_s=agent.settle_max_s,
         notices=agent.notices,
+        before_action=agent.before_action,
+        action_rules=agent.action_rules,
+        stuck_after=agent.stuck_after,
+        stuck_stop_after=agent.stuck_stop_after,
+        budget_notice_at=agent.budget_notice_at,
+        text_only=agent.text_only,
+        text_only_nudges=agent.text_only_nudges,
     )
 
 

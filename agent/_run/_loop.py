@@ -41,6 +41,7 @@ from typing import Any
 
 from agent._api._client import AsyncResponsesClient
 from agent._api._interface import ModelClient, OnRetry, ReportsRetries
+from agent._api._output import OutputSpec
 from agent._api._protocol import BaseItem, FunctionCallOutput
 from agent._api._provider import without_credentials
 from agent._api._response import Response
@@ -49,6 +50,7 @@ from agent._events import (
     Event,
     ExecutorNotice,
     Finished,
+    Nudge,
     ResponseReceived,
     Retry,
     StepStarted,
@@ -58,9 +60,10 @@ from agent._events import (
 )
 from agent._record._recorder import RunRecorder, default_run_dir
 from agent._record._report import build_report
-from agent._result import RunResult, RunStatus, StepRecord, empty_usage
+from agent._result import RunResult, RunStatus, StepRecord, empty_usage, output_json
 from agent._run._act import ComputerCallRunner
 from agent._run._context import Acknowledged, AgentConfig, RunContext, Stop, settings_of
+from agent._run._finishing import Finishing
 from agent._run._function_calls import call_function
 from agent._run._guards import guard_response
 from agent._run._history import make_history
@@ -81,7 +84,7 @@ __all__ = ["RunLoop", "raise_if_cancel_swallowed"]
 
 logger = logging.getLogger(__name__)
 
-_STEP_EVENT_KINDS = (TabSwitched, ExecutorNotice, WarningEvent, Retry)
+_STEP_EVENT_KINDS = (TabSwitched, ExecutorNotice, WarningEvent, Retry, Nudge)
 _RELEASE_TIMEOUT_S = 5.0
 _CLOSE_TIMEOUT_S = 30.0  # a computer whose browser or display hangs must not hang the run
 
@@ -97,7 +100,11 @@ class RunLoop:
     """The state of one `Agent.run`, and the wiring of its stages."""
 
     def __init__(
-        self, agent: AgentConfig, task: str, emit: Callable[[Event], Awaitable[None]]
+        self,
+        agent: AgentConfig,
+        task: str,
+        emit: Callable[[Event], Awaitable[None]],
+        output: OutputSpec | None = None,
     ) -> None:
         self.agent = agent
         self.task = task
@@ -118,6 +125,8 @@ class RunLoop:
         self.started = time.monotonic()
         self.result = RunResult("running", None, self.steps, self.usage, {}, None)
         self.calls = ComputerCallRunner(self.ctx)
+        self.finishing = Finishing(self.ctx, agent.max_steps)
+        self.output = output
         self._retries: list[Any] = []
         self._restore_on_retry: tuple[ReportsRetries, OnRetry | None] | None = None
 
@@ -153,6 +162,8 @@ class RunLoop:
         try:
             try:
                 final = await self._bounded(self._drive())
+                if self.output is not None:  # a bad answer: status error, the text kept
+                    self.result.output = self.output.parse(final)
                 status = "completed"
             except Stop as stop:
                 status, final, error = stop.status, stop.final_output, stop.error
@@ -209,7 +220,9 @@ class RunLoop:
         await self._announce(step, parsed)
         self._check_budget()
         if not parsed.has_calls:
-            return _Ended("\n".join(parsed.messages).strip() or None), []
+            answer = "\n".join(parsed.messages).strip() or None
+            nudge = await self.finishing.text_only(step, answer, self.output)
+            return (_Ended(answer), []) if nudge is None else (None, nudge)
         acknowledged = await guard_response(self.ctx, step, parsed)
         return await self._act(step, parsed, acknowledged)
 
@@ -277,7 +290,10 @@ class RunLoop:
             "history": agent.history,
             "safety_mode": agent.safety.mode,
             "max_steps": agent.max_steps,
+            "finishing": self.finishing.summary(),
         }
+        if self.output is not None:
+            summary["output_schema"] = {"name": self.output.name, "schema": self.output.schema}
         policy = getattr(computer, "policy", None)
         if isinstance(policy, DomainPolicy):
             # replay applies the policy the run was recorded under
@@ -302,6 +318,8 @@ class RunLoop:
         ]
         if agent.reasoning_effort:
             body["reasoning"] = {"effort": agent.reasoning_effort}
+        if self.output is not None:
+            body["text"] = self.output.text_format()
         truncation = agent.truncation or self.profile.truncation
         if truncation:
             body["truncation"] = truncation
@@ -395,7 +413,11 @@ class RunLoop:
                 if item is not None:
                     outputs.append(item)
         notices = self.calls.take_notices()
-        if notices and outputs and self.ctx.settings.notices:
+        if not self.ctx.settings.notices:
+            notices = []
+        notices += self.calls.take_notes()  # before_action, stuck, budget: always told
+        notices += await self.finishing.after_actions(step, self.calls.last_shot)
+        if notices and outputs:
             # after every call output: both dialects take a user message there
             step.notices = notices
             outputs.append(self.profile.notice_message(notices))
@@ -437,6 +459,7 @@ class RunLoop:
                 steps=len(self.steps),
                 usage=self.usage,
                 timings=result.timings,
+                output=output_json(result.output),
             )
             _report(self.recorder.run_dir)
         try:

@@ -37,11 +37,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Generic, Literal, TypeVar, overload
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from playwright.async_api import (
     Browser,
@@ -57,6 +58,7 @@ from executors._browser._activity import NetworkActivity
 from executors._browser._capture import Capture
 from executors._browser._dialogs import DialogPolicy, Dialogs
 from executors._browser._keyboard import Keyboard
+from executors._browser._logins import Logins
 from executors._browser._mouse import Mouse
 from executors._browser._policy import NetworkPolicy, is_loopback_endpoint
 from executors._browser._scripts import SETTLE_INIT_SCRIPT
@@ -80,6 +82,8 @@ from executors._errors import ActionFailedError, ExecutorClosedError
 from sandbox import BrowserLaunchError, DomainPolicy, chromium_args, find_chromium
 
 __all__ = ["BROWSER_CAPABILITIES", "PlaywrightComputer"]
+
+logger = logging.getLogger(__name__)
 
 V = TypeVar("V")
 
@@ -122,6 +126,10 @@ class PlaywrightComputer:
     Downloads are saved into `downloads_dir` (default: a directory of its own,
     removed at close; the agent's recorder moves them into the run directory).
     File choosers are answered by `choose_file` from `upload_dir`, or cancelled.
+
+    Saved logins (`Logins`): ``storage_state`` (a Playwright storage-state file to
+    start from), ``save_storage_state`` (written at close, mode 0600) or
+    ``user_data_dir`` (a persistent Chromium profile).
 
     `dialogs` says who answers JavaScript dialogs: ``model`` (drawn into the
     screenshot, answered by the model's clicks and keys; dismissed after
@@ -170,9 +178,16 @@ class PlaywrightComputer:
         x_display: str | None = None,
         dialogs: DialogPolicy = "model",
         dialog_auto_dismiss_after: int = 5,
+        storage_state: str | Path | None = None,
+        user_data_dir: str | Path | None = None,
+        save_storage_state: str | Path | None = None,
     ) -> None:
         if cdp_url and ws_endpoint:
             raise ValueError("pass cdp_url or ws_endpoint, not both")
+        # saved logins (executors/_browser/_logins.py): a state file, or a profile directory
+        self.logins = Logins.checked(
+            storage_state, user_data_dir, save_storage_state, remote=bool(cdp_url or ws_endpoint)
+        )
         if image_format not in ("png", "jpeg", "webp"):
             raise ValueError(f"unknown image format {image_format!r}")
         self._options = BrowserOptions(
@@ -286,7 +301,20 @@ class PlaywrightComputer:
         chromium = self._pw.chromium
         timeout_ms = self.launch_timeout_s * 1000
         try:
-            if self.cdp_url:
+            context = None
+            if self.logins.user_data_dir is not None:
+                context = await self.logins.launch_persistent(
+                    chromium,
+                    executable_path=str(find_chromium(self.executable_path)),
+                    headless=self.headless,
+                    args=chromium_args(extra=self.launch_args),
+                    downloads_path=self.downloads_dir,
+                    proxy=self._policy.start_proxy(),
+                    timeout=timeout_ms,
+                    env={**os.environ, "DISPLAY": self.x_display} if self.x_display else None,
+                    **self._context_options(),
+                )
+            elif self.cdp_url:
                 self._browser = await chromium.connect_over_cdp(self.cdp_url, timeout=timeout_ms)
             elif self.ws_endpoint:
                 self._browser = await chromium.connect(self.ws_endpoint, timeout=timeout_ms)
@@ -304,15 +332,12 @@ class PlaywrightComputer:
         except PlaywrightError as exc:
             where = self.cdp_url or self.ws_endpoint or "a local Chromium"
             raise BrowserLaunchError(f"could not start or reach {where}: {exc.message}") from exc
-        size = self._options.size
-        context = await self._browser.new_context(
-            viewport={"width": size.width, "height": size.height},
-            screen={"width": size.width, "height": size.height},
-            device_scale_factor=self.device_scale_factor,
-            accept_downloads=True,
-            service_workers="block",
-            proxy=self._remote_proxy(),
-        )
+        if context is None:
+            assert self._browser is not None
+            context = await self._browser.new_context(
+                **self._context_options(), storage_state=self.logins.state_to_load(),
+                proxy=self._remote_proxy(),
+            )
         self._tabs.context = context
         context.set_default_timeout(self.action_timeout_s * 1000)
         context.set_default_navigation_timeout(self.navigation_timeout_s * 1000)
@@ -325,10 +350,15 @@ class PlaywrightComputer:
         context.on("request", self._activity.on_request)
         context.on("requestfinished", self._activity.on_request_done)
         context.on("requestfailed", self._activity.on_request_done)
-        self._browser.on(
-            "disconnected", lambda _: self._state.emit("warning", "browser disconnected")
-        )
+        if self._browser is not None:
+            self._browser.on(
+                "disconnected", lambda _: self._state.emit("warning", "browser disconnected")
+            )
+        stale = list(context.pages)  # a profile directory opens with a blank tab of its own
         page = await context.new_page()
+        for old in stale:
+            with contextlib.suppress(Exception):
+                await old.close()
         await self._tabs.ready(page)
         if self.start_url:
             await self.navigate(self.start_url)
@@ -370,9 +400,24 @@ class PlaywrightComputer:
             "browser cannot reach the policy proxy on this machine's loopback",
         )
         return None
+    def _context_options(self) -> dict[str, Any]:
+        size = self._options.size
+        return {
+            "viewport": {"width": size.width, "height": size.height},
+            "screen": {"width": size.width, "height": size.height},
+            "device_scale_factor": self.device_scale_factor,
+            "accept_downloads": True,
+            "service_workers": "block",
+        }
+
+    async def save_storage_state(self, path: str | Path) -> Path:
+        """Write the context's cookies and local storage to `path` (mode 0600; it holds
+        logins): load it again with ``storage_state=path``."""
+        return await self.logins.save(self.context, Path(path))
 
     async def close(self) -> None:
-        """Release held inputs, close the context and the browser. Idempotent."""
+        """Release held inputs, save the storage state when asked, close the context and
+        the browser. Idempotent."""
         if self._state.closed:
             return
         self._state.closed = True
@@ -382,6 +427,11 @@ class PlaywrightComputer:
                 await asyncio.wait_for(self.release_all(), 5)
         for task in list(self._state.tasks):
             task.cancel()
+        if self._tabs.context is not None and self.logins.save_to is not None:
+            try:
+                await asyncio.wait_for(self.logins.save(self._tabs.context), 10)
+            except Exception as exc:
+                logger.warning("could not save the storage state: %s", exc)
         if self._tabs.context is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._tabs.context.close(), 10)
