@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (`__getattr__`)
         ScreenloopError,
         ServerError,
         StreamError,
+        TaskFileError,
         TokenBudgetExceededError,
         WorkLimitError,
     )
@@ -113,6 +114,7 @@ _LAZY: dict[str, str] = {
     "StepRecord": "agent._result",
     "StepStarted": "agent._events",
     "StreamError": "agent._errors",
+    "TaskFileError": "agent._errors",
     "StreamEvent": "agent._api._sse",
     "TabSwitched": "agent._events",
     "TokenBudgetExceededError": "agent._errors",
@@ -189,6 +191,7 @@ __all__ = [
     "StreamError",
     "StreamEvent",
     "TabSwitched",
+    "TaskFileError",
     "TokenBudgetExceededError",
     "WarningEvent",
     "WorkLimitError",
