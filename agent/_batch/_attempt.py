@@ -68,8 +68,8 @@ _MAX_ANSWER = 4000
 
 
 def utc_now() -> str:
-    """The time now, as run.json writes it."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The time now, UTC, to the millisecond: ``2026-12-02T11:48:11.123Z``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass(frozen=True)

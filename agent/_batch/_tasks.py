@@ -276,7 +276,9 @@ def _run_fields() -> dict[str, tuple[str, Any]]:
         plain = get_args(hint)[0] if hasattr(hint, "__metadata__") else hint
         names[f.name] = names[f.name.replace("_", "-")] = (f.name, plain)
         for meta in getattr(hint, "__metadata__", ()):
-            for decl in getattr(meta, "param_decls", None) or ():
+            # in Annotated form typer keeps the first flag name in `default`
+            decls = (getattr(meta, "default", None), *(getattr(meta, "param_decls", None) or ()))
+            for decl in decls:
                 if isinstance(decl, str) and decl.startswith("--"):
                     flag = decl[2:]
                     names[flag] = names[flag.replace("-", "_")] = (f.name, plain)
