@@ -25,7 +25,7 @@ from bench._common import log
 from bench._render import render_all
 from executors._computer import Size
 
-FIGURES = ("step", "settle", "growth", "concurrency", "capture")
+FIGURES = ("step", "settle", "growth", "concurrency", "capture", "batch")
 
 FULL: dict[str, Any] = {
     "sizes": [[1280, 720], [1920, 1080]],
@@ -34,6 +34,7 @@ FULL: dict[str, Any] = {
     "growth": {"steps": 200, "checkpoints": [1, 10, 50, 200]},
     "concurrency": {"counts": [1, 2, 4, 8], "steps": 8},
     "capture": {"n": 10},
+    "batch": {"counts": [1, 8], "tasks": 16, "steps": 4, "reps": 2},
 }
 
 SMOKE: dict[str, Any] = {
@@ -43,6 +44,7 @@ SMOKE: dict[str, Any] = {
     "growth": {"steps": 3, "checkpoints": [1, 3]},
     "concurrency": {"counts": [1], "steps": 2},
     "capture": {"n": 1},
+    "batch": {"counts": [1, 2], "tasks": 2, "steps": 2, "reps": 1},
 }
 
 
@@ -99,6 +101,10 @@ def _measure(figure: str, sizes: list[Size], config: dict[str, Any]) -> Any:
         from bench._concurrency import measure_concurrency
 
         return measure_concurrency(**config["concurrency"])
+    if figure == "batch":
+        from bench._batch import measure_batch
+
+        return measure_batch(**config["batch"])
     from bench._capture import measure_capture
 
     return measure_capture(sizes, **config["capture"])

@@ -33,7 +33,7 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
     data = json.loads(out.read_text())  # strict JSON: NaN would be written as null
     assert data["smoke"] is True
     figures = data["figures"]
-    assert set(figures) == {"step", "settle", "growth", "concurrency", "capture"}
+    assert set(figures) == {"step", "settle", "growth", "concurrency", "capture", "batch"}
     for key, res in figures["step"].items():
         for side in ("screenloop", "baseline"):
             assert res["summary"][side]["n"] > 0, (key, side)
@@ -49,11 +49,15 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
     assert all(r["completed"] == r["agents"] for r in rows)
     envs = {r["environment"] for r in figures["capture"]["rows"]}
     assert envs == {"browser", "desktop"}
+    batch = figures["batch"]["rows"]
+    assert [r["concurrency"] for r in batch] == [1, 2]
+    assert all(r["passed"] == r["attempts"] for r in batch)
     for title in (
         "## 1. Step overhead",
         "## 2. Settle",
         "## 3. Growth",
         "## 4. Concurrency",
         "## 5. Capture",
+        "## 6. Batch throughput",
     ):
         assert title in proc.stdout

@@ -251,6 +251,7 @@ class BatchRunner:
 
     async def run(self) -> dict[str, Any]:
         """Run every attempt not already finished; the final summary (flushed even if cancelled)."""
+        self.plan.out.mkdir(parents=True, exist_ok=True)
         todo: list[Attempt] = []
         for attempt in self.plan.attempts():
             kept = self._kept(attempt) if self.resume else None

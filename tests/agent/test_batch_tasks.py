@@ -135,9 +135,7 @@ def test_trusted_files_may_run_commands(tmp_path: Path) -> None:
 def test_malformed_files(tmp_path: Path, text: str, needle: str) -> None:
     is_yaml = not text.startswith("{")
     with pytest.raises(TaskFileError, match=None) as info:
-        parse_tasks(
-            text, name="tasks.yaml" if is_yaml else "tasks.jsonl", base_dir=tmp_path
-        )
+        parse_tasks(text, name="tasks.yaml" if is_yaml else "tasks.jsonl", base_dir=tmp_path)
     assert needle in str(info.value)
 
 
@@ -183,7 +181,10 @@ def _attempt(task_id: str, n: int, passed: bool, finished: bool = True) -> dict[
 
 def _summary(entries: list[dict[str, object]], shard: int = 1, count: int = 1) -> dict:
     return build_summary(
-        entries, task_file="t.yaml", task_file_sha256="abc", shards=[{"index": shard, "count": count}]
+        entries,
+        task_file="t.yaml",
+        task_file_sha256="abc",
+        shards=[{"index": shard, "count": count}],
     )
 
 
@@ -205,9 +206,9 @@ def test_merge_refuses_what_does_not_belong(tmp_path: Path) -> None:
     def shard_dir(name: str, shard: int, task_id: str, **changes: object) -> Path:
         d = tmp_path / name
         d.mkdir()
-        entry = task_entry({"id": task_id, "index": shard - 1, "task": "T"}, 1, [
-            _attempt(task_id, 1, True)
-        ])
+        entry = task_entry(
+            {"id": task_id, "index": shard - 1, "task": "T"}, 1, [_attempt(task_id, 1, True)]
+        )
         summary = {**_summary([entry], shard, 2), **changes}
         (d / "summary.json").write_text(json.dumps(summary))
         return d
@@ -232,16 +233,20 @@ def test_merge_refuses_what_does_not_belong(tmp_path: Path) -> None:
     (escape / "summary.json").write_text('{"schema_version": 2}')
     with pytest.raises(RunDirectoryError, match="not a batch summary"):
         merge_summaries([escape], tmp_path / "out")
-    with pytest.raises(RunDirectoryError, match="no summary.json"):
+    with pytest.raises(RunDirectoryError, match=r"no summary\.json"):
         merge_summaries([tmp_path], tmp_path / "out")
 
 
 def test_index_escapes_everything_and_links_only_relative_paths() -> None:
     evil = "<script>alert(1)</script>"
-    entry = task_entry({"id": "a", "index": 0, "task": evil}, 2, [
-        {**_attempt("a", 1, False), "report": "javascript:alert(1)"},
-        {**_attempt("a", 2, True)},
-    ])
+    entry = task_entry(
+        {"id": "a", "index": 0, "task": evil},
+        2,
+        [
+            {**_attempt("a", 1, False), "report": "javascript:alert(1)"},
+            {**_attempt("a", 2, True)},
+        ],
+    )
     page = render_index({**_summary([entry]), "task_file": evil})
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -32,7 +32,8 @@ def _answer(text: str) -> dict[str, Any]:
 
 
 def _write_tasks(path: Path, tasks: list[dict[str, Any]], **defaults: Any) -> Path:
-    path.write_text(yaml.safe_dump({"defaults": defaults, "tasks": tasks}, sort_keys=False))
+    data = json.loads(json.dumps({"defaults": defaults, "tasks": tasks}))  # no shared objects
+    path.write_text(yaml.safe_dump(data, sort_keys=False))  # (that YAML would write as aliases)
     return path
 
 
@@ -81,8 +82,14 @@ def test_twelve_tasks_four_at_a_time_twice_each(tmp_path: Path) -> None:
             "task": "Open the first product.",
             "url": "demo:/products",
             "script": [
-                {"output": [{"type": "computer_call", "action": {
-                    "type": "double_click", "x": 242, "y": 375}}]},
+                {
+                    "output": [
+                        {
+                            "type": "computer_call",
+                            "action": {"type": "double_click", "x": 242, "y": 375},
+                        }
+                    ]
+                },
                 _answer("Opened."),
             ],
             "check": {"url": "/product/desk-lamp$"},
@@ -157,7 +164,7 @@ def test_the_example_evaluation_in_three_shards_merges_into_one_summary(tmp_path
     outs = [tmp_path / f"shard{i}" for i in (1, 2, 3)]
     procs = [_run_shard(EXAMPLES, out, f"{i}/3") for i, out in enumerate(outs, start=1)]
     for proc in procs:
-        stdout, stderr = proc.communicate(timeout=540)
+        _, stderr = proc.communicate(timeout=540)
         assert proc.returncode in (ExitCode.COMPLETED, ExitCode.CHECKS_FAILED), stderr[-3000:]
     shard_tasks = [_summary(out)["tasks"] for out in outs]
     ids = [t["id"] for tasks in shard_tasks for t in tasks]
@@ -276,4 +283,3 @@ def test_a_bad_task_file_is_a_usage_error_with_its_lines(tmp_path: Path) -> None
     assert res.code == ExitCode.USAGE and "cannot read the task file" in res.stderr
     res = screenloop("batch", "merge", str(tmp_path), "--record", str(tmp_path / "m"), timeout=60)
     assert res.code == ExitCode.USAGE and "no summary.json" in res.stderr
-
