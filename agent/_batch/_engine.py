@@ -214,6 +214,23 @@ class BatchRunner:
         record["report"] = f"{attempt.rel_dir}/report.html" if report.exists() else None
         return record
 
+    def _check_resumable(self) -> None:
+        """Refuse to resume a batch of another task file or shard into this directory."""
+        path = self.plan.out / SUMMARY_FILENAME
+        if not path.is_file():
+            return
+        earlier = read_json_object(path)
+        if earlier.get("task_file_sha256") != self.plan.task_file_sha256:
+            raise ConfigurationError(
+                f"--resume: {self.plan.out} holds a batch of another version of the task "
+                "file; finish it with that file, or start over with --overwrite"
+            )
+        if earlier.get("shards") != [self.plan.shard.to_json()]:
+            raise ConfigurationError(
+                f"--resume: {self.plan.out} holds shard(s) {earlier.get('shards')}, not "
+                f"{self.plan.shard.index}/{self.plan.shard.count}"
+            )
+
     def summary(self) -> dict[str, Any]:
         """The summary of the attempts recorded so far."""
         entries = []
@@ -252,6 +269,8 @@ class BatchRunner:
     async def run(self) -> dict[str, Any]:
         """Run every attempt not already finished; the final summary (flushed even if cancelled)."""
         self.plan.out.mkdir(parents=True, exist_ok=True)
+        if self.resume:
+            self._check_resumable()
         todo: list[Attempt] = []
         for attempt in self.plan.attempts():
             kept = self._kept(attempt) if self.resume else None

@@ -25,6 +25,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agent._api._provider import resolve_provider
 from agent._batch._attempt import Attempt, BatchRunSettings, attempt_options
 from agent._batch._engine import (
     BatchEvents,
@@ -41,7 +42,7 @@ from agent._cli._exit_codes import ExitCode
 from agent._cli._options import parse_secrets
 from agent._cli._reaper import reaper
 from agent._cli._run import RunOptions, check_run_options
-from agent._cli._session import CommandSession
+from agent._cli._session import CommandSession, cli_words
 from agent._errors import ConfigurationError, TaskFileError
 from agent._record._claim import reserve_run_dir
 
@@ -164,9 +165,13 @@ def _base_options(opts: Any) -> RunOptions:
     return RunOptions(task="", **given)
 
 
-def _check_tasks(tasks: list[BatchTask], base: RunOptions, name: str) -> None:
-    """Check every task's run options as `screenloop run` would, before anything starts."""
+def _check_tasks(tasks: list[BatchTask], base: RunOptions, name: str) -> str | None:
+    """Check every task's run options as `screenloop run` would, before anything starts.
+
+    Returns the API key the batch's own options resolve to (for the log's redaction).
+    """
     errors: list[str] = []
+    key: str | None = None
     for task in tasks:
         opts = attempt_options(base, task, Path("."))
         if task.demo_path is not None:
@@ -178,10 +183,19 @@ def _check_tasks(tasks: list[BatchTask], base: RunOptions, name: str) -> None:
             continue
         try:
             check_run_options(opts)
+            if task.script is None:  # no key for a real model: said now, not per attempt
+                settings = resolve_provider(
+                    api_key=opts.api_key,
+                    base_url=opts.base_url,
+                    provider=opts.provider,
+                    send_env_key=opts.send_env_key,
+                )
+                key = key or settings.api_key
         except ConfigurationError as exc:
-            errors.append(f"{name}:{task.line}: task {task.id}: {exc}")
+            errors.append(f"{name}:{task.line}: task {task.id}: {cli_words(str(exc))}")
     if errors:
         raise TaskFileError("\n".join(errors[:20]), errors=errors)
+    return key
 
 
 class _Progress:
@@ -332,12 +346,12 @@ def batch_command(
         task_file = Path(opts.paths[0])
         tasks = load_tasks(task_file, trusted=opts.trust_task_file)
         base = _base_options(opts)
-        _check_tasks(tasks, base, str(task_file))
+        api_key = _check_tasks(tasks, base, str(task_file))
         secrets = parse_secrets(opts.secrets)
         sha = sha256_file(task_file)
     except ConfigurationError as exc:
         return session.usage_error(exc)
-    session.start_logging(opts.verbose, api_key=opts.api_key, secrets=secrets)
+    session.start_logging(opts.verbose, api_key=api_key or opts.api_key, secrets=secrets)
     target = opts.record or reserve_run_dir(
         Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-batch-{task_file.stem[:40]}"
     )

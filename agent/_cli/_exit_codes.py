@@ -56,7 +56,8 @@ EXIT_CODES_HELP = (
     "Exit status: 0 completed; 1 unexpected error; 2 usage or configuration error; "
     "3 safety check denied; 4 limit reached (max steps, max time, token budget); "
     "5 API or model error; 6 browser/display error; 7 replay diverged; "
-    "8 check failed (doctor; batch: a task missed its success check); 130 cancelled (Ctrl-C); 143 terminated (SIGTERM)."
+    "8 check failed (doctor; batch: a task missed its success check); "
+    "130 cancelled (Ctrl-C); 143 terminated (SIGTERM)."
 )
 
 _BY_STATUS: Mapping[str, ExitCode] = {

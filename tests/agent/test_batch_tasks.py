@@ -253,3 +253,26 @@ def test_index_escapes_everything_and_links_only_relative_paths() -> None:
     assert "javascript:" not in page
     assert 'href="runs/a/attempt-2/report.html"' in page
     assert "default-src 'none'" in page
+
+
+def test_resume_refuses_a_directory_of_another_file_or_shard(tmp_path: Path) -> None:
+    import asyncio
+
+    from agent._batch._attempt import BatchRunSettings
+    from agent._batch._engine import BatchRunner
+    from agent._cli._run import RunOptions
+
+    tasks = parse_tasks(_jsonl({"task": "t", "script": SCRIPT}), name="t.jsonl", base_dir=tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    settings = BatchRunSettings(base=RunOptions(task=""), secrets={}, task_dir=tmp_path)
+    for earlier, needle in (
+        ({"task_file_sha256": "other", "shards": [{"index": 1, "count": 1}]}, "another version"),
+        ({"task_file_sha256": "abc", "shards": [{"index": 2, "count": 3}]}, "holds shard"),
+    ):
+        (out / "summary.json").write_text(json.dumps(earlier))
+        plan = BatchPlan(tasks, out, "t.jsonl", "abc")
+        runner = BatchRunner(plan, settings, resume=True)
+        with pytest.raises(ConfigurationError, match=needle):
+            asyncio.run(runner.run())
+        assert not (out / "runs").exists()  # nothing ran

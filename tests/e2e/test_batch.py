@@ -279,6 +279,11 @@ def test_a_bad_task_file_is_a_usage_error_with_its_lines(tmp_path: Path) -> None
     assert f"{task_file}:3: launch: needs --trust-task-file" in res.stderr
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "out").exists()  # nothing started
+    no_script = tmp_path / "real-model.jsonl"
+    no_script.write_text('{"task": "needs a real model", "url": "http://127.0.0.1:9/"}\n')
+    res = screenloop("batch", str(no_script), timeout=60)  # clean_env(): no key anywhere
+    assert res.code == ExitCode.USAGE
+    assert f"{no_script}:1: task 001-needs-a-real-model: no API key" in res.stderr
     res = screenloop("batch", str(tmp_path / "nope.yaml"), timeout=60)
     assert res.code == ExitCode.USAGE and "cannot read the task file" in res.stderr
     res = screenloop("batch", "merge", str(tmp_path), "--record", str(tmp_path / "m"), timeout=60)
