@@ -41,7 +41,6 @@ from agent._cli._run import (
     open_run_computer,
     record_failed_start,
 )
-from agent._errors import ScreenloopError
 from agent._events import AgentHooks
 from agent._pytest._screen_checks import build_check_request, check_spec, parse_answer
 from agent._record._claim import claim_run_dir
@@ -210,14 +209,12 @@ async def run_attempt(
                         env=env,
                         redact=redact,
                     )
-            except ScreenloopError as exc:
+            except Exception as exc:
                 if not agents:  # the computer or the agent never came up: run.json says why
                     record_failed_start(attempt.run_dir, opts, exc, redact)
                 raise
     except asyncio.CancelledError as exc:
         cancelled = exc
-    except ScreenloopError as exc:
-        error = {"type": type(exc).__name__, "message": redact.text(str(exc))[:2000]}
     except Exception as exc:  # one attempt's failure is its record, never the batch's end
         error = {"type": type(exc).__name__, "message": redact.text(str(exc))[:2000]}
     result_now = agents[0].last_result if agents else None
