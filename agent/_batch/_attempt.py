@@ -277,7 +277,9 @@ def attempt_record(
         status = "cancelled"
     finished = status != "cancelled"
     if not checks:
-        checks = [{"kind": "status", "ok": False, "detail": f"the run ended with status {status}"}]
+        why = f": {error.get('type')}: {error.get('message')}" if error else ""
+        detail = f"the run ended with status {status}{why}"[:2000]
+        checks = [{"kind": "status", "ok": False, "detail": detail}]
     passed = finished and all(part["ok"] for part in checks)
     usage = dict(result.usage) if result is not None else {}
     report = attempt.run_dir / REPORT_FILENAME

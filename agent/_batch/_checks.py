@@ -57,7 +57,10 @@ async def evaluate_check(
 ) -> list[dict[str, Any]]:
     """One ``{"kind", "ok", "detail"}`` per part of the check, the run's status first."""
     completed = result.status == "completed"
-    parts = [_part("status", completed, f"the run ended with status {result.status}")]
+    why = ""
+    if result.error:
+        why = redact.text(f": {result.error.get('type')}: {result.error.get('message')}")
+    parts = [_part("status", completed, f"the run ended with status {result.status}{why}")]
     if check is None:
         return parts
     answer = (result.final_output or "")[:_MAX_TEXT]
