@@ -22,6 +22,8 @@ plus what only a batch has:
 ``url: "demo:/PATH"`` starts a fresh bundled demo shop (agent/demo) for each
 attempt, signed in unless PATH is ``/signin``.
 
+A path-valued option (one `RunOptions` may gain, such as a browser profile or a
+saved login) is relative to the task file and must stay inside its directory.
 Some keys let a task file run programs or pick where the API key goes:
 ``launch``, ``check.command``, ``base_url``, a ``script`` path outside the task
 file's directory. They need ``--trust-task-file``; the keys a task file may
@@ -327,6 +329,8 @@ class _Reader:
                     )
                     continue
                 ok, coerced = _coerce(value, plain)
+                if ok:
+                    ok, coerced = self._paths(key, coerced)
                 if not ok:
                     self.error(where, f"{key}: {coerced}")
                 elif fname in options:
@@ -367,6 +371,19 @@ class _Reader:
             agent=agent,
             repeat=repeat,
         )
+
+    def _paths(self, key: str, value: Any) -> tuple[bool, Any]:
+        """A path option: relative to the task file, and inside its directory unless trusted."""
+        if isinstance(value, list):
+            checked = [self._paths(key, v) for v in value]
+            bad = next((c for c in checked if not c[0]), None)
+            return bad if bad is not None else (True, [c[1] for c in checked])
+        if not isinstance(value, Path):
+            return True, value
+        path = (self.base_dir / value).resolve()
+        if not self.trusted and not path.is_relative_to(self.base_dir.resolve()):
+            return False, "a path outside the task file's directory needs --trust-task-file"
+        return True, path
 
     def _id(self, data: dict[str, Any], index: int, text: str, line: int) -> str:
         raw = data.get("id")

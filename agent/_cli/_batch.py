@@ -139,10 +139,14 @@ def _batch_options() -> type[Any]:
     for f in dataclasses.fields(_BatchOwn):
         fields.append((f.name, own[f.name], _field_of(f)))
     for f in dataclasses.fields(RunOptions):
-        if f.name in _NOT_INHERITED or f.name in own:
+        if f.name in _NOT_INHERITED or f.name in own or not _has_default(f):
             continue
         fields.append((f.name, hints[f.name], _field_of(f)))
     return dataclasses.make_dataclass("BatchOptions", fields, frozen=True)
+
+
+def _has_default(f: dataclasses.Field[Any]) -> bool:
+    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
 
 
 def _field_of(f: dataclasses.Field[Any]) -> Any:

@@ -276,3 +276,17 @@ def test_resume_refuses_a_directory_of_another_file_or_shard(tmp_path: Path) -> 
         with pytest.raises(ConfigurationError, match=needle):
             asyncio.run(runner.run())
         assert not (out / "runs").exists()  # nothing ran
+
+
+def test_path_options_stay_in_the_task_files_directory(tmp_path: Path) -> None:
+    from agent._batch._tasks import _Reader
+
+    reader = _Reader("t.jsonl", tmp_path, trusted=False)
+    assert reader._paths("profile", Path("state/login.json")) == (
+        True,
+        (tmp_path / "state" / "login.json").resolve(),
+    )
+    ok, message = reader._paths("profile", [Path("a"), Path("../../etc/passwd")])
+    assert not ok and "outside the task file's directory" in message
+    trusted = _Reader("t.jsonl", tmp_path, trusted=True)
+    assert trusted._paths("profile", Path("/etc/passwd"))[0]
