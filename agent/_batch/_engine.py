@@ -2,7 +2,7 @@
 
 Layout of a batch output directory (``--record DIR``)::
 
-    summary.json                    rewritten (atomically) after every attempt and at the end
+    summary.json                    rewritten (atomically) as attempts end, and at the end
     index.html                      the same, for a person
     runs/<task id>/attempt-<k>/     one run directory per attempt (docs/run-directory.md)
     runs/<task id>/attempt-<k>.json the attempt record, once the attempt has ended
@@ -29,6 +29,7 @@ import hashlib
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +48,23 @@ from agent._errors import ConfigurationError, RunDirectoryError
 from agent._events import AgentHooks, StepStarted
 from agent._record._untrusted import read_json_object
 
-__all__ = ["LOCK_NAME", "BatchPlan", "BatchRunner", "Shard", "hold_batch_dir", "parse_shard"]
+__all__ = [
+    "FLUSH_EVERY_S",
+    "LOCK_NAME",
+    "BatchEvents",
+    "BatchPlan",
+    "BatchRunner",
+    "Shard",
+    "hold_batch_dir",
+    "parse_shard",
+    "sha256_file",
+]
 
 LOCK_NAME = ".batch.lock"
+FLUSH_EVERY_S = 1.0
+"""summary.json and index.html are rewritten after an attempt at most this often (and at
+the end): a batch of thousands of attempts does not rewrite a large summary thousands
+of times."""
 _SHARD_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
@@ -192,6 +207,7 @@ class BatchRunner:
         self.resume = resume
         self.events = events or BatchEvents()
         self.records: dict[tuple[str, int], dict[str, Any]] = {}
+        self._flushed_at = 0.0
 
     def _kept(self, attempt: Attempt) -> dict[str, Any] | None:
         """The record of an attempt finished by an earlier invocation, if any."""
@@ -255,6 +271,7 @@ class BatchRunner:
         summary = self.summary()
         write_json_atomic(self.plan.out / SUMMARY_FILENAME, summary)
         write_index(self.plan.out, summary)
+        self._flushed_at = time.monotonic()
         return summary
 
     def _write(self, attempt: Attempt) -> Callable[[dict[str, Any]], None]:
@@ -288,7 +305,8 @@ class BatchRunner:
                 hooks = _StepHooks(attempt, self.events.step)
                 record = await run_attempt(attempt, self.settings, self._write(attempt), hooks)
                 self.events.finished(attempt, record)
-                self.flush()
+                if time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+                    self.flush()
 
         tasks = [asyncio.ensure_future(one(a)) for a in todo]
         try:

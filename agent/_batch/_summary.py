@@ -1,7 +1,7 @@
 """``summary.json``: the attempts of a batch (or of merged shards), per task and in total.
 
-The summary is rebuilt from the attempt records every time (after each
-attempt, at the end, and by `merge`), with one function, so a batch run in one
+The summary is rebuilt from the attempt records every time (as attempts end,
+at the end, and by `merge`), with one function, so a batch run in one
 piece and the same batch run in shards and merged give the same summary. Its
 shape (schema version 1):
 
