@@ -151,6 +151,8 @@ def hold_batch_dir(out: Path, *, resume: bool, overwrite: bool) -> Iterator[Path
         except BlockingIOError:
             raise RunDirectoryError(f"another batch is writing to {out}") from None
         earlier = sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME)
+        if earlier and resume and SUMMARY_FILENAME not in earlier:
+            raise RunDirectoryError(f"--resume: {out} is not a batch output (no summary.json)")
         if earlier and not resume:
             if not overwrite:
                 raise RunDirectoryError(

@@ -290,3 +290,25 @@ def test_path_options_stay_in_the_task_files_directory(tmp_path: Path) -> None:
     assert not ok and "outside the task file's directory" in message
     trusted = _Reader("t.jsonl", tmp_path, trusted=True)
     assert trusted._paths("profile", Path("/etc/passwd"))[0]
+
+
+def test_the_batch_directory_is_held_and_not_reused_by_accident(tmp_path: Path) -> None:
+    from agent._batch._engine import hold_batch_dir
+
+    def hold(*, resume: bool = False, overwrite: bool = False) -> None:
+        with hold_batch_dir(out, resume=resume, overwrite=overwrite):
+            pass
+
+    out = tmp_path / "out"
+    with (
+        hold_batch_dir(out, resume=False, overwrite=False),
+        pytest.raises(RunDirectoryError, match="another batch"),
+    ):
+        hold(resume=True)
+    (out / "something").write_text("x")
+    with pytest.raises(RunDirectoryError, match="not empty"):
+        hold()
+    with pytest.raises(RunDirectoryError, match="not a batch output"):
+        hold(resume=True)
+    hold(overwrite=True)
+    assert not (out / "something").exists()
