@@ -513,6 +513,10 @@ class _Reader:
         if unknown:
             self.error(line, f"agent: not an Agent argument a task file may set: {unknown}")
             return {}
+        nulls = sorted(str(k) for k, v in raw.items() if v is None)
+        if nulls:  # None lifts a bound (max_actions_per_response...): leave the key out instead
+            self.error(line, f"agent: null is not allowed (leave the key out): {nulls}")
+            return {}
         return dict(raw)
 
 

@@ -95,6 +95,7 @@ def test_yaml_defaults_and_line_numbers(tmp_path: Path) -> None:
         ({"task": "t", "id": "../escape"}, "id: 1-64 letters"),
         ({"task": "t", "repeat": 0}, "repeat: an integer from 1 to 1000"),
         ({"task": "t", "agent": {"computer": 1}}, "agent: not an Agent argument"),
+        ({"task": "t", "agent": {"max_type_chars": None}}, "agent: null is not allowed"),
         ({"task": "t", "url": "demo:nope"}, "url: demo:'nope' needs a /PATH"),
         (["not", "an", "object"], "a task must be an object, got list"),
     ],
