@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (`__getattr__`)
         ServerError,
         StreamError,
         StuckError,
+        TaskFileError,
         TokenBudgetExceededError,
         WorkLimitError,
     )
@@ -122,6 +123,7 @@ _LAZY: dict[str, str] = {
     "StepRecord": "agent._result",
     "StepStarted": "agent._events",
     "StreamError": "agent._errors",
+    "TaskFileError": "agent._errors",
     "StreamEvent": "agent._api._sse",
     "StuckError": "agent._errors",
     "TabSwitched": "agent._events",
@@ -206,6 +208,7 @@ __all__ = [
     "StreamEvent",
     "StuckError",
     "TabSwitched",
+    "TaskFileError",
     "TokenBudgetExceededError",
     "Verdict",
     "WarningEvent",

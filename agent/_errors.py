@@ -6,7 +6,8 @@ sandbox/_errors.py (the lowest layer) so that `executors.ExecutorError` and
 
 ScreenloopError                   (also the base of ExecutorError and SandboxError)
 ├── ConfigurationError            the developer/user configured something wrong
-│   └── RunDirectoryError         a run directory is missing or unreadable
+│   ├── RunDirectoryError         a run directory is missing or unreadable
+│   └── TaskFileError             a batch task file is malformed (line-numbered)
 ├── ModelOutputError              the model emitted something we cannot act on
 │   ├── ActionParseError          an action (item id + field) was not understood
 │   ├── ResponseValidationError   a response broke the protocol (dup call ids, ...)
@@ -65,6 +66,7 @@ __all__ = [
     "ServerError",
     "StreamError",
     "StuckError",
+    "TaskFileError",
     "TokenBudgetExceededError",
     "WorkLimitError",
 ]
@@ -76,6 +78,14 @@ class ConfigurationError(ScreenloopError):
 
 class RunDirectoryError(ConfigurationError):
     """A run directory is missing, has no readable run.json, or is not schema version 1."""
+
+
+class TaskFileError(ConfigurationError):
+    """A `screenloop batch` task file is malformed; `errors` holds one ``file:line: what`` each."""
+
+    def __init__(self, message: str, *, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = list(errors) if errors is not None else [message]
 
 
 class ModelOutputError(ScreenloopError):

@@ -25,7 +25,7 @@ from bench._common import log
 from bench._render import render_all
 from executors._computer import Size
 
-FIGURES = ("step", "settle", "growth", "concurrency", "capture", "fresh", "net")
+FIGURES = ("step", "settle", "growth", "concurrency", "capture", "fresh", "net", "batch")
 
 FULL: dict[str, Any] = {
     "sizes": [[1280, 720], [1920, 1080]],
@@ -36,6 +36,7 @@ FULL: dict[str, Any] = {
     "capture": {"n": 10},
     "fresh": {"size": [1024, 768], "steps": 12, "reps": 2},
     "net": {"size": [1024, 768], "links_mbit": [10, 50], "steps": 12, "reps": 2},
+    "batch": {"counts": [1, 8], "tasks": 16, "steps": 4, "reps": 2},
 }
 
 SMOKE: dict[str, Any] = {
@@ -47,6 +48,7 @@ SMOKE: dict[str, Any] = {
     "capture": {"n": 1},
     "fresh": {"size": [640, 400], "delays": ["mixed"], "steps": 4, "reps": 1},
     "net": {"size": [640, 400], "links_mbit": [10], "steps": 2, "reps": 1},
+    "batch": {"counts": [1, 2], "tasks": 2, "steps": 2, "reps": 1},
 }
 
 
@@ -111,6 +113,10 @@ def _measure(figure: str, sizes: list[Size], config: dict[str, Any]) -> Any:
         from bench._network import measure_network
 
         return measure_network(**config["net"])
+    if figure == "batch":
+        from bench._batch import measure_batch
+
+        return measure_batch(**config["batch"])
     from bench._capture import measure_capture
 
     return measure_capture(sizes, **config["capture"])

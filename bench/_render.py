@@ -289,6 +289,40 @@ def render_net(fig: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def render_batch(fig: dict[str, Any]) -> str:
+    """Figure 6."""
+    rows = [
+        [
+            r["concurrency"],
+            f"{r['passed']}/{r['attempts']}",
+            r["steps_per_attempt"],
+            f"{r['wall_s']:.1f}",
+            f"{r['attempts_per_s']:.2f}",
+            f"{r['steps_per_s']:.2f}",
+            f"{r['speedup_vs_first']:.2f}x",
+        ]
+        for r in fig["rows"]
+    ]
+    return "\n".join(
+        [
+            "## 8. Batch throughput (`screenloop batch`, a browser per attempt)",
+            "",
+            md_table(
+                [
+                    "concurrency",
+                    "passed",
+                    "steps/attempt",
+                    "wall s",
+                    "attempts/s",
+                    "steps/s",
+                    "vs first",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
 RENDERERS = {
     "step": render_step,
     "settle": render_settle,
@@ -297,6 +331,7 @@ RENDERERS = {
     "capture": render_capture,
     "fresh": render_fresh,
     "net": render_net,
+    "batch": render_batch,
 }
 
 

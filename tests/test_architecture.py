@@ -36,7 +36,7 @@ AGENT_ORDER: tuple[tuple[str, ...], ...] = (
     ("agent.testing", "agent.demo", "agent._computers_server"),
     ("agent",),
     ("agent._pytest", "agent.pytest_plugin"),
-    ("agent._cli", "agent.__main__"),
+    ("agent._cli", "agent.__main__", "agent._batch"),
 )
 
 

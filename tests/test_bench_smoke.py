@@ -33,7 +33,16 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
     data = json.loads(out.read_text())  # strict JSON: NaN would be written as null
     assert data["smoke"] is True
     figures = data["figures"]
-    assert set(figures) == {"step", "settle", "growth", "concurrency", "capture", "fresh", "net"}
+    assert set(figures) == {
+        "step",
+        "settle",
+        "growth",
+        "concurrency",
+        "capture",
+        "fresh",
+        "net",
+        "batch",
+    }
     for key, res in figures["step"].items():
         for side in ("screenloop", "baseline"):
             assert res["summary"][side]["n"] > 0, (key, side)
@@ -58,6 +67,9 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
     for link in figures["net"]["links"].values():
         assert {r["side"] for r in link["rows"]} >= {"screenloop png", "sample"}
         assert all(r["n"] > 0 and r["connections"] >= 1 for r in link["rows"])
+    batch = figures["batch"]["rows"]
+    assert [r["concurrency"] for r in batch] == [1, 2]
+    assert all(r["passed"] == r["attempts"] for r in batch)
     for title in (
         "## 1. Step overhead",
         "## 2. Settle",
@@ -66,5 +78,6 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
         "## 5. Capture",
         "## 6. Freshness",
         "## 7. Over a network link",
+        "## 8. Batch throughput",
     ):
         assert title in proc.stdout

@@ -17,6 +17,7 @@ from typing import Annotated, Any, cast
 
 import typer
 
+from agent._cli._batch import BATCH_HELP, BatchOptions, batch_command
 from agent._cli._demo import DemoOptions, demo_command
 from agent._cli._doctor import DoctorOptions, doctor_command
 from agent._cli._exit_codes import EXIT_CODES_HELP
@@ -153,6 +154,13 @@ _COMMANDS: tuple[tuple[str, str, str, type[Any], Callable[[Any], int]], ...] = (
         f"{ENV_HELP}\n\n{EXIT_CODES_HELP}",
         RunOptions,
         run_command,
+    ),
+    (
+        "batch",
+        "Run many tasks from a task file (JSONL/YAML): repeat, shard, resume, one summary.",
+        f"{ENV_HELP}\n\n{BATCH_HELP}",
+        BatchOptions,
+        batch_command,
     ),
     (
         "demo",

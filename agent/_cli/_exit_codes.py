@@ -45,7 +45,8 @@ class ExitCode(enum.IntEnum):
     REPLAY_DIVERGED = 7
     """`screenloop replay`: a replayed screenshot differs from the recorded one."""
     CHECKS_FAILED = 8
-    """`screenloop doctor`: a required check failed."""
+    """A check failed: `screenloop doctor`, a required check; `screenloop batch` (and
+    `batch merge`), a task attempt that missed its success check, or attempts not run."""
     CANCELLED = 130
     """Interrupted by Ctrl-C (SIGINT); the run directory is finished and inputs released."""
     TERMINATED = 143
@@ -56,7 +57,8 @@ EXIT_CODES_HELP = (
     "Exit status: 0 completed; 1 unexpected error; 2 usage or configuration error; "
     "3 safety check denied; 4 limit reached (max steps, max time, token budget) or stuck; "
     "5 API or model error; 6 browser/display error; 7 replay diverged; "
-    "8 doctor check failed; 130 cancelled (Ctrl-C); 143 terminated (SIGTERM)."
+    "8 check failed (doctor; batch: a task missed its success check); "
+    "130 cancelled (Ctrl-C); 143 terminated (SIGTERM)."
 )
 
 _BY_STATUS: Mapping[str, ExitCode] = {

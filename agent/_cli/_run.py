@@ -69,7 +69,10 @@ __all__ = [
     "RunOptions",
     "agent_kwargs",
     "browser_policy",
+    "check_run_options",
+    "open_run_computer",
     "parse_size",
+    "record_failed_start",
     "run_command",
     "terminal_ask",
 ]
@@ -608,3 +611,9 @@ def run_command(
         code = exit_code_for_status(result.status, result.error)
     session.print_result(result, code)
     return code
+
+
+# -- for `screenloop batch` (agent/_batch): an attempt is a run of its own RunOptions ----
+check_run_options = _check_options
+open_run_computer = _computer
+record_failed_start = _record_failed_start

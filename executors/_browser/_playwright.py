@@ -335,7 +335,8 @@ class PlaywrightComputer:
         if context is None:
             assert self._browser is not None
             context = await self._browser.new_context(
-                **self._context_options(), storage_state=self.logins.state_to_load(),
+                **self._context_options(),
+                storage_state=self.logins.state_to_load(),
                 proxy=self._remote_proxy(),
             )
         self._tabs.context = context
@@ -400,6 +401,7 @@ class PlaywrightComputer:
             "browser cannot reach the policy proxy on this machine's loopback",
         )
         return None
+
     def _context_options(self) -> dict[str, Any]:
         size = self._options.size
         return {
