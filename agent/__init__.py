@@ -46,7 +46,9 @@ if TYPE_CHECKING:  # the names below are imported on first use (`__getattr__`)
     )
     from agent._events import (
         ActionExecuted,
+        ActionStarting,
         AgentHooks,
+        ControlEvent,
         Event,
         ExecutorNotice,
         Finished,
@@ -63,6 +65,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (`__getattr__`)
     from agent._result import RunResult, StepRecord
     from agent._safety import SafetyCheck, SafetyPolicy
     from agent._tools import FunctionTool, done_tool, function_tool
+    from agent._watch._server import WatchServer
 
 # Importing `agent` (the pytest plugin does, in every pytest run where screenloop
 # is installed) must stay cheap: each public name is imported from its module
@@ -74,6 +77,7 @@ _LAZY: dict[str, str] = {
     "APITimeoutError": "agent._errors",
     "ActionExecuted": "agent._events",
     "ActionParseError": "agent._errors",
+    "ActionStarting": "agent._events",
     "Agent": "agent._agent",
     "AgentHooks": "agent._events",
     "AsyncResponsesClient": "agent._api._client",
@@ -84,6 +88,7 @@ _LAZY: dict[str, str] = {
     "CassetteMissingError": "agent._errors",
     "CheckAnswerError": "agent._errors",
     "ConfigurationError": "agent._errors",
+    "ControlEvent": "agent._events",
     "Event": "agent._events",
     "ExecutorNotice": "agent._events",
     "Finished": "agent._events",
@@ -117,6 +122,7 @@ _LAZY: dict[str, str] = {
     "TabSwitched": "agent._events",
     "TokenBudgetExceededError": "agent._errors",
     "WarningEvent": "agent._events",
+    "WatchServer": "agent._watch._server",
     "WorkLimitError": "agent._errors",
     "build_report": "agent._record._report",
     "done_tool": "agent._tools",
@@ -148,6 +154,7 @@ __all__ = [
     "APITimeoutError",
     "ActionExecuted",
     "ActionParseError",
+    "ActionStarting",
     "Agent",
     "AgentHooks",
     "AsyncResponsesClient",
@@ -158,6 +165,7 @@ __all__ = [
     "CassetteMissingError",
     "CheckAnswerError",
     "ConfigurationError",
+    "ControlEvent",
     "Event",
     "ExecutorNotice",
     "Finished",
@@ -191,6 +199,7 @@ __all__ = [
     "TabSwitched",
     "TokenBudgetExceededError",
     "WarningEvent",
+    "WatchServer",
     "WorkLimitError",
     "build_report",
     "done_tool",

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActionExecuted",
+    "ActionStarting",
     "AgentHooks",
+    "ControlEvent",
     "Event",
     "ExecutorNotice",
     "Finished",
@@ -52,6 +54,19 @@ class ResponseReceived:
     model_s: float
     messages: tuple[str, ...] = ()
     reasoning: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ActionStarting:
+    """An action is about to run; `screen` is the action in screen pixels (secrets as
+    placeholders). `ActionExecuted` follows when it has run."""
+
+    kind: ClassVar[str] = "action_starting"
+    step: int
+    call_id: str
+    index: int
+    type: str
+    screen: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,20 @@ class WarningEvent:
 
 
 @dataclass(frozen=True)
+class ControlEvent:
+    """Someone steered the run from outside: ``pause``, ``resume``, ``stop``, ``message``
+    (text sent to the model with the next request) or ``safety_answer``; `by` says who
+    (``watch`` for the watch page, ``terminal``, ``timeout``)."""
+
+    kind: ClassVar[str] = "control"
+    step: int
+    control: str
+    by: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Finished:
     """The run ended; `result` is the same object `Agent.run` returns."""
 
@@ -166,6 +195,7 @@ class Finished:
 Event = (
     StepStarted
     | ResponseReceived
+    | ActionStarting
     | ActionExecuted
     | ScreenshotTaken
     | SafetyDecision
@@ -174,6 +204,7 @@ Event = (
     | ExecutorNotice
     | Retry
     | WarningEvent
+    | ControlEvent
     | Finished
 )
 
@@ -203,6 +234,9 @@ class AgentHooks:
     async def on_response(self, event: ResponseReceived) -> None:
         """The model answered."""
 
+    async def on_action_starting(self, event: ActionStarting) -> None:
+        """An action is about to run."""
+
     async def on_action(self, event: ActionExecuted) -> None:
         """An action ran."""
 
@@ -227,6 +261,9 @@ class AgentHooks:
     async def on_warning(self, event: WarningEvent) -> None:
         """A warning."""
 
+    async def on_control(self, event: ControlEvent) -> None:
+        """The run was steered (pause, resume, stop, a message, a safety answer)."""
+
     async def on_finished(self, event: Finished) -> None:
         """The run ended."""
 
@@ -238,6 +275,8 @@ async def dispatch_hook(hooks: AgentHooks, event: Event) -> None:
         await hooks.on_step_started(event)
     elif isinstance(event, ResponseReceived):
         await hooks.on_response(event)
+    elif isinstance(event, ActionStarting):
+        await hooks.on_action_starting(event)
     elif isinstance(event, ActionExecuted):
         await hooks.on_action(event)
     elif isinstance(event, ScreenshotTaken):
@@ -254,5 +293,7 @@ async def dispatch_hook(hooks: AgentHooks, event: Event) -> None:
         await hooks.on_retry(event)
     elif isinstance(event, WarningEvent):
         await hooks.on_warning(event)
+    elif isinstance(event, ControlEvent):
+        await hooks.on_control(event)
     elif isinstance(event, Finished):
         await hooks.on_finished(event)

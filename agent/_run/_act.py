@@ -20,7 +20,14 @@ from agent._actions._model import Terminate
 from agent._api._profiles import data_url
 from agent._api._protocol import ComputerCallOutput
 from agent._errors import ScreenloopError
-from agent._events import ActionExecuted, ExecutorNotice, ScreenshotTaken, TabSwitched, WarningEvent
+from agent._events import (
+    ActionExecuted,
+    ActionStarting,
+    ExecutorNotice,
+    ScreenshotTaken,
+    TabSwitched,
+    WarningEvent,
+)
 from agent._result import ActionRecord, StepRecord
 from agent._run._context import RunContext
 from agent._run._guards import decide_locally
@@ -82,6 +89,8 @@ class ComputerCallRunner:
             if isinstance(action, Terminate):
                 await self.capture(step.step, settle=True, step=step)
                 return None, action
+            screen = ctx.redact(mapped.screen)
+            await ctx.emit(ActionStarting(step.step, call.call_id, index, action.type, screen))
             if settings.confirm is not None and action.type not in ("screenshot", "wait"):
                 ok = await maybe_await(settings.confirm(action, dict(mapped.screen)))
                 if not ok:
