@@ -282,9 +282,9 @@ class Agent:
         watched: WatchedRun | None = None
 
         async def emit(event: Event) -> None:
-            await dispatch_hook(self.hooks, event)
-            if watched is not None:
+            if watched is not None:  # first: the page shows what a slow hook holds up
                 await dispatch_hook(watched, event)
+            await dispatch_hook(self.hooks, event)
             if sink is not None:
                 await sink(event)
 

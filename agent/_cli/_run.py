@@ -28,6 +28,7 @@ from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
 from agent._cli._reaper import reaper
 from agent._cli._session import CommandSession
+from agent._cli._watch import WATCH_HELP, TerminalAsk, linger, start_watch
 from agent._errors import ConfigurationError, ScreenloopError
 from agent._events import AgentHooks
 from agent._record._claim import claim_run_dir
@@ -227,6 +228,9 @@ class RunOptions:
             "when a page opens a file chooser; without it file choosers are cancelled.",
             show_default=False,
         ),
+    ] = None
+    watch: Annotated[  # issue 19: `--watch` alone is rewritten to --watch=0 (agent/_cli/_watch.py)
+        str | None, typer.Option("--watch", metavar="[PORT]", help=WATCH_HELP, show_default=False)
     ] = None
     runs_root: Path = Path("runs")
 
@@ -440,6 +444,17 @@ def confirm_host_desktop(console: Console, stdin: TextIO | None = None) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _ask_callback(
+    session: CommandSession, live: LiveView, safety: SafetyMode, *, tty: bool, watched: bool
+) -> Callable[[Sequence[SafetyCheck]], bool] | None:
+    """The terminal prompt for ``ask`` (beside the watch page when watched; none off a tty)."""
+    if safety != "ask":
+        return None
+    if not watched:
+        return terminal_ask(session.console, live)
+    return TerminalAsk(session.console, live) if tty else None
+
+
 def _say_how_to_watch(session: CommandSession, computer: Computer) -> None:
     """Tell the user (on stderr) which X display a desktop run drives and how to look at it."""
     name = getattr(computer, "display_name", None)
@@ -508,6 +523,10 @@ def run_command(
             return ExitCode.SAFETY_DENIED
     session.start_logging(opts.verbose, api_key=settings.api_key, secrets=secrets)
     safety = cast(SafetyMode, opts.safety or ("ask" if tty else "deny"))
+    try:
+        watch = start_watch(opts.watch, session.err_console) if opts.watch is not None else None
+    except ConfigurationError as exc:
+        return session.usage_error(exc)
     live = LiveView(
         Console(file=session.out, highlight=False),
         opts.task,
@@ -520,12 +539,13 @@ def run_command(
         size=size,
         secrets=secrets,
         safety=safety,
-        ask_callback=terminal_ask(session.console, live) if safety == "ask" else None,
+        ask_callback=_ask_callback(session, live, safety, tty=tty, watched=watch is not None),
         run_dir=opts.record or default_run_dir(opts.runs_root, opts.task),
         hooks=live,
     )
     # the key resolved once, where it belongs (the run's redactor knows it too)
     kwargs["api_key"] = settings.api_key
+    kwargs["watch"] = watch
     agents: list[Agent] = []
 
     async def main() -> RunResult:
@@ -550,6 +570,10 @@ def run_command(
             raise
 
     outcome = session.run(main())
+    if watch is not None and tty and agents:
+        linger(watch, session.err_console)
+    if watch is not None:
+        watch.close()
     if outcome.failed is not None:
         result = agents[0].last_result if agents else None
         code = outcome.failed

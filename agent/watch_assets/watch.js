@@ -252,6 +252,7 @@
         line(e.step, "sf " + e.decision, e.code + ": " + e.decision + " (" + e.decided_by + ")");
         break;
       case "approval":
+        if (e.step) step(e.step).what.textContent = "a safety check waits for you";
         showApproval(e);
         break;
       case "approval_closed":
