@@ -36,9 +36,7 @@ async def main() -> int:
                 executable_path=str(find_chromium()), args=chromium_args(), headless=True
             )
             page = await browser.new_page(viewport={"width": 1280, "height": 720})
-            while not watch.runs():
-                await asyncio.sleep(0.05)
-            await page.goto(watch.url)
+            await page.goto(watch.url)  # the page waits for the run to start
             approve = page.locator(".approval button.ack")
             await approve.wait_for(timeout=120_000)
             await page.wait_for_function("document.getElementById('img').complete")

@@ -69,8 +69,10 @@ class WatchServer:
         self.token = secrets.token_urlsafe(24)
         self._runs: dict[str, WatchedRun] = {}
         self._lock = threading.Lock()
+        self._first_run = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._port: int | None = None
         self.closing = False
 
     # -- lifetime -------------------------------------------------------------------------
@@ -78,6 +80,7 @@ class WatchServer:
         """Listen on 127.0.0.1 (idempotent); returns self."""
         if self._httpd is not None:
             return self
+        self.closing = False
         try:
             httpd = ThreadingHTTPServer(("127.0.0.1", self.requested_port), _Handler)
         except OSError as exc:
@@ -85,6 +88,7 @@ class WatchServer:
                 f"the watch page cannot listen on 127.0.0.1:{self.requested_port}: {exc}"
             ) from None
         httpd.daemon_threads = True
+        self._port = int(httpd.server_address[1])
         httpd.watch = self  # type: ignore[attr-defined]
         self._httpd = httpd
         self._thread = threading.Thread(
@@ -101,6 +105,7 @@ class WatchServer:
             runs = list(self._runs.values())
         for run in runs:
             run.wake()
+        self._first_run.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -114,10 +119,10 @@ class WatchServer:
 
     @property
     def port(self) -> int:
-        """The port it listens on (after `start`)."""
-        if self._httpd is None:
+        """The port it listens (or listened) on, once started."""
+        if self._port is None:
             raise ConfigurationError("the watch server is not started")
-        return int(self._httpd.server_address[1])
+        return self._port
 
     @property
     def base_url(self) -> str:
@@ -137,6 +142,7 @@ class WatchServer:
             run_id = f"r{len(self._runs) + 1}"
             run = WatchedRun(run_id, loop, task, approval_timeout_s=self.approval_timeout_s)
             self._runs[run_id] = run
+        self._first_run.set()
         recorder_note = {"url": self.base_url, "run": run_id, "token": "not recorded"}
 
         def note() -> None:  # run.json says it was watched, never the token
@@ -150,6 +156,11 @@ class WatchServer:
         """Every registered run, oldest first."""
         with self._lock:
             return list(self._runs.values())
+
+    def first_run(self, wait_s: float) -> WatchedRun | None:
+        """The newest run, waiting up to `wait_s` for one to be registered."""
+        self._first_run.wait(wait_s)
+        return self.get(None)
 
     def get(self, run_id: str | None) -> WatchedRun | None:
         """A run by id; the newest when `run_id` is None."""
@@ -262,7 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _events(self, run_id: str | None) -> None:
         run = self.watch.get(run_id)
-        if run is None:
+        if run is None and run_id is not None:
             self._error(404, "no such run")
             return
         try:
@@ -274,7 +285,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._security_headers(None)
         self.end_headers()
         try:
-            while not self.watch.closing:
+            while run is None and not self.watch.closing:  # the page came before the run
+                run = self.watch.first_run(_KEEPALIVE_S)
+                if run is None:
+                    self.wfile.write(b": waiting for a run\n\n")
+                    self.wfile.flush()
+            while run is not None and not self.watch.closing:
                 entries = run.entries(max(since, 0), _KEEPALIVE_S)
                 if not entries:
                     self.wfile.write(b": keep-alive\n\n")

@@ -213,7 +213,10 @@
   function handle(e) {
     switch (e.kind) {
       case "run":
+        runId = e.id;
         maxSteps = e.max_steps;
+        $("task").textContent = e.task;
+        if (e.task) document.title = "screenloop · watch · " + e.task.slice(0, 80);
         $("model").textContent = e.model;
         $("safety").textContent = e.safety;
         started = Date.now() - 1000 * (e.t || 0);
@@ -308,12 +311,8 @@
     $("elapsed").textContent = secs((e.timings && e.timings.total_s) || (Date.now() - started) / 1000);
   }
 
-  if (!runId) {
-    $("timeline").appendChild(el("li", "empty", "No run yet: reload this page when one starts."));
-    controlsOff();
-    return;
-  }
-  var source = new EventSource("/events" + q({ run: runId }));
+  // Without a run yet, the stream waits for the first one and names it in its first entry.
+  var source = new EventSource("/events" + q(runId ? { run: runId } : {}));
   source.onmessage = function (m) {
     $("live").classList.remove("off");
     handle(JSON.parse(m.data));
