@@ -45,9 +45,9 @@ class RunControl:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[object] | None = None
-        self._go = asyncio.Event()
-        self._go.set()
+        self._go = asyncio.Event()  # wakes a held checkpoint; the state is `_pause_by`
         self._pause_by: str | None = None
+        self._resume_by = "watch"
         self._messages: list[tuple[str, str]] = []
         self.stop_by: str | None = None
         self._stop_cancels = 0
@@ -70,11 +70,16 @@ class RunControl:
 
     async def checkpoint(self) -> list[BaseItem]:
         """Hold while paused; then the waiting messages, as user messages for the request."""
-        if not self._go.is_set():
-            by = self._pause_by or "watch"
+        by = self._pause_by
+        if by is not None:
             await self._emit(ControlEvent(self._step(), "pause", by, f"paused by {by}"))
             t0 = time.monotonic()
-            await self._go.wait()
+            while self._pause_by is not None:
+                self._go.clear()
+                if self._pause_by is None:  # resumed between the check and the clear
+                    break
+                await self._go.wait()
+            by = self._resume_by
             held = round(time.monotonic() - t0, 3)
             await self._emit(
                 ControlEvent(
@@ -110,12 +115,12 @@ class RunControl:
         """Hold the run before its next request (the current step finishes)."""
         with self._lock:
             self._pause_by = by
-        self._call(self._go.clear)
 
     def request_resume(self, by: str = "watch") -> None:
         """Let a paused run go on."""
         with self._lock:
             self._pause_by = None
+            self._resume_by = by
         self._call(self._go.set)
 
     def request_stop(self, by: str = "watch") -> None:
