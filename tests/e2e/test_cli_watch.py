@@ -10,11 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import REPO, SCREENLOOP, clean_env
+from cli_support import REPO, SCREENLOOP, clean_env, page_server
 
+from agent._cli._exit_codes import ExitCode
 from agent._cli._watch import normalize_watch_argv
 from agent._watch._server import TOKEN_HEADER
 from agent.demo import DEMO_SAFETY_CODE
+from agent.testing import ScriptedResponsesServer, computer_call, message, safety_check, turn
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +30,11 @@ def test_watch_alone_takes_a_free_port_and_a_number_after_it_is_the_port() -> No
     assert normalize_watch_argv(["run", "--", "--watch"]) == ["run", "--", "--watch"]
 
 
-def test_demo_with_watch_asks_the_page_and_records_the_answer(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    argv = [*SCREENLOOP, "demo", "--watch", "--safety", "ask", "--pace", "0"]
+def _answer_on_the_page(argv: list[str], answer: str) -> tuple[int, str, str, str, str]:
+    """Run the CLI, read its watch URL from stderr, answer the safety check through the page's
+    control; returns (exit status, stdout, stderr, url, token)."""
     proc = subprocess.Popen(
-        [*argv, "--record", str(run_dir), "--json"],
+        [*SCREENLOOP, *argv],
         cwd=REPO,
         env=clean_env(),
         stdin=subprocess.DEVNULL,
@@ -42,13 +44,13 @@ def test_demo_with_watch_asks_the_page_and_records_the_answer(tmp_path: Path) ->
     )
     try:
         assert proc.stderr is not None
-        url = None
+        url = token = None
         for line in proc.stderr:
             found = re.search(r"(http://127\.0\.0\.1:\d+/)\?t=([A-Za-z0-9_-]+)", line)
             if found:
                 url, token = found.group(1), found.group(2)
                 break
-        assert url is not None, "no watch URL on stderr"
+        assert url is not None and token is not None, "no watch URL on stderr"
         with httpx.Client(timeout=120) as client:
             run_id = None  # the page may come before the run: the stream waits for it
             with client.stream("GET", url + "events", params={"t": token}) as events:
@@ -57,27 +59,59 @@ def test_demo_with_watch_asks_the_page_and_records_the_answer(tmp_path: Path) ->
                     if entry.get("kind") == "run":
                         run_id = entry["id"]
                     if entry.get("kind") == "approval":
-                        assert entry["checks"][0]["code"] == DEMO_SAFETY_CODE
                         reply = client.post(
                             url + "control",
-                            json={"run": run_id, "action": "acknowledge", "id": entry["id"]},
+                            json={"run": run_id, "action": answer, "id": entry["id"]},
                             headers={TOKEN_HEADER: token},
                         )
                         assert reply.status_code == 200, reply.text
                     if entry.get("kind") == "finished":
-                        assert entry["status"] == "completed"
                         break
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, err
+    return proc.returncode, out, err, url, token
+
+
+def _answers(run_dir: Path) -> list[tuple[str, str]]:
+    steps = [json.loads(s) for s in (run_dir / "steps.jsonl").read_text().splitlines()]
+    return [
+        (e["by"], e["data"]["decision"])
+        for s in steps
+        for e in s["events"]
+        if e.get("control") == "safety_answer"
+    ]
+
+
+def test_demo_with_watch_asks_the_page_and_records_the_answer(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    argv = ["demo", "--watch", "--safety", "ask", "--pace", "0", "--record", str(run_dir)]
+    code, out, err, url, token = _answer_on_the_page([*argv, "--json"], "acknowledge")
+    assert code == 0, err
     assert json.loads(out)["order_confirmed"] is True
     run = json.loads((run_dir / "run.json").read_text())
     assert run["watch"]["url"] == url and token not in json.dumps(run)
+    assert _answers(run_dir) == [("watch", "acknowledged")]
     steps = [json.loads(s) for s in (run_dir / "steps.jsonl").read_text().splitlines()]
-    answers = [e for s in steps for e in s["events"] if e.get("control") == "safety_answer"]
-    assert [(e["by"], e["data"]["decision"]) for e in answers] == [("watch", "acknowledged")]
     checks = [c for s in steps for c in s["safety"]]
     assert [(c["code"], c["decision"]) for c in checks] == [(DEMO_SAFETY_CODE, "acknowledged")]
+
+
+def test_run_with_watch_and_ask_denied_on_the_page_stops_with_the_safety_code(
+    tmp_path: Path,
+) -> None:
+    script = [
+        turn(computer_call("click", x=200, y=150, safety_checks=[safety_check("sensitive")])),
+        turn(message("done")),
+    ]
+    run_dir = tmp_path / "run"
+    with page_server() as page, ScriptedResponsesServer(script) as server:
+        argv = ["run", "press Go", "--url", page.url, "--base-url", server.base_url]
+        argv += ["--api-key", "sk-cli-watch-0123456789", "--coordinates", "pixels"]
+        argv += ["--record", str(run_dir), "--safety", "ask", "--watch"]
+        code, _, err, _, _ = _answer_on_the_page(argv, "deny")
+        assert not page.events  # the click never ran
+    assert code == ExitCode.SAFETY_DENIED, err
+    assert _answers(run_dir) == [("watch", "denied")]
