@@ -28,7 +28,7 @@ from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
 from agent._cli._reaper import reaper
 from agent._cli._session import CommandSession
-from agent._cli._watch import WATCH_HELP, TerminalAsk, linger, start_watch
+from agent._cli._watch import WATCH_HELP, linger, start_watch, watched_ask
 from agent._errors import ConfigurationError, ScreenloopError
 from agent._events import AgentHooks
 from agent._record._claim import claim_run_dir
@@ -444,17 +444,6 @@ def confirm_host_desktop(console: Console, stdin: TextIO | None = None) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _ask_callback(
-    session: CommandSession, live: LiveView, safety: SafetyMode, *, tty: bool, watched: bool
-) -> Callable[[Sequence[SafetyCheck]], bool] | None:
-    """The terminal prompt for ``ask`` (beside the watch page when watched; none off a tty)."""
-    if safety != "ask":
-        return None
-    if not watched:
-        return terminal_ask(session.console, live)
-    return TerminalAsk(session.console, live) if tty else None
-
-
 def _say_how_to_watch(session: CommandSession, computer: Computer) -> None:
     """Tell the user (on stderr) which X display a desktop run drives and how to look at it."""
     name = getattr(computer, "display_name", None)
@@ -539,7 +528,11 @@ def run_command(
         size=size,
         secrets=secrets,
         safety=safety,
-        ask_callback=_ask_callback(session, live, safety, tty=tty, watched=watch is not None),
+        ask_callback=None
+        if safety != "ask"
+        else watched_ask(session.console, live, tty=tty)
+        if watch is not None
+        else terminal_ask(session.console, live),
         run_dir=opts.record or default_run_dir(opts.runs_root, opts.task),
         hooks=live,
     )

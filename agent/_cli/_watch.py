@@ -29,7 +29,14 @@ from agent._errors import ConfigurationError
 from agent._safety import SafetyCheck
 from agent._watch._server import WatchServer
 
-__all__ = ["WATCH_HELP", "TerminalAsk", "linger", "normalize_watch_argv", "start_watch"]
+__all__ = [
+    "WATCH_HELP",
+    "TerminalAsk",
+    "linger",
+    "normalize_watch_argv",
+    "start_watch",
+    "watched_ask",
+]
 
 WATCH_HELP = (
     "Serve a page on 127.0.0.1 to watch and steer the run: live screen, steps, pause/resume/"
@@ -114,6 +121,11 @@ class TerminalAsk:
             if ready:
                 return self.stdin.readline()
         return ""
+
+
+def watched_ask(console: Console, live: LiveView | None, *, tty: bool) -> TerminalAsk | None:
+    """The terminal prompt beside the watch page; none off a terminal (only the page asks)."""
+    return TerminalAsk(console, live) if tty else None
 
 
 def linger(server: WatchServer, err_console: Console, stdin: TextIO | None = None) -> None:
