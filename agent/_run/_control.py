@@ -100,7 +100,7 @@ class RunControl:
 
     def absorb_cancel(self) -> bool:
         """After a cancel: True when only `request_stop` cancelled the task (un-cancelled)."""
-        if self.stop_by is None or self._task is None:
+        if self.stop_by is None or self._task is None or self._stop_cancels == 0:
             return False
         uncancel = getattr(self._task, "uncancel", None)
         if uncancel is None:  # Python 3.10: no count; a stop was asked, honour it

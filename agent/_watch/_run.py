@@ -255,11 +255,12 @@ class WatchedRun(AgentHooks):
         if other is not None and other is not page_only:
             rival = asyncio.ensure_future(_ask_other(other, checks))
         waiting: set[asyncio.Future[Any]] = {answer} | ({rival} if rival else set())
-        ok, by = False, "timeout"
+        ok, by = False, "cancelled"  # the run was stopped while the check waited
         try:
             done, _ = await asyncio.wait(
                 waiting, timeout=self.approval_timeout_s, return_when=asyncio.FIRST_COMPLETED
             )
+            by = "timeout"
             if answer in done:
                 ok, by = answer.result(), "watch"
             elif rival is not None and rival in done:

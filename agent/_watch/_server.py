@@ -292,6 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
             while run is not None and not self.watch.closing:
                 entries = run.entries(max(since, 0), _KEEPALIVE_S)
+                if not entries and run.finished:
+                    return  # asked from past the end: nothing more will come
                 if not entries:
                     self.wfile.write(b": keep-alive\n\n")
                 for entry in entries:

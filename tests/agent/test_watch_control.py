@@ -3,6 +3,7 @@ the page (first answer wins), the approval timeout, a stop before the run starts
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -152,3 +153,26 @@ def test_the_terminal_prompt_stops_reading_when_the_page_answered() -> None:
 def test_the_terminal_prompt_takes_yes() -> None:
     ask = TerminalAsk(Console(file=io.StringIO()), None, io.StringIO("y\n"))
     assert ask([SafetyCheck("1", "c", "m")]) is True
+
+
+async def test_a_stop_while_a_safety_check_waits_cancels_the_run_and_closes_the_prompt(
+    tmp_path: Path,
+) -> None:
+    async def stop_instead(checks: Sequence[SafetyCheck]) -> bool:
+        watch.runs()[0].control.request_stop("test")
+        await asyncio.Event().wait()  # never answers
+        return False
+
+    with WatchServer() as watch, ScriptedResponsesServer(CHECKED) as server:
+        computer = RecordingComputer()
+        agent = Agent(
+            computer, base_url=server.base_url, api_key=API_KEY, watch=watch,
+            run_dir=tmp_path / "run", safety="ask", ask_callback=stop_instead,
+        )  # fmt: skip
+        result = await agent.run("buy")
+        log = watch.runs()[0].entries(0, 0)
+    assert result.status == "cancelled"
+    assert not computer.calls_named("click") and computer.calls_named("release_all")
+    closed = [(e["decision"], e["by"]) for e in log if e["kind"] == "approval_closed"]
+    assert closed == [("denied", "cancelled")]
+    assert _controls(tmp_path / "run") == [(1, "stop", "test")]
