@@ -61,6 +61,7 @@ def watch_page(nonce: str, run_id: str | None, task: str) -> str:
   <div class="answer" id="final" hidden></div>
 </header>
 <div class="watch">
+  <div id="approvals"></div>
   <section class="screen">
     <figure class="shot live" id="shot">
       <img id="img" class="none" alt="The latest screenshot">
@@ -70,7 +71,6 @@ def watch_page(nonce: str, run_id: str | None, task: str) -> str:
     <p class="shotmeta" id="shotmeta">waiting for the first screenshot</p>
   </section>
   <aside class="side">
-    <div id="approvals"></div>
     <h2>Steps</h2>
     <ol class="timeline" id="timeline"><li class="empty" id="nosteps">No step yet.</li></ol>
   </aside>
