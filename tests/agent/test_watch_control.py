@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 
-from agent import Agent, AgentHooks, ControlEvent, WatchServer
+from agent import Agent, AgentHooks, ConfigurationError, ControlEvent, WatchServer
 from agent._cli._watch import TerminalAsk
 from agent._events import Event
 from agent._safety import SafetyCheck
@@ -176,3 +177,22 @@ async def test_a_stop_while_a_safety_check_waits_cancels_the_run_and_closes_the_
     closed = [(e["decision"], e["by"]) for e in log if e["kind"] == "approval_closed"]
     assert closed == [("denied", "cancelled")]
     assert _controls(tmp_path / "run") == [(1, "stop", "test")]
+
+
+async def test_watch_true_serves_on_a_free_port_and_says_where_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ScriptedResponsesServer([turn(message("hi"))]) as server:
+        agent = Agent(
+            RecordingComputer(), base_url=server.base_url, api_key=API_KEY, watch=True,
+            run_dir=tmp_path / "run",
+        )  # fmt: skip
+        assert agent.watch is not None
+        try:
+            assert (await agent.run("greet")).status == "completed"
+            err = capsys.readouterr().err
+            assert agent.watch.url in err and agent.watch.url.startswith("http://127.0.0.1:")
+        finally:
+            agent.watch.close()
+    with pytest.raises(ConfigurationError):
+        Agent(RecordingComputer(), watch="yes")  # type: ignore[arg-type]
