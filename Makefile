@@ -43,8 +43,9 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# `make demo WATCH=1` (or WATCH=8765, a port) also serves the watch page; DEMO_ARGS for more flags.
 demo: setup
-	$(VENV)/bin/screenloop demo
+	$(VENV)/bin/screenloop demo $(if $(filter-out 0 1,$(WATCH)),--watch=$(WATCH),$(if $(filter 1,$(WATCH)),--watch)) $(DEMO_ARGS)
 
 bench: setup
 	$(PY) -m bench

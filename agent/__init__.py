@@ -49,7 +49,9 @@ if TYPE_CHECKING:  # the names below are imported on first use (`__getattr__`)
     )
     from agent._events import (
         ActionExecuted,
+        ActionStarting,
         AgentHooks,
+        ControlEvent,
         Event,
         ExecutorNotice,
         Finished,
@@ -68,6 +70,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (`__getattr__`)
     from agent._run._before_action import ActionInfo, ActionRule, Decision, Verdict
     from agent._safety import SafetyCheck, SafetyPolicy
     from agent._tools import FunctionTool, done_tool, function_tool
+    from agent._watch._server import WatchServer
 
 # Importing `agent` (the pytest plugin does, in every pytest run where screenloop
 # is installed) must stay cheap: each public name is imported from its module
@@ -81,6 +84,7 @@ _LAZY: dict[str, str] = {
     "ActionInfo": "agent._run._before_action",
     "ActionParseError": "agent._errors",
     "ActionRule": "agent._run._before_action",
+    "ActionStarting": "agent._events",
     "Agent": "agent._agent",
     "AgentHooks": "agent._events",
     "AsyncResponsesClient": "agent._api._client",
@@ -91,6 +95,7 @@ _LAZY: dict[str, str] = {
     "CassetteMissingError": "agent._errors",
     "CheckAnswerError": "agent._errors",
     "ConfigurationError": "agent._errors",
+    "ControlEvent": "agent._events",
     "Decision": "agent._run._before_action",
     "Event": "agent._events",
     "ExecutorNotice": "agent._events",
@@ -130,6 +135,7 @@ _LAZY: dict[str, str] = {
     "TokenBudgetExceededError": "agent._errors",
     "Verdict": "agent._run._before_action",
     "WarningEvent": "agent._events",
+    "WatchServer": "agent._watch._server",
     "WorkLimitError": "agent._errors",
     "build_report": "agent._record._report",
     "done_tool": "agent._tools",
@@ -163,6 +169,7 @@ __all__ = [
     "ActionInfo",
     "ActionParseError",
     "ActionRule",
+    "ActionStarting",
     "Agent",
     "AgentHooks",
     "AsyncResponsesClient",
@@ -173,6 +180,7 @@ __all__ = [
     "CassetteMissingError",
     "CheckAnswerError",
     "ConfigurationError",
+    "ControlEvent",
     "Decision",
     "Event",
     "ExecutorNotice",
@@ -212,6 +220,7 @@ __all__ = [
     "TokenBudgetExceededError",
     "Verdict",
     "WarningEvent",
+    "WatchServer",
     "WorkLimitError",
     "build_report",
     "done_tool",

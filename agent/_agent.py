@@ -27,7 +27,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +52,8 @@ from agent._run._loop import RunLoop
 from agent._run._validate import DEFAULT_MAX_ACTIONS, DEFAULT_MAX_TYPE_CHARS
 from agent._safety import AskCallback, SafetyPolicy
 from agent._tools import CHOOSE_FILE_TOOL_NAME, FunctionTool, choose_file_tool
+from agent._watch._run import WatchedRun, page_only
+from agent._watch._server import WatchServer
 from executors._computer import ChoosesFiles, Computer, Size
 from executors._geometry import COORDINATE_SPACES, CoordinateSpace
 
@@ -120,6 +124,13 @@ class Agent:
             with a "continue" message (``nudge``), at most `text_only_nudges` times;
             default: the provider profile's.
         close_computer: close the computer at the end of each run.
+        watch: serve a page on 127.0.0.1 to watch and steer each run (live screen,
+            steps, pause/resume/stop, a message to the model, safety approvals):
+            True (a free port), a port number, or a `WatchServer` (shared, e.g. by
+            a batch). Its tokened URL is printed on stderr when the server starts
+            (`agent.watch.url`); it serves until `agent.watch.close()` or the
+            process ends. With ``safety="ask"`` the page answers the checks (and
+            `ask_callback` too, if given: the first answer wins).
         run_info: more fields for run.json's summary, written by the recorder when
             the run starts (``executor`` is merged key by key), e.g. what the
             caller launched, so that replay can start over.
@@ -173,6 +184,7 @@ class Agent:
         budget_notice_at: float | None = 0.8,
         text_only: TextOnlyPolicy | None = None,
         text_only_nudges: int = 2,
+        watch: bool | int | WatchServer | None = None,
     ) -> None:
         if max_steps < 1:
             raise ConfigurationError("max_steps must be at least 1")
@@ -212,6 +224,9 @@ class Agent:
         self.extra_body = dict(extra_body or {})
         self.history: HistoryMode = history
         self.keep_screenshots = keep_screenshots
+        self.watch, self._announce_watch = _watch_server(watch)
+        if self.watch is not None and safety == "ask" and ask_callback is None:
+            ask_callback = page_only  # the watch page answers
         self.safety = SafetyPolicy.coerce(safety, ask_callback)
         self.allowed_actions = (
             frozenset(allowed_actions) | ALWAYS_ALLOWED if allowed_actions is not None else None
@@ -334,17 +349,31 @@ class Agent:
         output_schema: Any = None,
     ) -> RunResult:
         output = output_spec(output_schema) if output_schema is not None else None
+        watched: WatchedRun | None = None
 
         async def emit(event: Event) -> None:
+            if watched is not None:  # first: the page shows what a slow hook holds up
+                await dispatch_hook(watched, event)
             await dispatch_hook(self.hooks, event)
             if sink is not None:
                 await sink(event)
 
         loop = RunLoop(self, task, emit, output)
+        if self.watch is not None:
+            watched = self._watch_run(self.watch, loop, task)
         try:
             return await loop.run()
         finally:
             self.last_result = loop.result
+
+    def _watch_run(self, server: WatchServer, loop: RunLoop, task: str) -> WatchedRun:
+        watched = server.watch(loop, task)
+        if self._announce_watch:  # a server the Agent made: say where it is, once
+            self._announce_watch = False
+            print(f"screenloop: watch and steer the run at {server.url}", file=sys.stderr)
+        settings = loop.ctx.settings
+        loop.ctx.settings = replace(settings, safety=watched.policy(settings.safety))
+        return watched
 
 
 def action_rules_of(rules: Sequence[ActionRule | Mapping[str, Any]]) -> tuple[ActionRule, ...]:
@@ -361,3 +390,16 @@ def check_stuck(after: int | None, stop_after: int) -> tuple[int | None, int]:
     if stop_after < 0:
         raise ConfigurationError(f"stuck_stop_after must be >= 0, got {stop_after}")
     return after, stop_after
+
+
+def _watch_server(watch: bool | int | WatchServer | None) -> tuple[WatchServer | None, bool]:
+    """The watch server of `Agent(watch=...)`, and whether the Agent made it."""
+    if watch is None or watch is False:
+        return None, False
+    if isinstance(watch, WatchServer):
+        return watch, False
+    if watch is True:
+        return WatchServer(), True
+    if isinstance(watch, int):
+        return WatchServer(watch), True
+    raise ConfigurationError(f"watch must be True, a port or a WatchServer, got {watch!r}")

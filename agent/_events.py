@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActionExecuted",
+    "ActionStarting",
     "AgentHooks",
+    "ControlEvent",
     "Event",
     "ExecutorNotice",
     "Finished",
@@ -53,6 +55,19 @@ class ResponseReceived:
     model_s: float
     messages: tuple[str, ...] = ()
     reasoning: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ActionStarting:
+    """An action is about to run; `screen` is the action in screen pixels (secrets as
+    placeholders). `ActionExecuted` follows when it has run."""
+
+    kind: ClassVar[str] = "action_starting"
+    step: int
+    call_id: str
+    index: int
+    type: str
+    screen: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,20 @@ class Nudge:
 
 
 @dataclass(frozen=True)
+class ControlEvent:
+    """Someone steered the run from outside: ``pause``, ``resume``, ``stop``, ``message``
+    (text sent to the model with the next request) or ``safety_answer``; `by` says who
+    (``watch`` for the watch page, ``terminal``, ``timeout``)."""
+
+    kind: ClassVar[str] = "control"
+    step: int
+    control: str
+    by: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Finished:
     """The run ended; `result` is the same object `Agent.run` returns."""
 
@@ -179,6 +208,7 @@ class Finished:
 Event = (
     StepStarted
     | ResponseReceived
+    | ActionStarting
     | ActionExecuted
     | ScreenshotTaken
     | SafetyDecision
@@ -188,6 +218,7 @@ Event = (
     | Retry
     | WarningEvent
     | Nudge
+    | ControlEvent
     | Finished
 )
 
@@ -217,6 +248,9 @@ class AgentHooks:
     async def on_response(self, event: ResponseReceived) -> None:
         """The model answered."""
 
+    async def on_action_starting(self, event: ActionStarting) -> None:
+        """An action is about to run."""
+
     async def on_action(self, event: ActionExecuted) -> None:
         """An action ran."""
 
@@ -244,6 +278,9 @@ class AgentHooks:
     async def on_nudge(self, event: Nudge) -> None:
         """The run nudged the model (stuck, step budget, text-only answer, before_action)."""
 
+    async def on_control(self, event: ControlEvent) -> None:
+        """The run was steered (pause, resume, stop, a message, a safety answer)."""
+
     async def on_finished(self, event: Finished) -> None:
         """The run ended."""
 
@@ -255,6 +292,8 @@ async def dispatch_hook(hooks: AgentHooks, event: Event) -> None:
         await hooks.on_step_started(event)
     elif isinstance(event, ResponseReceived):
         await hooks.on_response(event)
+    elif isinstance(event, ActionStarting):
+        await hooks.on_action_starting(event)
     elif isinstance(event, ActionExecuted):
         await hooks.on_action(event)
     elif isinstance(event, ScreenshotTaken):
@@ -273,5 +312,7 @@ async def dispatch_hook(hooks: AgentHooks, event: Event) -> None:
         await hooks.on_warning(event)
     elif isinstance(event, Nudge):
         await hooks.on_nudge(event)
+    elif isinstance(event, ControlEvent):
+        await hooks.on_control(event)
     elif isinstance(event, Finished):
         await hooks.on_finished(event)

@@ -32,6 +32,7 @@ AGENT_ORDER: tuple[tuple[str, ...], ...] = (
     ("agent._api",),
     ("agent._record",),
     ("agent._run",),
+    ("agent._watch",),
     ("agent._agent",),
     ("agent.testing", "agent.demo", "agent._computers_server"),
     ("agent",),

@@ -10,6 +10,7 @@ each, are defined here.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from agent._cli._options import choice_list, choices, one_of, typer_command
 from agent._cli._replay import ReplayOptions, replay_command
 from agent._cli._run import ENV_HELP, RunOptions, run_command
 from agent._cli._serve_computers import ServeComputersOptions, serve_computers_command
+from agent._cli._watch import normalize_watch_argv
 from agent.testing import Dialect
 
 __all__ = ["app", "main"]
@@ -197,4 +199,4 @@ for _name, _help, _epilog, _options, _handler in _COMMANDS:
 
 def main() -> None:
     """Entry point of the `screenloop` console script."""
-    app()
+    app(args=normalize_watch_argv(sys.argv[1:]))

@@ -11,6 +11,7 @@ the report and prints where it is. It succeeds only when the run completed
 from __future__ import annotations
 
 import contextlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -23,9 +24,13 @@ from agent._cli._computers import open_browser
 from agent._cli._exit_codes import ExitCode, exit_code_for_status
 from agent._cli._live import LiveView
 from agent._cli._session import CommandSession
+from agent._cli._watch import WATCH_HELP, TerminalAsk, linger, start_watch
+from agent._errors import ConfigurationError
 from agent._record._recorder import default_run_dir
 from agent._result import RunResult
-from agent._safety import SafetyPolicy
+from agent._safety import AskCallback, SafetyPolicy
+from agent._watch._run import page_only
+from agent._watch._server import WatchServer
 from agent.demo import (
     DEMO_DISPLAY,
     DEMO_MODEL,
@@ -60,6 +65,23 @@ class DemoOptions:
         bool, typer.Option("--json", help="Print the result as one JSON object on stdout.")
     ] = False
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs on stderr.")] = False
+    watch: Annotated[
+        str | None, typer.Option("--watch", metavar="[PORT]", help=WATCH_HELP, show_default=False)
+    ] = None
+    pace: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds the bundled model takes per turn (default: 1 with --watch, else 0).",
+            show_default=False,
+        ),
+    ] = None
+    safety: Annotated[
+        str,
+        typer.Option(
+            help="allow | ask: the checkout's safety check is acknowledged by policy, or asked "
+            "(on the watch page, and the terminal when there is one)."
+        ),
+    ] = "allow"
 
 
 def verify_demo_order(state: dict[str, Any]) -> str | None:
@@ -84,10 +106,20 @@ async def run_demo(
     run_dir: Path | None = None,
     runs_root: Path = Path("runs"),
     live: LiveView | None = None,
+    watch: WatchServer | None = None,
+    pace: float = 0.0,
+    ask: AskCallback | None = None,
 ) -> tuple[RunResult, str | None]:
-    """Run the demo; returns the result and what is wrong with the order (None: it is right)."""
+    """Run the demo; returns the result and what is wrong with the order (None: it is right).
+
+    `watch` serves the run's watch page; `pace` slows the bundled model (seconds
+    per turn) so a person can follow; `ask` asks the checkout's safety check
+    (`page_only`: only the watch page answers) instead of acknowledging it.
+    """
     target = run_dir or default_run_dir(runs_root, "demo")
-    with DemoApp() as app, ScriptedResponsesServer(demo_script(), dialect="lightcone") as server:
+    script = [dict(t, delay=pace) if pace > 0 else t for t in demo_script()]
+    safety = SafetyPolicy.ask(ask) if ask is not None else SafetyPolicy.allow([DEMO_SAFETY_CODE])
+    with DemoApp() as app, ScriptedResponsesServer(script, dialect="lightcone") as server:
         async with open_browser(DEMO_DISPLAY, start_url=app.url, headed=headed) as computer:
             agent = Agent(
                 computer,
@@ -96,12 +128,13 @@ async def run_demo(
                 provider="custom",  # a loopback server: no key; the dialect follows the model
                 coordinate_space="normalized",
                 max_steps=len(DEMO_STEPS) + 5,
-                safety=SafetyPolicy.allow([DEMO_SAFETY_CODE]),
+                safety=safety,
                 secrets=DEMO_SECRETS,
                 run_dir=target,
                 hooks=live,
                 # replay starts a fresh shop of this variant
                 run_info={"executor": {"demo": True, "demo_variant": app.variant}},
+                watch=watch,
             )
             with live or contextlib.nullcontext():
                 result = await agent.run(DEMO_TASK)
@@ -113,15 +146,42 @@ def demo_command(opts: DemoOptions, *, out: TextIO | None = None, err: TextIO | 
     """`screenloop demo`; returns the exit status."""
     session = CommandSession(json_output=opts.json_output, out=out, err=err)
     session.start_logging(opts.verbose, secrets=DEMO_SECRETS)
+    tty = session.out.isatty() and sys.stdin.isatty()
     live = LiveView(
         Console(file=session.out, highlight=False),
         DEMO_TASK,
         enabled=session.out.isatty() and not opts.json_output,
         max_steps=None,
     )
+    try:
+        if opts.safety not in ("allow", "ask"):
+            raise ConfigurationError(f"--safety must be allow or ask, got {opts.safety!r}")
+        if opts.pace is not None and not 0 <= opts.pace <= 60:
+            raise ConfigurationError("--pace must be 0..60 seconds")
+        if opts.safety == "ask" and opts.watch is None and not tty:
+            raise ConfigurationError("--safety ask needs --watch or a terminal to ask on")
+        watch = start_watch(opts.watch, session.err_console) if opts.watch is not None else None
+    except ConfigurationError as exc:
+        return session.usage_error(exc)
+    ask: AskCallback | None = None
+    if opts.safety == "ask":
+        ask = TerminalAsk(session.console, live) if tty else page_only
+    pace = opts.pace if opts.pace is not None else (1.0 if watch is not None else 0.0)
     outcome = session.run(
-        run_demo(headed=opts.headed, model=opts.model, run_dir=opts.record, live=live)
+        run_demo(
+            headed=opts.headed,
+            model=opts.model,
+            run_dir=opts.record,
+            live=live,
+            watch=watch,
+            pace=pace,
+            ask=ask,
+        )
     )
+    if watch is not None:
+        if tty:
+            linger(watch, session.err_console)
+        watch.close()
     if outcome.value is None:
         return outcome.failed or ExitCode.ERROR
     result, problem = outcome.value

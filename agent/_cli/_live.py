@@ -23,6 +23,7 @@ from agent._actions._recorded import describe_screen_action, mask_placeholders
 from agent._events import (
     ActionExecuted,
     AgentHooks,
+    ControlEvent,
     Event,
     ExecutorNotice,
     Finished,
@@ -146,6 +147,9 @@ class LiveView(AgentHooks):
         elif isinstance(event, FunctionCalled):
             self.actions.append(f"{event.step:>3}  {event.name}({event.arguments[:40]})")
             self._line(f"step {event.step}: {event.name}({event.arguments[:40]})")
+        elif isinstance(event, ControlEvent):
+            said = event.control == "message"
+            self.notes.append(("to the model: " if said else "") + mask_placeholders(event.message))
         elif isinstance(event, (TabSwitched, ExecutorNotice, WarningEvent)):
             self.notes.append(mask_placeholders(event.message))
         elif isinstance(event, Retry):

@@ -50,6 +50,7 @@ from agent._cli._run_finishing import (
     finishing_kwargs,
 )
 from agent._cli._session import CommandSession
+from agent._cli._watch import WATCH_HELP, linger, start_watch, watched_ask
 from agent._errors import ConfigurationError, ScreenloopError
 from agent._events import AgentHooks
 from agent._record._claim import claim_run_dir
@@ -262,6 +263,9 @@ class RunOptions(HostedComputerOptions, FinishingOptions):
     tool_type: ToolTypeOption = None
     environment_name: EnvironmentNameOption = None
     output_type: OutputTypeOption = None
+    watch: Annotated[  # issue 19: `--watch` alone is rewritten to --watch=0 (agent/_cli/_watch.py)
+        str | None, typer.Option("--watch", metavar="[PORT]", help=WATCH_HELP, show_default=False)
+    ] = None
     runs_root: Path = Path("runs")
 
 
@@ -556,6 +560,10 @@ def run_command(
             return ExitCode.SAFETY_DENIED
     session.start_logging(opts.verbose, api_key=settings.api_key, secrets=secrets)
     safety = cast(SafetyMode, opts.safety or ("ask" if tty else "deny"))
+    try:
+        watch = start_watch(opts.watch, session.err_console) if opts.watch is not None else None
+    except ConfigurationError as exc:
+        return session.usage_error(exc)
     live = LiveView(
         Console(file=session.out, highlight=False),
         opts.task,
@@ -568,12 +576,17 @@ def run_command(
         size=size,
         secrets=secrets,
         safety=safety,
-        ask_callback=terminal_ask(session.console, live) if safety == "ask" else None,
+        ask_callback=None
+        if safety != "ask"
+        else watched_ask(session.console, live, tty=tty)
+        if watch is not None
+        else terminal_ask(session.console, live),
         run_dir=opts.record or default_run_dir(opts.runs_root, opts.task),
         hooks=live,
     )
     # the key resolved once, where it belongs (the run's redactor knows it too)
     kwargs["api_key"] = settings.api_key
+    kwargs["watch"] = watch
     agents: list[Agent] = []
 
     async def main() -> RunResult:
@@ -598,6 +611,10 @@ def run_command(
             raise
 
     outcome = session.run(main())
+    if watch is not None and tty and agents:
+        linger(watch, session.err_console)
+    if watch is not None:
+        watch.close()
     if outcome.failed is not None:
         result = agents[0].last_result if agents else None
         code = outcome.failed

@@ -22,6 +22,7 @@ from agent._api._protocol import ComputerCallOutput
 from agent._errors import ScreenloopError
 from agent._events import (
     ActionExecuted,
+    ActionStarting,
     ExecutorNotice,
     Nudge,
     ScreenshotTaken,
@@ -92,6 +93,8 @@ class ComputerCallRunner:
             if isinstance(action, Terminate):
                 await self.capture(step.step, settle=True, step=step)
                 return None, action
+            screen = ctx.redact(mapped.screen)
+            await ctx.emit(ActionStarting(step.step, call.call_id, index, action.type, screen))
             if settings.confirm is not None and action.type not in ("screenshot", "wait"):
                 ok = await maybe_await(settings.confirm(action, dict(mapped.screen)))
                 if not ok:

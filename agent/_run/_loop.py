@@ -47,6 +47,7 @@ from agent._api._provider import without_credentials
 from agent._api._response import Response
 from agent._errors import ScreenloopError, TokenBudgetExceededError
 from agent._events import (
+    ControlEvent,
     Event,
     ExecutorNotice,
     Finished,
@@ -64,6 +65,7 @@ from agent._result import RunResult, RunStatus, StepRecord, empty_usage, output_
 from agent._run._act import ComputerCallRunner
 from agent._run._context import Acknowledged, AgentConfig, RunContext, Stop, settings_of
 from agent._run._finishing import Finishing
+from agent._run._control import RunControl
 from agent._run._function_calls import call_function
 from agent._run._guards import guard_response
 from agent._run._history import make_history
@@ -84,7 +86,7 @@ __all__ = ["RunLoop", "raise_if_cancel_swallowed"]
 
 logger = logging.getLogger(__name__)
 
-_STEP_EVENT_KINDS = (TabSwitched, ExecutorNotice, WarningEvent, Retry, Nudge)
+_STEP_EVENT_KINDS = (TabSwitched, ExecutorNotice, WarningEvent, Retry, Nudge, ControlEvent)
 _RELEASE_TIMEOUT_S = 5.0
 _CLOSE_TIMEOUT_S = 30.0  # a computer whose browser or display hangs must not hang the run
 
@@ -127,6 +129,7 @@ class RunLoop:
         self.calls = ComputerCallRunner(self.ctx)
         self.finishing = Finishing(self.ctx, agent.max_steps)
         self.output = output
+        self.control = RunControl(self.emit, lambda: self.step_no)  # pause/resume/stop/message
         self._retries: list[Any] = []
         self._restore_on_retry: tuple[ReportsRetries, OnRetry | None] | None = None
 
@@ -159,6 +162,7 @@ class RunLoop:
         status: RunStatus = "error"
         final: str | None = None
         error: BaseException | None = None
+        self.control.bind()
         try:
             try:
                 final = await self._bounded(self._drive())
@@ -175,6 +179,8 @@ class RunLoop:
                 status, error = "error", exc
         except asyncio.CancelledError:
             await self._finish("cancelled", None, None)
+            if self.control.absorb_cancel():  # stopped through the control: a result
+                return self.result
             raise
         except BaseException as exc:
             await self._finish("error", None, exc)
@@ -202,6 +208,7 @@ class RunLoop:
             self.current = step
             self.steps.append(step)
             try:
+                new_items = [*new_items, *await self.control.checkpoint()]
                 await self.emit(StepStarted(number))
                 ended, new_items = await self._step(step, new_items)
             finally:
