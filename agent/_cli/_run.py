@@ -1,4 +1,4 @@
-"""`screenloop run`: its options, the computer and agent they make, the terminal safety prompt.
+"""`screenloop run`: its options, and the computer and agent they make.
 
 `RunOptions` states every flag once (agent/_cli/_options.py builds the typer
 command from it); `agent_kwargs` maps the options to `Agent` arguments, and
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from typing import Annotated, Any, TextIO, cast
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from agent._agent import Agent
 from agent._api._provider import Provider, resolve_provider
@@ -42,6 +40,7 @@ from agent._cli._interop import (
 )
 from agent._cli._live import LiveView
 from agent._cli._options import choice_list, choices, one_of, parse_secrets
+from agent._cli._prompts import confirm_host_desktop, terminal_ask
 from agent._cli._reaper import reaper
 from agent._cli._run_finishing import (
     FinishingOptions,
@@ -75,7 +74,6 @@ __all__ = [
     "parse_size",
     "record_failed_start",
     "run_command",
-    "terminal_ask",
 ]
 
 DEFAULT_MAX_TIME_S = 1800.0
@@ -352,49 +350,6 @@ def browser_policy(opts: RunOptions) -> DomainPolicy:
     return DomainPolicy(allow=opts.allow_domains, block=opts.block_domains, refuse=refuse)
 
 
-# -- the safety prompt -------------------------------------------------------------------
-
-
-def terminal_ask(
-    console: Console, live: LiveView | None, stdin: TextIO | None = None
-) -> Callable[[Sequence[SafetyCheck]], bool]:
-    """A safety callback that shows each check's code and message and asks y/N.
-
-    Ctrl-C or end of input at the prompt denies.
-    """
-    source = stdin or sys.stdin
-
-    def ask(checks: Sequence[SafetyCheck]) -> bool:
-        pause = live.paused() if live is not None else contextlib.nullcontext()
-        with pause:
-            console.print("[bold yellow]The model raised a safety check:[/]")
-            for check in checks:
-                code = escape(check.code or check.id)
-                console.print(f"  [bold]{code}[/]: {escape(check.message)}")
-            # markup=False: rich would read "[y/N]" as a style tag and print nothing
-            console.print("Acknowledge and let the model continue? [y/N] ", end="", markup=False)
-            previous = signal.getsignal(signal.SIGINT)
-            try:
-                # The loop's SIGINT handler cannot interrupt a blocking read; let
-                # Ctrl-C raise here instead, meaning "no".
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                answer = source.readline()
-            except KeyboardInterrupt:
-                answer = ""
-            finally:
-                _restore_sigint(previous)
-            console.print()
-        return answer.strip().lower() in ("y", "yes")
-
-    return ask
-
-
-def _restore_sigint(previous: Any) -> None:
-    # signal.signal() with the loop's C-level handler works again for add_signal_handler
-    with contextlib.suppress(TypeError, ValueError):
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
-
-
 # -- the run -----------------------------------------------------------------------------
 
 
@@ -475,21 +430,6 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             logins=browser_logins(opts),
         ) as computer:
             yield computer
-
-
-def confirm_host_desktop(console: Console, stdin: TextIO | None = None) -> bool:
-    """Ask y/N before a run takes over this machine's own mouse and keyboard."""
-    console.print(
-        "[bold yellow]--host-desktop:[/] the model will move your mouse and type on this "
-        "machine's own screen. Move the mouse into a screen corner to stop it. Continue? [y/N] ",
-        end="",
-    )
-    try:
-        answer = (stdin or sys.stdin).readline()
-    except KeyboardInterrupt:
-        answer = ""
-    console.print()
-    return answer.strip().lower() in ("y", "yes")
 
 
 def _say_how_to_watch(session: CommandSession, computer: Computer) -> None:

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from agent import SafetyCheck
-from agent._cli._run import terminal_ask
+from agent._cli._prompts import terminal_ask
 from agent.testing import ScriptedResponsesServer, computer_call, message, turn
 
 _KEYS = ("TZAFON_API_KEY", "OPENAI_API_KEY", "LIGHTCONE_BASE_URL", "OPENAI_BASE_URL")
