@@ -50,17 +50,14 @@ __all__ = [
 ]
 
 Environment = Literal["browser", "desktop"]
-<<<<<<< HEAD
 OutputType = Literal["input_image", "computer_screenshot"]
 
 TOOL_TYPES: tuple[str, ...] = ("computer_use", "computer_use_preview", "computer")
 """Computer tool types: Lightcone's examples, the SDK's TypedDict / OpenAI preview, OpenAI GA."""
 ENVIRONMENT_NAMES: tuple[str, ...] = ("browser", "desktop", "linux", "ubuntu", "windows", "mac")
 OUTPUT_TYPES: tuple[OutputType, ...] = ("input_image", "computer_screenshot")
-=======
 TextOnlyPolicy = Literal["complete", "nudge"]
 """What a text-only answer (no calls) means: the run is ``complete``, or ``nudge`` the model on."""
->>>>>>> issue-18-finish
 
 
 def data_url(shot: Screenshot) -> str:
@@ -81,8 +78,14 @@ class ProviderProfile:
     output_type: Literal["input_image", "computer_screenshot"]
     desktop_environment: str
     truncation: str | None = None
-<<<<<<< HEAD
     browser_environment: str = "browser"
+    text_only: TextOnlyPolicy = "complete"
+    """The default `TextOnlyPolicy` of runs in this dialect (``Agent(text_only=...)`` wins).
+
+    Both built-in profiles keep ``complete``, the behaviour runs have always had
+    (a Lightcone model can end with ``terminate``/``answer``, so a custom
+    profile with ``nudge`` suits it; an OpenAI model ends by answering in text).
+    """
 
     def environment_name(self, environment: Environment) -> str:
         """What the computer tool's ``environment`` says for `environment`."""
@@ -96,15 +99,6 @@ class ProviderProfile:
             "environment": self.environment_name(environment),
             "output_type": self.output_type,
         }
-=======
-    text_only: TextOnlyPolicy = "complete"
-    """The default `TextOnlyPolicy` of runs in this dialect (``Agent(text_only=...)`` wins).
-
-    Both built-in profiles keep ``complete``, the behaviour runs have always had
-    (a Lightcone model can end with ``terminate``/``answer``, so a custom
-    profile with ``nudge`` suits it; an OpenAI model ends by answering in text).
-    """
->>>>>>> issue-18-finish
 
     def computer_tool(self, size: Size, environment: Environment) -> dict[str, Any]:
         """The computer tool entry of the request's ``tools``."""

@@ -64,8 +64,8 @@ from agent._record._report import build_report
 from agent._result import RunResult, RunStatus, StepRecord, empty_usage, output_json
 from agent._run._act import ComputerCallRunner
 from agent._run._context import Acknowledged, AgentConfig, RunContext, Stop, settings_of
-from agent._run._finishing import Finishing
 from agent._run._control import RunControl
+from agent._run._finishing import Finishing
 from agent._run._function_calls import call_function
 from agent._run._guards import guard_response
 from agent._run._history import make_history
