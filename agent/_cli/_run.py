@@ -369,6 +369,8 @@ def agent_kwargs(
 ) -> dict[str, Any]:
     """The `Agent` keyword arguments (all but the computer) for a run with `opts`."""
     executor: dict[str, Any] = {"launch": list(opts.launch)}
+    if opts.allow_windowless:  # replay starts the launch the same way
+        executor["allow_windowless"] = True
     if opts.x_display:
         executor["x_display"] = opts.x_display
     if opts.host_desktop:
