@@ -216,6 +216,8 @@ class RunOptions:
     downloads: Annotated[
         Path | None,
         typer.Option(
+            "--downloads",
+            "--downloads-dir",
             help="Browser run: save downloads here (default: downloads/ in the run directory).",
             show_default=False,
         ),
