@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := chromium chromium-headless-shell fonts-liberation xvfb xdotool openbox \
-	xterm x11-apps xauth x11-utils nano mousepad xclip
+	xterm x11-apps xauth x11-utils nano mousepad xclip python3-tk
 PYTEST_ARGS ?= -n 2
 
 .PHONY: setup apt uv venv test lint format demo bench bench-smoke clean

@@ -100,6 +100,9 @@ class Agent:
             A computer with an upload directory adds the built-in ``choose_file``.
         secrets: name -> value for ``{{secret:NAME}}`` placeholders in typed text.
         run_dir / runs_root / record: where the run directory goes (record=False: none).
+            A run holds its directory: another run writing there (this process or
+            another) or an earlier run's record in it ends the run with a
+            `RunDirectoryError`, unless ``overwrite=True`` (which clears it first).
         hooks: an `AgentHooks` receiving every event.
         settle_max_s: the bound on waiting for the screen to settle after actions.
         max_actions_per_response, max_type_chars: bounds on the work one response may
@@ -185,6 +188,7 @@ class Agent:
         text_only: TextOnlyPolicy | None = None,
         text_only_nudges: int = 2,
         watch: bool | int | WatchServer | None = None,
+        overwrite: bool = False,
     ) -> None:
         if max_steps < 1:
             raise ConfigurationError("max_steps must be at least 1")
@@ -244,6 +248,7 @@ class Agent:
             raise ConfigurationError(f"function tool names must be unique, got {names}")
         self.secrets = dict(secrets or {})
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.overwrite = overwrite
         self.runs_root = Path(runs_root)
         self.record = record
         self.hooks = hooks or AgentHooks()

@@ -89,6 +89,14 @@ class ReplayOptions:
             help="Run the launch commands recorded in run.json (never done without this).",
         ),
     ] = False
+    allow_windowless: Annotated[
+        bool,
+        typer.Option(
+            "--allow-windowless",
+            help="Desktop replay: a launched program that opens no window (or exits) is fine "
+            "(the default when the run was recorded with --allow-windowless).",
+        ),
+    ] = False
     ignore_recorded_policy: Annotated[
         bool,
         typer.Option(
@@ -168,7 +176,9 @@ async def open_recorded(
         launch = replay_launch(executor, opts)
         if executor.get("x_display"):
             logger.warning("the run drove an existing display; replaying on a fresh one")
-        async with open_desktop(size, launch) as computer:
+        # a run recorded with --allow-windowless launches its programs the same way again
+        windowless_ok = opts.allow_windowless or executor.get("allow_windowless") is True
+        async with open_desktop(size, launch, windowless_ok=windowless_ok) as computer:
             yield computer
         return
     with contextlib.ExitStack() as shop:

@@ -243,6 +243,8 @@ class RunOptions(HostedComputerOptions, FinishingOptions):
     downloads: Annotated[
         Path | None,
         typer.Option(
+            "--downloads",
+            "--downloads-dir",
             help="Browser run: save downloads here (default: downloads/ in the run directory).",
             show_default=False,
         ),
@@ -365,6 +367,8 @@ def agent_kwargs(
 ) -> dict[str, Any]:
     """The `Agent` keyword arguments (all but the computer) for a run with `opts`."""
     executor: dict[str, Any] = {"launch": list(opts.launch)}
+    if opts.allow_windowless:  # replay starts the launch the same way
+        executor["allow_windowless"] = True
     if opts.x_display:
         executor["x_display"] = opts.x_display
     if opts.host_desktop:

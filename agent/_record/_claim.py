@@ -7,6 +7,15 @@ that the directory holds no earlier run -- refused unless ``overwrite``, which
 clears it first. `reserve_run_dir` makes a default directory name unique by
 creating it (two runs of the same task started in the same second get two
 directories).
+
+`hold_run_dir` is what every `Agent` run holds (the Python API): the claim its
+caller took for this run (``screenloop run`` claims before it starts a
+browser, and hands the claim to the one run it starts), or else a claim of its
+own -- the same lock, so two `Agent` runs, or an `Agent` run and the CLI, never
+write into one directory at once. A directory another program filled is not
+cleared: without ``overwrite`` only an earlier *run* (its run.json or
+steps.jsonl) is refused there, so a caller's own files (the pytest plugin's
+checks) may come first.
 """
 
 from __future__ import annotations
@@ -17,13 +26,28 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 from agent._errors import RunDirectoryError
 
-__all__ = ["LOCK_NAME", "claim_run_dir", "reserve_run_dir"]
+__all__ = ["LOCK_NAME", "claim_run_dir", "hold_run_dir", "reserve_run_dir"]
 
 LOCK_NAME = ".lock"
+# what an earlier run leaves in its directory (the Python API refuses these)
+_RUN_RECORDS = frozenset({"run.json", "steps.jsonl"})
+
+
+@dataclass
+class _Claim:
+    """A claim held by a caller, for the one run it starts in this context."""
+
+    path: Path
+    handed_over: bool = False
+
+
+_CLAIMED: ContextVar[_Claim | None] = ContextVar("screenloop_run_dir_claim", default=None)
 
 
 def reserve_run_dir(base: Path) -> Path:
@@ -40,8 +64,13 @@ def reserve_run_dir(base: Path) -> Path:
 
 
 @contextlib.contextmanager
-def claim_run_dir(run_dir: Path, *, overwrite: bool = False) -> Iterator[Path]:
-    """Hold `run_dir` for one run (see the module docstring); raises `RunDirectoryError`."""
+def claim_run_dir(run_dir: Path, *, overwrite: bool = False, api: bool = False) -> Iterator[Path]:
+    """Hold `run_dir` for one run (see the module docstring); raises `RunDirectoryError`.
+
+    `api`: claimed by an `Agent` run itself (errors name its arguments, and only an
+    earlier run's record counts as "not empty").
+    """
+    other = "another run_dir" if api else "another --record"
     if run_dir.exists() and not run_dir.is_dir():
         raise RunDirectoryError(f"{run_dir} exists and is not a directory")
     try:
@@ -54,21 +83,46 @@ def claim_run_dir(run_dir: Path, *, overwrite: bool = False) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise RunDirectoryError(
-                f"another screenloop run is writing to {run_dir}; choose another --record"
+                f"another screenloop run is writing to {run_dir}; choose {other}"
             ) from None
         earlier = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_NAME)
-        if earlier and not overwrite:
-            shown = ", ".join(earlier[:4]) + (" ..." if len(earlier) > 4 else "")
+        blocking = [n for n in earlier if n in _RUN_RECORDS] if api else earlier
+        if blocking and not overwrite:
+            shown = ", ".join(blocking[:4]) + (" ..." if len(blocking) > 4 else "")
+            what = "holds an earlier run" if api else "is not empty"
+            flag = "overwrite=True" if api else "--overwrite"
             raise RunDirectoryError(
-                f"{run_dir} is not empty ({shown}); pass --overwrite to replace it, "
-                "or choose another --record directory"
+                f"{run_dir} {what} ({shown}); pass {flag} to replace it, or choose {other}"
             )
-        for name in earlier:
+        for name in earlier if overwrite else ():  # a caller's own files stay
             path = run_dir / name
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:
                 path.unlink()
-        yield run_dir
+        token = _CLAIMED.set(_Claim(_resolved(run_dir)))
+        try:
+            yield run_dir
+        finally:
+            _CLAIMED.reset(token)
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def hold_run_dir(run_dir: Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Hold `run_dir` for an `Agent` run: the caller's claim of it, else one of its own."""
+    held = _CLAIMED.get()
+    if held is not None and not held.handed_over and held.path == _resolved(run_dir):
+        held.handed_over = True  # one run per claim: a second one claims (and is refused)
+        yield run_dir
+        return
+    with claim_run_dir(run_dir, overwrite=overwrite, api=True):
+        yield run_dir
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()

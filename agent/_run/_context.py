@@ -100,6 +100,7 @@ class AgentConfig(Protocol):
     tools: list[FunctionTool]
     secrets: dict[str, str]
     run_dir: Path | None
+    overwrite: bool
     runs_root: Path
     record: bool
     settle_max_s: float

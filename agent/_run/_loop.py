@@ -33,6 +33,7 @@ How a run ends:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -59,6 +60,7 @@ from agent._events import (
     WarningEvent,
     event_to_dict,
 )
+from agent._record._claim import hold_run_dir
 from agent._record._recorder import RunRecorder, default_run_dir
 from agent._record._report import build_report
 from agent._result import RunResult, RunStatus, StepRecord, empty_usage, output_json
@@ -132,6 +134,7 @@ class RunLoop:
         self.control = RunControl(self.emit, lambda: self.step_no)  # pause/resume/stop/message
         self._retries: list[Any] = []
         self._restore_on_retry: tuple[ReportsRetries, OnRetry | None] | None = None
+        self._run_dir_claim = contextlib.ExitStack()  # released after the record is final
 
     @property
     def recorder(self) -> RunRecorder | None:
@@ -155,7 +158,7 @@ class RunLoop:
     # -- the run --------------------------------------------------------------
     async def run(self) -> RunResult:
         """Run every stage; map each ending to a status; always finish the record."""
-        with redacted_logging(self.redact):
+        with redacted_logging(self.redact), self._run_dir_claim:
             return await self._run_redacted()
 
     async def _run_redacted(self) -> RunResult:
@@ -248,6 +251,8 @@ class RunLoop:
             self._chain_retries()
         if agent.record:
             run_dir = agent.run_dir or default_run_dir(agent.runs_root, self.task)
+            # one writer per run directory, as `screenloop run` holds it (agent/_record/_claim.py)
+            self._run_dir_claim.enter_context(hold_run_dir(run_dir, overwrite=agent.overwrite))
             self.ctx.recorder = RunRecorder(run_dir, self.redact)
             self.ctx.recorder.start(self._summary())
             self.result.run_dir = run_dir

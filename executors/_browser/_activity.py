@@ -1,4 +1,11 @@
-"""Network activity per page, for `settle`: requests in flight and when they last changed."""
+"""Network activity per page, for `settle`: requests in flight and when they last changed.
+
+A request that never answers holds one settle to its bound (`navigation_settle_s`)
+and is then given up (`give_up`): later requests of that page to the same address
+(scheme, host, path; the query may differ, as with beacons and long polls) are not
+waited for, so a page whose every step starts such a request does not cost the
+bound every step. Navigations (documents) are always waited for.
+"""
 
 from __future__ import annotations
 
@@ -28,13 +35,27 @@ class NetworkActivity:
         self._changed = asyncio.Event()
         # navigations of pages that do not exist yet (popups being opened)
         self._orphans: set[Request] = set()
+        # (page, method, address) of requests a settle gave up on: never waited for again
+        self._stalled: set[tuple[Page, str, str]] = set()
 
     def busy(self, page: Page, since: float | None = None) -> int:
         """How many requests of `page` are in flight (started at or after `since`)."""
-        inflight = self._inflight.get(page, ())
+        inflight = [r for r in self._inflight.get(page, ()) if not self._is_stalled(page, r)]
         if since is None:
             return len(inflight)
         return sum(1 for r in inflight if self._started.get(r, 0.0) >= since)
+
+    def give_up(self, page: Page) -> None:
+        """Stop waiting for the requests `page` has in flight now (a settle waited its
+        bound for them), and for later ones to the same addresses (see the module doc)."""
+        for request in self._inflight.get(page, ()):
+            if not request.is_navigation_request():
+                self._stalled.add((page, request.method, _address(request.url)))
+
+    def _is_stalled(self, page: Page, request: Request) -> bool:
+        if not self._stalled or request.is_navigation_request():
+            return False
+        return (page, request.method, _address(request.url)) in self._stalled
 
     def navigating(self, page: Page) -> bool:
         """Whether a main-frame document request of `page` is in flight."""
@@ -60,6 +81,7 @@ class NetworkActivity:
         """Drop what is known of a closed page."""
         for request in self._inflight.pop(page, ()):
             self._started.pop(request, None)
+        self._stalled = {k for k in self._stalled if k[0] is not page}
 
     def _touch(self, page: Page) -> None:
         count, _ = self._activity.get(page, (0, 0.0))
@@ -116,3 +138,8 @@ class NetworkActivity:
         self._changed.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._changed.wait(), max(deadline - time.monotonic(), 0.001))
+
+
+def _address(url: str) -> str:
+    """A request's address without its query and fragment."""
+    return url.split("#", 1)[0].split("?", 1)[0]

@@ -286,6 +286,7 @@ class Capture:
                     n = self._activity.busy(page, since)
                     reason = f"network busy ({n} requests in flight)"
                     self._still_loading(page, time.monotonic() - start, n)
+                    self._activity.give_up(page)  # never answered: never wait for them again
                     break
                 if time.monotonic() - waited_from > _NETWORK_WAIT_S:
                     # a slow document or fetch answered: give its page time to draw

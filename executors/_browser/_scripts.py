@@ -44,6 +44,30 @@ SETTLE_INIT_SCRIPT = r"""
   const state = { mutations: 0, lastInput: 0, leaving: -1e9 };
   window.addEventListener('beforeunload', () => { state.leaving = performance.now(); },
                           { capture: true });
+  // A form submission only *plans* its navigation: Chromium runs it in a task of
+  // its own, after the click that submitted has returned, and a busy renderer can
+  // draw the probe's frames first -- the old page then looked settled (the example
+  // UI suite's add-to-cart step, once in 60 under load). The submit event, not
+  // cancelled once dispatched and aimed at this frame, counts as leaving too.
+  let submitted = null;
+  window.addEventListener('submit', (event) => {
+    submitted = { event, at: performance.now() };
+  }, { capture: true });
+  const nativeSubmit = HTMLFormElement.prototype.submit;
+  HTMLFormElement.prototype.submit = function () {  // form.submit() fires no event
+    submitted = { event: null, form: this, at: performance.now() };
+    return nativeSubmit.call(this);
+  };
+  const submitLeaves = () => {
+    if (!submitted || performance.now() - submitted.at >= LEAVE_MS) return false;
+    const { event } = submitted;
+    if (event && event.defaultPrevented) return false;
+    const form = submitted.form || event.target;
+    const submitter = event && event.submitter;
+    const target = (submitter && submitter.getAttribute('formtarget')) || form.target || '';
+    const method = (submitter && submitter.getAttribute('formmethod')) || form.method || '';
+    return ['', '_self'].includes(target.toLowerCase()) && method.toLowerCase() !== 'dialog';
+  };
   const pending = new Map();
   const frames = new Set();
   const intervals = new Set();
@@ -120,7 +144,7 @@ SETTLE_INIT_SCRIPT = r"""
     let seen = state.mutations, quiet = 0, count = 0, changed = false;
     const tick = () => {
       count++;
-      if (performance.now() - state.leaving < LEAVE_MS) {
+      if (performance.now() - state.leaving < LEAVE_MS || submitLeaves()) {
         return resolve({ stable: false, frames: count, busy: ['navigation'], changed: true,
                          retry: true });
       }

@@ -33,6 +33,10 @@ __all__ = ["Transfers", "unique_path"]
 logger = logging.getLogger(__name__)
 
 _MAX_LISTED = 20
+# Playwright's ``filechooser`` event needs a round trip after the click that opened
+# it, so on a busy machine it can trail that step's screenshot: a choose_file asked
+# for at once waits this long for it before saying no chooser is open.
+_CHOOSER_WAIT_S = 2.0
 
 
 def unique_path(directory: Path, name: str) -> Path:
@@ -60,6 +64,7 @@ class Transfers:
         self.upload_dir = upload_dir
         self._saving: set[asyncio.Future[Any]] = set()
         self._chooser: FileChooser | None = None
+        self._chooser_opened = asyncio.Event()
 
     @property
     def downloads_dir(self) -> Path:
@@ -137,6 +142,7 @@ class Transfers:
             )
             return
         self._chooser = chooser
+        self._chooser_opened.set()
         names = self.allowed_files()
         listed = ", ".join(names[:_MAX_LISTED]) + (" ..." if len(names) > _MAX_LISTED else "")
         self._state.emit(
@@ -152,13 +158,18 @@ class Transfers:
         """Give the open file chooser the allowed file `name`; returns what was chosen."""
         if self.upload_dir is None:
             raise ActionFailedError("uploads are not allowed in this run (no upload directory)")
+        if self._chooser is None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._chooser_opened.wait(), _CHOOSER_WAIT_S)
         chooser, self._chooser = self._chooser, None
+        self._chooser_opened.clear()
         if chooser is None:
             raise ActionFailedError("no file chooser is open: click the file input first")
         root = self.upload_dir.resolve()
         path = (root / name).resolve()
         if Path(name).name != name or path.parent != root or not path.is_file():
             self._chooser = chooser  # still open: the model may pick again
+            self._chooser_opened.set()
             raise ActionFailedError(
                 f"{name!r} is not one of the files allowed: {', '.join(self.allowed_files())}"
             )

@@ -155,3 +155,19 @@ def test_host_desktop_with_yes_drives_the_screen_display_names(tmp_path: Path) -
     run_json = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run_json["executor"]["host_desktop"] is True
     assert run_json["x_display"]["name"] == name
+
+
+def test_replay_of_a_windowless_run_launches_it_the_same_way(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with ScriptedResponsesServer([turn(message("done"))]) as server:
+        code, stderr, _ = run(server, tmp_path, "--launch", f"touch {marker}", "--allow-windowless")
+    assert code == ExitCode.COMPLETED, stderr
+    run_json = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run_json["executor"]["allow_windowless"] is True
+    marker.unlink()
+
+    # the replay starts the recorded (windowless) launch again and is not stopped by it
+    res = screenloop("replay", str(tmp_path / "run"), "--trust-run-dir", "--json")
+    assert res.code == ExitCode.COMPLETED, res.stderr
+    assert "LaunchError" not in res.stderr
+    assert marker.exists()  # the recorded program ran again

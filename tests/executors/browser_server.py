@@ -18,6 +18,9 @@ class LoopbackServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.pages: dict[str, str] = {}
         self.hits: list[str] = []
+        # /hang never answers: its requests stay open until `stop` (counted in `hanging`)
+        self.hanging = 0
+        self._release = threading.Event()
         self._lock = threading.Lock()
         outer = self
 
@@ -48,6 +51,11 @@ class LoopbackServer:
                     outer.hits.append(self.path)
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                if parts.path == "/hang":
+                    with outer._lock:
+                        outer.hanging += 1
+                    outer._release.wait()
+                    return
                 if parts.path == "/redirect":
                     self._send(302, b"", "text/plain", {"Location": query["to"]})
                 elif parts.path == "/slow":
@@ -92,6 +100,7 @@ class LoopbackServer:
         return self
 
     def stop(self) -> None:
+        self._release.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)

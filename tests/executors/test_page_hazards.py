@@ -381,6 +381,35 @@ async def test_a_document_slower_than_the_bound_is_told_as_still_loading(
         assert any("still shows the previous page" in n for n in told)
 
 
+HANG_COLOURS = ["ff0000", "00ff00", "0000ff"]
+HANG_PAGE = page(
+    "<button style='" + BUTTON + "' onclick=\"const n = (window.clicks = (window.clicks || 0) "
+    "+ 1); document.body.style.background = '#' + " + repr(HANG_COLOURS) + "[n - 1]; "
+    "fetch('/hang?n=' + n)\">beacon</button>",
+    "hang",
+)  # fmt: skip
+
+
+async def test_a_request_that_never_answers_holds_one_settle_not_every_step(
+    web: LoopbackServer,
+) -> None:
+    # every click sends a request the server never answers (a beacon to a dead endpoint)
+    web.pages["/hang.html"] = HANG_PAGE
+    async with PlaywrightComputer(start_url=web.url("/hang.html"), navigation_settle_s=2.0) as c:
+        assert (await c.settle(5)).stable
+        await c.click(150, 50)
+        first = await c.settle(0.5)
+        assert not first.stable and "network busy" in first.reason, first
+        for n in (2, 3):
+            await c.click(150, 50)
+            later = await c.settle(0.5)
+            # the same address never answered before: not waited for again
+            assert later.stable, (n, later)
+            colour = tuple(int(HANG_COLOURS[n - 1][i : i + 2], 16) for i in (0, 2, 4))
+            assert pixel((await c.screenshot()).data, 600, 500) == colour
+        assert web.hanging == 3  # all three requests were sent and are still unanswered
+
+
 # -- native selects -----------------------------------------------------------------------
 
 SELECT_PAGE = page(
