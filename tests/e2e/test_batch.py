@@ -46,6 +46,13 @@ def _by_id(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {t["id"]: t for t in summary["tasks"]}
 
 
+def _nudges(run_dir: Path) -> list[str]:
+    """The reasons of the run's recorded `Nudge` events, in order."""
+    steps = [json.loads(line) for line in (run_dir / "steps.jsonl").read_text().splitlines()]
+    events = [e for s in steps for e in s.get("events") or []]
+    return [e["reason"] for e in events if e.get("kind") == "nudge"]
+
+
 def _when(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
 
@@ -193,8 +200,18 @@ def test_the_example_evaluation_in_three_shards_merges_into_one_summary(tmp_path
         "add-to-cart-visible": "passed",  # the agent.check question, answered yes
         "lamp-price-wrong": "failed",
         "endless-scroll": "failed",
+        "stuck-on-a-dead-spot": "failed",
+        "nudged-to-act": "passed",  # the url check: it acted only after the nudge
     }
-    assert (merged["totals"]["passed"], merged["totals"]["failed"]) == (4, 2)
+    assert (merged["totals"]["passed"], merged["totals"]["failed"]) == (5, 3)
+    ended = {t["id"]: [a["status"] for a in t["attempts"]] for t in merged["tasks"]}
+    assert ended["stuck-on-a-dead-spot"] == ["stuck"]  # nudged after 3 clicks, stopped at 5
+    assert ended["endless-scroll"] == ["max_steps"]
+    assert ended["nudged-to-act"] == ["completed"]
+    nudged = merged_dir / _by_id(merged)["nudged-to-act"]["attempts"][0]["run_dir"]
+    assert _nudges(nudged) == ["text_only"]  # the one "continue" that made it act
+    stuck = merged_dir / _by_id(merged)["stuck-on-a-dead-spot"]["attempts"][0]["run_dir"]
+    assert _nudges(stuck) == ["stuck", "stuck"]  # the nudge at 3 repeats, the stop at 5
     checks = {c["kind"] for t in merged["tasks"] for a in t["attempts"] for c in a["checks"]}
     assert checks == {"status", "answer", "url", "question", "command"}
     for a in (a for t in merged["tasks"] for a in t["attempts"]):
