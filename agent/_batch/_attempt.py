@@ -49,6 +49,7 @@ from agent._result import RunResult
 from agent._run._validate import dump_items
 from agent._safety import SafetyMode
 from agent._secrets import Redactor
+from agent._watch._server import WatchServer
 from agent.demo import DEMO_PASSWORD, DEMO_SECRETS, DEMO_USERNAME, DemoApp
 from agent.testing import Dialect, Script, ScriptedResponsesServer
 from executors._computer import Computer
@@ -93,6 +94,8 @@ class BatchRunSettings:
     base: RunOptions
     secrets: dict[str, str]
     task_dir: Path
+    watch: WatchServer | None = None
+    """The batch's one watch page (``--watch``): every attempt registers its run with it."""
 
 
 def attempt_options(base: RunOptions, task: BatchTask, run_dir: Path) -> RunOptions:
@@ -183,6 +186,7 @@ async def run_attempt(
                 "batch": {"task_id": task.id, "attempt": attempt.number},
             }
             kwargs.update(task.agent)
+            kwargs["watch"] = settings.watch
             try:
                 async with open_run_computer(opts, size) as computer:
                     agents.append(Agent(computer, **kwargs))

@@ -86,6 +86,7 @@ _REFUSED = frozenset(
         "headed",
         "downloads",
         "upload_dir",
+        "watch",
     }
 )
 # RunOptions fields a task file may set only with --trust-task-file.
@@ -112,6 +113,7 @@ _AGENT_REFUSED = frozenset(
         "secrets",
         "safety",
         "model",
+        "watch",
     }
 )
 

@@ -5,7 +5,9 @@ task (``--model``, ``--base-url``, ``--max-steps``, ``--safety``, ``--secret``..
 and whatever the run command gains later) as the default of every task; a task's
 own keys override them (agent/_batch/_tasks.py). Its own options: ``--concurrency``,
 ``--repeat``, ``--shard``, ``--resume``, ``--record``, ``--overwrite``,
-``--trust-task-file``, ``--json``.
+``--trust-task-file``, ``--json``. ``--watch [PORT]`` serves one watch page for
+the whole batch: every attempt's run registers with it (``/runs`` lists them,
+``/?run=ID`` shows one); its URL is printed once on stderr.
 
 Exit status: 0 when every attempt of every task met its success check; 8 when
 one did not (the summary says which); 2 for a bad command line or task file;
@@ -43,6 +45,7 @@ from agent._cli._options import parse_secrets
 from agent._cli._reaper import reaper
 from agent._cli._run import RunOptions, check_run_options
 from agent._cli._session import CommandSession, cli_words
+from agent._cli._watch import linger, start_watch
 from agent._errors import ConfigurationError, TaskFileError
 from agent._record._claim import reserve_run_dir
 
@@ -356,11 +359,19 @@ def batch_command(
     except ConfigurationError as exc:
         return session.usage_error(exc)
     session.start_logging(opts.verbose, api_key=api_key or opts.api_key, secrets=secrets)
+    watch = None
+    if opts.watch is not None:  # one page for every attempt (issue 19)
+        try:
+            watch = start_watch(opts.watch, session.err_console, what="the batch's runs")
+        except ConfigurationError as exc:
+            return session.usage_error(exc)
     target = opts.record or reserve_run_dir(
         Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-batch-{task_file.stem[:40]}"
     )
     plan = BatchPlan(tasks, target, task_file.name, sha, repeat=opts.repeat, shard=shard)
-    settings = BatchRunSettings(base=base, secrets=secrets, task_dir=task_file.parent.resolve())
+    settings = BatchRunSettings(
+        base=base, secrets=secrets, task_dir=task_file.parent.resolve(), watch=watch
+    )
     progress = _Progress(session.console, live=tty and not opts.json_output, quiet=False)
     runner = BatchRunner(
         plan, settings, concurrency=opts.concurrency, resume=opts.resume, events=progress.events()
@@ -376,6 +387,10 @@ def batch_command(
             return await runner.run()
 
     outcome = session.run(main())
+    if watch is not None:
+        if tty and outcome.failed is None:  # the page keeps the results until Enter
+            linger(watch, session.err_console)
+        watch.close()
     summary = runner.summary() if outcome.value is None else outcome.value
     if outcome.failed is not None and outcome.error is not None:
         return outcome.failed  # the batch never started (its directory is in use...)

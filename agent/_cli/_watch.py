@@ -1,4 +1,4 @@
-"""``--watch [PORT]`` for `screenloop run` and `screenloop demo`: the server, the prompt, the end.
+"""``--watch [PORT]`` for `screenloop run`, `demo` and `batch`: the server, the prompt, the end.
 
 - `normalize_watch_argv`: ``--watch`` alone means a free port (typer options
   take no optional value, so the command line is rewritten to ``--watch=0``);
@@ -43,11 +43,11 @@ WATCH_HELP = (
     "stop, a message to the model, safety approvals (with --safety ask). --watch alone picks "
     "a free port; its URL (with a secret token) is printed on stderr."
 )
-_COMMANDS = ("run", "demo")
+_COMMANDS = ("run", "demo", "batch")
 
 
 def normalize_watch_argv(argv: Sequence[str]) -> list[str]:
-    """``--watch`` not followed by a port number becomes ``--watch=0`` (for run and demo)."""
+    """``--watch`` not followed by a port number becomes ``--watch=0`` (run, demo, batch)."""
     out = list(argv)
     if not any(cmd in out for cmd in _COMMANDS):
         return out
@@ -68,11 +68,13 @@ def parse_port(value: str) -> int:
     return int(value)
 
 
-def start_watch(value: str, err_console: Console, approval_timeout_s: float = 300.0) -> WatchServer:
+def start_watch(
+    value: str, err_console: Console, approval_timeout_s: float = 300.0, what: str = "the run"
+) -> WatchServer:
     """Start the watch server and print where it is (stderr)."""
     server = WatchServer(parse_port(value), approval_timeout_s=approval_timeout_s).start()
     err_console.print(
-        f"watch and steer the run at {server.url} (127.0.0.1 only; the token in the URL is "
+        f"watch and steer {what} at {server.url} (127.0.0.1 only; the token in the URL is "
         "the key to the controls: share it with no one)",
         markup=False,
         soft_wrap=True,

@@ -2,8 +2,10 @@
 
 The look is the report's (``report.css`` first, then ``watch.css``); the
 script (``watch.js``) follows the run's log over server-sent events and sends
-the controls. Nothing of a run is in the HTML but its id and task (escaped);
-the rest arrives as JSON and is shown with ``textContent``.
+the controls; with more than one run registered (a batch), it lists them
+(``/runs``) with a link to each one's page. Nothing of a run is in the HTML but
+its id and task (escaped); the rest arrives as JSON and is shown with
+``textContent``.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ def watch_page(nonce: str, run_id: str | None, task: str) -> str:
     <p class="shotmeta" id="shotmeta">waiting for the first screenshot</p>
   </section>
   <aside class="side">
+    <nav class="runs" id="runsnav" aria-label="Runs" hidden><h2>Runs</h2>
+      <ol class="runlist" id="runs"></ol></nav>
     <h2>Steps</h2>
     <ol class="timeline" id="timeline"><li class="empty" id="nosteps">No step yet.</li></ol>
   </aside>

@@ -311,6 +311,35 @@
     $("elapsed").textContent = secs((e.timings && e.timings.total_s) || (Date.now() - started) / 1000);
   }
 
+  // -- the server's runs (a batch registers many): a list linking each run's page ----------
+  var runsTimer = null;
+  function showRuns(list) {
+    var box = $("runs");
+    box.textContent = "";
+    list.forEach(function (r) {
+      var li = el("li", "runitem" + (r.id === runId ? " here" : ""));
+      var a = el("a", "", r.task || r.id);
+      a.href = "/" + q({ run: r.id });
+      li.appendChild(el("span", "rid", r.id));
+      li.appendChild(a);
+      li.appendChild(el("span", "status st-" + r.status, String(r.status).replace("_", " ")));
+      box.appendChild(li);
+    });
+    $("runsnav").hidden = list.length < 2;  // one run: the page stays as it was
+  }
+  function listRuns() {
+    fetch("/runs" + q({}), { cache: "no-store", credentials: "omit" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (j) {
+      if (j && j.runs) showRuns(j.runs);
+    }, function () {  // the watch server is gone
+      if (runsTimer !== null) clearInterval(runsTimer);
+      runsTimer = null;
+    });
+  }
+  listRuns();  // and again while the server lives: a batch registers runs as they start
+  runsTimer = setInterval(listRuns, 3000);
+
   // Without a run yet, the stream waits for the first one and names it in its first entry.
   var source = new EventSource("/events" + q(runId ? { run: runId } : {}));
   source.onmessage = function (m) {

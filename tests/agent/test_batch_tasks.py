@@ -96,6 +96,9 @@ def test_yaml_defaults_and_line_numbers(tmp_path: Path) -> None:
         ({"task": "t", "repeat": 0}, "repeat: an integer from 1 to 1000"),
         ({"task": "t", "agent": {"computer": 1}}, "agent: not an Agent argument"),
         ({"task": "t", "agent": {"max_type_chars": None}}, "agent: null is not allowed"),
+        # the batch owns the one watch page (`batch --watch`): no page per task
+        ({"task": "t", "watch": 8080}, "watch: a task file may not set this"),
+        ({"task": "t", "agent": {"watch": True}}, "agent: not an Agent argument"),
         ({"task": "t", "url": "demo:nope"}, "url: demo:'nope' needs a /PATH"),
         (["not", "an", "object"], "a task must be an object, got list"),
     ],

@@ -26,6 +26,8 @@ def test_watch_alone_takes_a_free_port_and_a_number_after_it_is_the_port() -> No
     assert normalize_watch_argv(["run", "--watch", "task"]) == ["run", "--watch=0", "task"]
     assert normalize_watch_argv(["run", "t", "--watch", "8765"]) == ["run", "t", "--watch", "8765"]
     assert normalize_watch_argv(["run", "--watch", "-v", "t"]) == ["run", "--watch=0", "-v", "t"]
+    assert normalize_watch_argv(["batch", "t.yaml", "--watch"]) == ["batch", "t.yaml", "--watch=0"]
+    assert normalize_watch_argv(["batch", "--watch", "t.yaml"]) == ["batch", "--watch=0", "t.yaml"]
     assert normalize_watch_argv(["report", "--watch"]) == ["report", "--watch"]
     assert normalize_watch_argv(["run", "--", "--watch"]) == ["run", "--", "--watch"]
 
