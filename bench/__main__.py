@@ -32,7 +32,7 @@ FULL: dict[str, Any] = {
     "step": {"steps": 12, "reps": 3},
     "settle": {"delays": [0, 100, 300, 1000], "fixed": [0.5, 2.0], "reps": 3},
     "growth": {"steps": 200, "checkpoints": [1, 10, 50, 200]},
-    "concurrency": {"counts": [1, 2, 4, 8], "steps": 8},
+    "concurrency": {"counts": [1, 8, 32], "steps": 8, "desktop_max": 8},
     "capture": {"n": 10},
 }
 
@@ -41,7 +41,7 @@ SMOKE: dict[str, Any] = {
     "step": {"steps": 3, "reps": 1},
     "settle": {"delays": [0, 300], "fixed": [0.5], "reps": 1},
     "growth": {"steps": 3, "checkpoints": [1, 3]},
-    "concurrency": {"counts": [1], "steps": 2},
+    "concurrency": {"counts": [1], "steps": 2, "desktop_max": 1},
     "capture": {"n": 1},
 }
 
