@@ -250,3 +250,45 @@ async def test_a_crash_of_the_shared_browser_ends_every_run_with_a_typed_error(
                 server.__exit__(None, None, None)
     assert not await wait_gone(procs["child"] | procs["node"])
     assert processes()["browser"] == set()
+
+
+def test_threads_each_with_their_own_loop_share_per_thread(tmp_path: Path) -> None:
+    """Playwright's objects belong to one event loop: each thread's loop shares its own browser."""
+    import threading
+
+    seen: list[tuple[int, str, str]] = []
+    both_started = threading.Barrier(2)
+    counted: dict[str, set[int]] = {}
+
+    async def two_agents(name: str, url: str) -> None:
+        computers = [PlaywrightComputer(size=(400, 260), start_url=url) for _ in range(2)]
+        try:
+            await asyncio.gather(*(c.start() for c in computers))
+            await asyncio.to_thread(both_started.wait, 60)
+            if name == "a":
+                counted.update(processes())
+            await asyncio.to_thread(both_started.wait, 60)
+            for i, computer in enumerate(computers):
+                await computer.click(150, 20)
+                await computer.type(f"{name}{i}")
+            values = [
+                await c.page.evaluate("document.getElementById('t').value") for c in computers
+            ]
+            seen.append((len({id(c.browser) for c in computers}), *values))
+        finally:
+            for computer in computers:
+                await computer.close()
+
+    with Site() as site:
+        site.pages["/task.html"] = ("text/html", PAGE)
+        threads = [
+            threading.Thread(target=asyncio.run, args=(two_agents(n, site.url("/task.html")),))
+            for n in ("a", "b")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert sorted(seen) == [(1, "a0", "a1"), (1, "b0", "b1")], seen
+    assert len(counted["browser"]) == 2, counted  # one shared browser per thread's loop
+    assert len(counted["node"]) == 2, counted
