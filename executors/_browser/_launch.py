@@ -34,7 +34,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from sandbox import BrowserLaunchError, chromium_args, find_chromium
 
-__all__ = ["BrowserLease", "LaunchSettings", "lease_browser", "shared_browser_count"]
+__all__ = ["BrowserLease", "LaunchSettings", "lease_browser"]
 
 logger = logging.getLogger(__name__)
 
@@ -176,14 +176,6 @@ async def lease_browser(
     except BaseException:
         await _release_driver(driver)
         raise
-
-
-def shared_browser_count() -> int:
-    """How many shared browsers are running in this event loop (for tests and benches)."""
-    driver = _drivers.get(asyncio.get_running_loop())
-    if driver is None:
-        return 0
-    return sum(1 for s in driver.shared.values() if s.browser is not None and not s.gone)
 
 
 # -- the driver -------------------------------------------------------------------------
