@@ -237,6 +237,7 @@ async def _one(config: str, n: int, steps: int, url: str) -> dict[str, Any]:
                 if sample is not None:
                     await sample.run()
                     completed, windows = sample.completed, sample.windows
+                    statuses = ["completed"] * completed
                 else:
                     runs = await asyncio.gather(
                         *(
@@ -245,6 +246,7 @@ async def _one(config: str, n: int, steps: int, url: str) -> dict[str, Any]:
                         )
                     )
                     completed = sum(1 for r in runs if r.status == "completed")
+                    statuses = sorted(r.status for r in runs)
                     windows = [w["total"] for r in runs for w in r.windows]
                 wall = time.perf_counter() - t0
                 cpu, loop_cpu = time.process_time() - cpu0, time.thread_time() - loop_cpu0
@@ -264,6 +266,7 @@ async def _one(config: str, n: int, steps: int, url: str) -> dict[str, Any]:
         "agents": n,
         "steps_per_agent": steps,
         "completed": completed,
+        "statuses": {k: statuses.count(k) for k in sorted(set(statuses))},
         "errors": sample.errors if sample is not None else [],
         "steps_per_s": done / wall if wall else 0.0,
         "wall_s": wall,
