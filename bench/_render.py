@@ -126,6 +126,8 @@ def render_concurrency(fig: dict[str, Any]) -> str:
     rows = []
     for r in fig["rows"]:
         scaling = fig["summary"][r["config"]]["scaling_vs_1"].get(str(r["agents"]), 0)
+        loop_cpu = r.get("loop_cpu_per_step_s")
+        proc_cpu = r.get("process_cpu_per_step_s")
         rows.append(
             [
                 r["config"],
@@ -134,10 +136,14 @@ def render_concurrency(fig: dict[str, Any]) -> str:
                 f"{r['steps_per_s']:.1f}",
                 f"{scaling:.2f}x",
                 fmt_spread(r["step_window_s"], digits=0),
-                f"{r['peak_rss_bytes'] / MB:.0f}",
-                f"{r['peak_rss_bytes'] / MB / r['agents']:.0f}",
+                f"{r['startup_s']:.1f}",
                 f"{r['peak_pss_bytes'] / MB:.0f}",
                 f"{r['idle_pss_bytes'] / MB:.0f}",
+                f"{r.get('pss_per_agent_bytes', 0) / MB:.0f}",
+                f"{r['peak_rss_bytes'] / MB / r['agents']:.0f}",
+                "-" if proc_cpu is None else f"{proc_cpu * 1000:.0f}",
+                "-" if loop_cpu is None else f"{loop_cpu * 1000:.0f}",
+                " ".join(f"{x:.1f}" for x in r.get("loadavg", [])[:1]),
             ]
         )
     notes = []
@@ -159,10 +165,14 @@ def render_concurrency(fig: dict[str, Any]) -> str:
                     "steps/s",
                     "scaling",
                     "step ms median [p10-p90]",
-                    "peak RSS MB",
-                    "RSS MB/agent",
+                    "startup s",
                     "peak PSS MB",
                     "idle PSS MB",
+                    "PSS MB/agent",
+                    "RSS MB/agent",
+                    "CPU ms/step",
+                    "loop CPU ms/step",
+                    "load",
                 ],
                 rows,
             ),

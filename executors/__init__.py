@@ -16,6 +16,7 @@ from executors._computer import (
 from executors._desktop import DesktopComputer
 from executors._errors import (
     ActionFailedError,
+    BrowserGoneError,
     CaptureError,
     ExecutorClosedError,
     ExecutorError,
@@ -49,6 +50,7 @@ __all__ = [
     "DIALOG_POLICIES",
     "MODIFIERS",
     "ActionFailedError",
+    "BrowserGoneError",
     "Button",
     "Capability",
     "CaptureError",

@@ -3,6 +3,7 @@
 ExecutorError
 ├── UnsupportedActionError   the backend cannot perform this action
 ├── ExecutorClosedError      the executor, its browser or its display is gone
+│   └── BrowserGoneError     the browser process died (crash, kill) under the computer
 ├── CaptureError             a screenshot failed or timed out
 ├── HostDisplayRefusedError  refusing to drive a display screenloop did not create
 ├── HostFailSafeError        the user moved the mouse into a corner of their own screen
@@ -20,6 +21,7 @@ from sandbox._errors import ScreenloopError
 
 __all__ = [
     "ActionFailedError",
+    "BrowserGoneError",
     "CaptureError",
     "ExecutorClosedError",
     "ExecutorError",
@@ -49,6 +51,14 @@ class UnsupportedActionError(ExecutorError):
 
 class ExecutorClosedError(ExecutorError):
     """The executor was closed, or its browser/display died."""
+
+
+class BrowserGoneError(ExecutorClosedError):
+    """The browser process died (crashed, was killed, its connection dropped).
+
+    Every computer on a shared browser gets it on its next action; a computer
+    started afterwards gets a freshly launched browser.
+    """
 
 
 class CaptureError(ExecutorError):

@@ -54,8 +54,15 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
         assert figures["growth"][mode]["status"] == "completed"
         assert figures["growth"][mode]["points"]
     rows = figures["concurrency"]["rows"]
-    assert {r["config"] for r in rows} == {"browser, shared", "browser, own", "desktop"}
-    assert all(r["completed"] == r["agents"] for r in rows)
+    assert {r["config"] for r in rows} == {
+        "browser, shared",
+        "browser, own",
+        "browser, sample",
+        "browser, remote",
+        "desktop",
+    }
+    assert all(r["completed"] == r["agents"] for r in rows), rows
+    assert all(r["pss_per_agent_bytes"] > 0 for r in rows), rows
     envs = {r["environment"] for r in figures["capture"]["rows"]}
     assert envs == {"browser", "desktop"}
     assert {key.split()[0] for key in figures["fresh"]} == {"browser", "desktop"}

@@ -3,6 +3,8 @@
 - Launches Chromium found by `sandbox.find_chromium` (never ``playwright
   install``), or attaches to a remote browser by CDP URL or a Playwright
   websocket endpoint. Each computer gets a fresh, isolated browser context.
+  Computers of one event loop share one Playwright driver and, unless
+  ``isolated=True``, one launched Chromium (see `executors._browser._launch`).
 - Input is real input events (CDP ``Input.dispatch*`` through Playwright's
   mouse and keyboard); back/forward buttons, which Playwright's mouse lacks,
   go straight through CDP.
@@ -19,7 +21,8 @@
   through ``context.route_web_socket``; service workers are blocked. A browser
   launched here also sends all its traffic through `sandbox.PolicyProxy` (a
   backstop for worker requests the layers above miss); a cdp_url / ws_endpoint
-  browser on this machine's loopback gets it as its context's proxy, one
+  browser on this machine's loopback (and a shared browser) gets it as its
+  context's proxy, one
   elsewhere cannot reach it (`policy_layers` says which layers apply).
 - `settle` waits for network quiet and, in the page, for animation frames
   with no DOM change, no short timer pending after input, no running finite
@@ -38,29 +41,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from playwright.async_api import (
-    Browser,
-    BrowserContext,
-    Page,
-    Playwright,
-    ProxySettings,
-    async_playwright,
-)
-from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Browser, BrowserContext, Page
 
 from executors._browser._activity import NetworkActivity
 from executors._browser._capture import Capture
 from executors._browser._dialogs import DialogPolicy, Dialogs
 from executors._browser._keyboard import Keyboard
+from executors._browser._launch import BrowserLease, DriverLease, launch_profile, lease_browser
 from executors._browser._logins import Logins
 from executors._browser._mouse import Mouse
-from executors._browser._policy import NetworkPolicy, is_loopback_endpoint
+from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import SETTLE_INIT_SCRIPT
 from executors._browser._selects import SELECT_INIT_SCRIPT
 from executors._browser._shared import BrowserOptions, BrowserState
@@ -79,7 +74,7 @@ from executors._computer import (
     Size,
 )
 from executors._errors import ActionFailedError, ExecutorClosedError
-from sandbox import BrowserLaunchError, DomainPolicy, chromium_args, find_chromium
+from sandbox import DomainPolicy
 
 __all__ = ["BROWSER_CAPABILITIES", "PlaywrightComputer"]
 
@@ -135,6 +130,11 @@ class PlaywrightComputer:
     screenshot, answered by the model's clicks and keys; dismissed after
     `dialog_auto_dismiss_after` screenshots unanswered), ``accept`` or ``dismiss``.
 
+    Computers started in one event loop share one Playwright driver and one
+    Chromium (a context each; the last to close shuts it); ``isolated=True``
+    gives this computer a Chromium of its own. If the browser dies, actions
+    raise `BrowserGoneError`.
+
     A shell over its parts: `Tabs` (pages, the active one, page events),
     `NetworkPolicy`, `NetworkActivity`, `Keyboard`, `Mouse`, `Capture`,
     `Dialogs` and `Shortcuts`.
@@ -181,6 +181,7 @@ class PlaywrightComputer:
         storage_state: str | Path | None = None,
         user_data_dir: str | Path | None = None,
         save_storage_state: str | Path | None = None,
+        isolated: bool = False,
     ) -> None:
         if cdp_url and ws_endpoint:
             raise ValueError("pass cdp_url or ws_endpoint, not both")
@@ -238,8 +239,9 @@ class PlaywrightComputer:
         self._tabs.on_open.append(lambda _: self._activity.wake())
         self._tabs.on_close += [self._activity.forget, self._capture.forget]
 
-        self._pw: Playwright | None = None
-        self._browser: Browser | None = None
+        self.isolated = isolated
+        self._lease: BrowserLease | None = None
+        self._driver_lease: DriverLease | None = None  # a profile directory's browser
         self._started = False
 
     # -- properties ---------------------------------------------------------------
@@ -271,7 +273,21 @@ class PlaywrightComputer:
             raise ExecutorClosedError("the browser is not started")
         return self._tabs.context
 
+    @property
+    def browser(self) -> Browser:
+        """The Playwright browser this computer's context lives in (shared or its own)."""
+        if self._lease is None or self._state.closed:
+            raise ExecutorClosedError("the browser is not started")
+        return self._lease.browser
+
     # -- lifecycle ----------------------------------------------------------------
+
+    def _on_browser_gone(self) -> None:
+        if self._state.closed:
+            return
+        what = "shared " if self._lease is not None and self._lease.shared else ""
+        self._state.browser_gone = f"the {what}browser process is gone (crashed or killed)"
+        self._state.emit("warning", "browser disconnected")
 
     async def __aenter__(self) -> PlaywrightComputer:
         await self.start()
@@ -297,47 +313,38 @@ class PlaywrightComputer:
             raise
 
     async def _start(self) -> None:
-        self._pw = await async_playwright().start()
-        chromium = self._pw.chromium
-        timeout_ms = self.launch_timeout_s * 1000
-        try:
-            context = None
-            if self.logins.user_data_dir is not None:
-                context = await self.logins.launch_persistent(
-                    chromium,
-                    executable_path=str(find_chromium(self.executable_path)),
-                    headless=self.headless,
-                    args=chromium_args(extra=self.launch_args),
-                    downloads_path=self.downloads_dir,
-                    proxy=self._policy.start_proxy(),
-                    timeout=timeout_ms,
-                    env={**os.environ, "DISPLAY": self.x_display} if self.x_display else None,
-                    **self._context_options(),
-                )
-            elif self.cdp_url:
-                self._browser = await chromium.connect_over_cdp(self.cdp_url, timeout=timeout_ms)
-            elif self.ws_endpoint:
-                self._browser = await chromium.connect(self.ws_endpoint, timeout=timeout_ms)
-            else:
-                executable = find_chromium(self.executable_path)
-                self._browser = await chromium.launch(
-                    executable_path=str(executable),
-                    headless=self.headless,
-                    args=chromium_args(extra=self.launch_args),
-                    downloads_path=self.downloads_dir,
-                    proxy=self._policy.start_proxy(),
-                    timeout=timeout_ms,
-                    env={**os.environ, "DISPLAY": self.x_display} if self.x_display else None,
-                )
-        except PlaywrightError as exc:
-            where = self.cdp_url or self.ws_endpoint or "a local Chromium"
-            raise BrowserLaunchError(f"could not start or reach {where}: {exc.message}") from exc
-        if context is None:
-            assert self._browser is not None
-            context = await self._browser.new_context(
+        if self.logins.user_data_dir is not None:
+            self._driver_lease, context = await launch_profile(
+                self.logins,
+                executable_path=self.executable_path,
+                headless=self.headless,
+                launch_args=self.launch_args,
+                x_display=self.x_display,
+                timeout_s=self.launch_timeout_s,
+                proxy=self._policy.start_proxy(),
+                downloads_path=self.downloads_dir,
+                context_options=self._context_options(),
+            )
+        else:
+            self._lease = await lease_browser(
+                isolated=self.isolated,
+                executable_path=self.executable_path,
+                headless=self.headless,
+                launch_args=self.launch_args,
+                x_display=self.x_display,
+                cdp_url=self.cdp_url,
+                ws_endpoint=self.ws_endpoint,
+                timeout_s=self.launch_timeout_s,
+                proxy=self._policy.start_proxy,
+                downloads_path=self.downloads_dir,
+            )
+            self._lease.on_gone(self._on_browser_gone)
+            context = await self._lease.browser.new_context(
                 **self._context_options(),
                 storage_state=self.logins.state_to_load(),
-                proxy=self._remote_proxy(),
+                proxy=self._policy.context_proxy(
+                    self.cdp_url or self.ws_endpoint, self._lease.shared
+                ),
             )
         self._tabs.context = context
         context.set_default_timeout(self.action_timeout_s * 1000)
@@ -351,10 +358,6 @@ class PlaywrightComputer:
         context.on("request", self._activity.on_request)
         context.on("requestfinished", self._activity.on_request_done)
         context.on("requestfailed", self._activity.on_request_done)
-        if self._browser is not None:
-            self._browser.on(
-                "disconnected", lambda _: self._state.emit("warning", "browser disconnected")
-            )
         stale = list(context.pages)  # a profile directory opens with a blank tab of its own
         page = await context.new_page()
         for old in stale:
@@ -383,24 +386,6 @@ class PlaywrightComputer:
             return ()
         layers = ("routes", "redirects")
         return (*layers, "proxy") if self._policy.proxy_running else layers
-
-    def _remote_proxy(self) -> ProxySettings | None:
-        """The policy proxy for a remote browser's context, when the browser can reach it.
-
-        The proxy listens on this machine's loopback, so only a browser reached on
-        a loopback address can use it; any other gets none (and a warning).
-        """
-        endpoint = self.cdp_url or self.ws_endpoint
-        if not endpoint or self._policy.is_open:
-            return None
-        if is_loopback_endpoint(endpoint):
-            return self._policy.start_proxy()
-        self._state.emit(
-            "warning",
-            "the domain policy applies through routing and redirect checks only: the remote "
-            "browser cannot reach the policy proxy on this machine's loopback",
-        )
-        return None
 
     def _context_options(self) -> dict[str, Any]:
         size = self._options.size
@@ -437,12 +422,10 @@ class PlaywrightComputer:
         if self._tabs.context is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._tabs.context.close(), 10)
-        if self._browser is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._browser.close(), 10)
-        if self._pw is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._pw.stop(), 10)
+        if self._lease is not None:
+            await self._lease.release()  # the last computer on a shared browser closes it
+        if self._driver_lease is not None:
+            await self._driver_lease.release()
         self._policy.stop_proxy()
         self._tabs.clear()
         self._transfers.close()

@@ -141,6 +141,27 @@ class NetworkPolicy:
         # Chromium sends loopback hosts around a proxy unless told not to.
         return {"server": self._proxy.url, "bypass": "<-loopback>"}
 
+    def context_proxy(self, endpoint: str | None, shared: bool) -> ProxySettings | None:
+        """The policy proxy for a new context (None: none, or the browser's own).
+
+        A browser launched for one computer has the proxy as its own; a `shared` one
+        has none, so each context gets it. A browser reached at `endpoint` (CDP or
+        Playwright's websocket) gets it only when on a loopback address, as the
+        proxy listens on this machine's loopback; any other gets none (and a warning).
+        """
+        if self.domains.is_open or not (endpoint or shared):
+            return None
+        if not endpoint:
+            return self.start_proxy()
+        if is_loopback_endpoint(endpoint):
+            return self.start_proxy()
+        self._state.emit(
+            "warning",
+            "the domain policy applies through routing and redirect checks only: the remote "
+            "browser cannot reach the policy proxy on this machine's loopback",
+        )
+        return None
+
     @property
     def proxy_running(self) -> bool:
         """Whether this browser's traffic goes through the policy proxy."""

@@ -60,6 +60,8 @@ class BrowserState:
         # every input (and navigation) bumps this when it starts and when it ends
         self.input_generation = 0
         self.closed = False
+        # why the browser process is gone (crash, kill), once it is
+        self.browser_gone: str | None = None
 
     def emit(self, kind: str, message: str, *, notice: str = "", **data: object) -> None:
         """Log an event and keep it for `drain_events`; `notice` is the line for the model."""

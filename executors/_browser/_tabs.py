@@ -23,7 +23,7 @@ from playwright.async_api import Error as PlaywrightError
 from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import blocked_page_html
 from executors._browser._shared import BrowserState, is_closed_error, wait_page_step
-from executors._errors import ActionFailedError, ExecutorClosedError
+from executors._errors import ActionFailedError, BrowserGoneError, ExecutorClosedError
 
 __all__ = ["Tabs"]
 
@@ -92,7 +92,9 @@ class Tabs:
     # -- the active page ---------------------------------------------------------------
 
     def context_or_raise(self) -> BrowserContext:
-        """The browser context, or `ExecutorClosedError` once closed."""
+        """The browser context, or `ExecutorClosedError` once closed (or its browser died)."""
+        if self._state.browser_gone is not None:
+            raise BrowserGoneError(self._state.browser_gone)
         if self._state.closed or self.context is None:
             raise ExecutorClosedError("the browser computer is closed")
         return self.context
@@ -222,6 +224,8 @@ class Tabs:
         except asyncio.TimeoutError as exc:
             raise ActionFailedError(f"{what} did not finish within {limit:g} s") from exc
         except PlaywrightError as exc:
+            if self._state.browser_gone is not None:
+                raise BrowserGoneError(f"{self._state.browser_gone} (during {what})") from exc
             if self._active in self._crashed:
                 raise ExecutorClosedError(f"the page crashed during {what}") from exc
             if is_closed_error(exc):

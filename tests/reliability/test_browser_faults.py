@@ -84,7 +84,12 @@ async def test_browser_process_killed_mid_run(tmp_path: Path) -> None:
 
         result = await run(tmp_path, computer, CLICKS, OnStep(2, kill))
     assert result.status == "error", result.status
-    assert result.error["type"] in ("ExecutorClosedError", "ActionFailedError", "CaptureError")
+    assert result.error["type"] in (
+        "BrowserGoneError",
+        "ExecutorClosedError",
+        "ActionFailedError",
+        "CaptureError",
+    )
     check_run_dir(tmp_path / "run", "error")
     assert not await wait_gone(pids), "chromium processes outlived the run"
 
