@@ -100,11 +100,14 @@ def claim_run_dir(run_dir: Path, *, overwrite: bool = False, api: bool = False) 
                 shutil.rmtree(path)
             else:
                 path.unlink()
-        token = _CLAIMED.set(_Claim(_resolved(run_dir)))
+        previous = _CLAIMED.get()
+        _CLAIMED.set(_Claim(_resolved(run_dir)))
         try:
             yield run_dir
         finally:
-            _CLAIMED.reset(token)
+            # not Token.reset: a run claims inside its wall-time task (a copied
+            # context) and releases in the caller's, once the record is final
+            _CLAIMED.set(previous)
     finally:
         os.close(fd)  # releases the lock
 

@@ -46,7 +46,10 @@ class DamageWatcher:
         self._stamps: deque[float] = deque(maxlen=_KEEP)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.last_change = 0.0  # monotonic time of the latest change (0: none yet)
+        # monotonic time of the latest change. What was drawn before the watcher opened
+        # is unknown: the opening counts as a change, so a first settle waits one quiet
+        # interval of reports (a screen painting all along is not taken as still)
+        self.last_change = time.monotonic()
         self.reports = 0  # every report, thin ones too
         self._thread = threading.Thread(target=self._read, name="screenloop-x-damage", daemon=True)
         self._thread.start()
