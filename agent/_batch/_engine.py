@@ -24,11 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
-import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +43,7 @@ from agent._batch._summary import (
 from agent._batch._tasks import BatchTask
 from agent._errors import ConfigurationError, RunDirectoryError
 from agent._events import AgentHooks, StepStarted
+from agent._record._claim import locked_dir, remove_entries
 from agent._record._untrusted import read_json_object
 
 __all__ = [
@@ -138,19 +136,12 @@ def sha256_file(path: Path) -> str:
 @contextlib.contextmanager
 def hold_batch_dir(out: Path, *, resume: bool, overwrite: bool) -> Iterator[Path]:
     """One batch per output directory; a used one only with `resume` (kept) or `overwrite`."""
-    if out.exists() and not out.is_dir():
-        raise RunDirectoryError(f"{out} exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise RunDirectoryError(f"cannot use {out} for a batch: {exc}") from exc
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunDirectoryError(f"another batch is writing to {out}") from None
-        earlier = sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME)
+    with locked_dir(
+        out,
+        unusable=f"cannot use {out} for a batch",
+        busy=f"another batch is writing to {out}",
+        lock_name=LOCK_NAME,
+    ) as earlier:
         if earlier and resume and SUMMARY_FILENAME not in earlier:
             raise RunDirectoryError(f"--resume: {out} is not a batch output (no summary.json)")
         if earlier and not resume:
@@ -159,15 +150,8 @@ def hold_batch_dir(out: Path, *, resume: bool, overwrite: bool) -> Iterator[Path
                     f"{out} is not empty; pass --resume to finish that batch, --overwrite to "
                     "replace it, or choose another --record directory"
                 )
-            for name in earlier:
-                path = out / name
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink()
+            remove_entries(out, earlier)
         yield out
-    finally:
-        os.close(fd)
 
 
 class _StepHooks(AgentHooks):

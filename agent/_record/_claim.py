@@ -25,14 +25,21 @@ import fcntl
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent._errors import RunDirectoryError
 
-__all__ = ["LOCK_NAME", "claim_run_dir", "hold_run_dir", "reserve_run_dir"]
+__all__ = [
+    "LOCK_NAME",
+    "claim_run_dir",
+    "hold_run_dir",
+    "locked_dir",
+    "remove_entries",
+    "reserve_run_dir",
+]
 
 LOCK_NAME = ".lock"
 # what an earlier run leaves in its directory (the Python API refuses these)
@@ -64,6 +71,43 @@ def reserve_run_dir(base: Path) -> Path:
 
 
 @contextlib.contextmanager
+def locked_dir(
+    path: Path, *, unusable: str, busy: str, lock_name: str = LOCK_NAME
+) -> Iterator[list[str]]:
+    """Create `path` and hold its lock file `lock_name` for the block: the names already
+    in it (the lock file aside).
+
+    Raises `RunDirectoryError`: "`unusable`: why" when the directory cannot be
+    made or its lock opened, `busy` when another process holds the lock.
+    """
+    if path.exists() and not path.is_dir():
+        raise RunDirectoryError(f"{path} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path / lock_name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise RunDirectoryError(f"{unusable}: {exc}") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunDirectoryError(busy) from None
+        yield sorted(p.name for p in path.iterdir() if p.name != lock_name)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def remove_entries(path: Path, names: Iterable[str]) -> None:
+    """Delete `names` from directory `path` (a directory wholly; a symlink, not its target)."""
+    for name in names:
+        entry = path / name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+@contextlib.contextmanager
 def claim_run_dir(run_dir: Path, *, overwrite: bool = False, api: bool = False) -> Iterator[Path]:
     """Hold `run_dir` for one run (see the module docstring); raises `RunDirectoryError`.
 
@@ -71,21 +115,11 @@ def claim_run_dir(run_dir: Path, *, overwrite: bool = False, api: bool = False) 
     earlier run's record counts as "not empty").
     """
     other = "another run_dir" if api else "another --record"
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunDirectoryError(f"{run_dir} exists and is not a directory")
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(run_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise RunDirectoryError(f"cannot use {run_dir} as a run directory: {exc}") from exc
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunDirectoryError(
-                f"another screenloop run is writing to {run_dir}; choose {other}"
-            ) from None
-        earlier = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_NAME)
+    with locked_dir(
+        run_dir,
+        unusable=f"cannot use {run_dir} as a run directory",
+        busy=f"another screenloop run is writing to {run_dir}; choose {other}",
+    ) as earlier:
         blocking = [n for n in earlier if n in _RUN_RECORDS] if api else earlier
         if blocking and not overwrite:
             shown = ", ".join(blocking[:4]) + (" ..." if len(blocking) > 4 else "")
@@ -94,12 +128,8 @@ def claim_run_dir(run_dir: Path, *, overwrite: bool = False, api: bool = False) 
             raise RunDirectoryError(
                 f"{run_dir} {what} ({shown}); pass {flag} to replace it, or choose {other}"
             )
-        for name in earlier if overwrite else ():  # a caller's own files stay
-            path = run_dir / name
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+        if overwrite:  # a caller's own files stay otherwise
+            remove_entries(run_dir, earlier)
         previous = _CLAIMED.get()
         _CLAIMED.set(_Claim(_resolved(run_dir)))
         try:
@@ -108,8 +138,6 @@ def claim_run_dir(run_dir: Path, *, overwrite: bool = False, api: bool = False) 
             # not Token.reset: a run claims inside its wall-time task (a copied
             # context) and releases in the caller's, once the record is final
             _CLAIMED.set(previous)
-    finally:
-        os.close(fd)  # releases the lock
 
 
 @contextlib.contextmanager

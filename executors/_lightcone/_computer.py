@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import executors._lightcone._wire as _wire
 from executors._computer import (
+    ALL_CAPABILITIES,
     Button,
     Capability,
     ExecutorEvent,
@@ -58,26 +59,7 @@ __all__ = ["LIGHTCONE_CAPABILITIES", "LightconeComputer"]
 
 logger = logging.getLogger(__name__)
 
-LIGHTCONE_CAPABILITIES: frozenset[Capability] = frozenset(
-    {
-        "screenshot",
-        "click",
-        "double_click",
-        "triple_click",
-        "drag",
-        "move",
-        "scroll",
-        "type",
-        "keypress",
-        "key_down",
-        "key_up",
-        "mouse_down",
-        "mouse_up",
-        "wait",
-        "navigate",
-        "current_url",
-    }
-)
+LIGHTCONE_CAPABILITIES: frozenset[Capability] = ALL_CAPABILITIES  # every action maps to the API
 """Every capability: ``move`` is a scroll by nothing at the point, ``triple_click`` a double
 click and a click at the same point (the API has neither)."""
 
