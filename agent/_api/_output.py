@@ -27,7 +27,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from agent._errors import ConfigurationError, OutputValidationError
 
-__all__ = ["OutputSpec", "loads_lenient", "make_strict", "output_spec"]
+__all__ = [
+    "OutputSpec",
+    "format_name",
+    "loads_lenient",
+    "make_strict",
+    "output_spec",
+    "under_value",
+]
 
 _NAME_RE = re.compile(r"[^a-zA-Z0-9_-]+")
 _MAX_ECHO = 300
@@ -97,22 +104,31 @@ def output_spec(schema: Any, name: str | None = None) -> OutputSpec:
             f"cannot build a JSON schema for output_schema {schema!r}: {exc}"
         ) from exc
     wrapped = inner.get("type") != "object"
-    root = inner
-    if wrapped:
-        defs = inner.pop("$defs", None)
-        root = {
-            "type": "object",
-            "properties": {"value": inner},
-            "required": ["value"],
-            "additionalProperties": False,
-        }
-        if defs:
-            root["$defs"] = defs
-    root = copy.deepcopy(root)
+    root = copy.deepcopy(under_value(inner) if wrapped else inner)
     strict = make_strict(root)
     default = getattr(schema, "__name__", None) or "output"
-    safe = _NAME_RE.sub("_", name or default)[:64] or "output"
-    return OutputSpec(safe, root, strict, adapter, wrapped)
+    return OutputSpec(format_name(name or default, "output"), root, strict, adapter, wrapped)
+
+
+def under_value(inner: dict[str, Any]) -> dict[str, Any]:
+    """An object schema whose one required property ``value`` is `inner` (for answers
+    that are not objects: the Responses API's json_schema format wants an object at
+    the root); `inner`'s ``$defs`` move up to the root, where its refs point."""
+    defs = inner.pop("$defs", None)
+    root: dict[str, Any] = {
+        "type": "object",
+        "properties": {"value": inner},
+        "required": ["value"],
+        "additionalProperties": False,
+    }
+    if defs:
+        root["$defs"] = defs
+    return root
+
+
+def format_name(name: str, fallback: str) -> str:
+    """`name` as a ``text.format`` name: letters, digits, ``_`` and ``-``, at most 64."""
+    return _NAME_RE.sub("_", name)[:64] or fallback
 
 
 def make_strict(schema: Any) -> bool:

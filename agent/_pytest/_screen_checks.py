@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from agent._api._output import loads_lenient, make_strict
+from agent._api._output import format_name, loads_lenient, make_strict, under_value
 from agent._errors import CheckAnswerError, ConfigurationError
 
 __all__ = [
@@ -57,7 +56,6 @@ _CHECK_SCHEMA: dict[str, Any] = {
     "required": ["answer", "reason"],
     "additionalProperties": False,
 }
-_NAME_RE = re.compile(r"[^a-zA-Z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -97,17 +95,9 @@ def extract_spec(schema: Any, name: str | None = None) -> CheckSpec:
                 "a type pydantic understands, or a JSON-schema dict"
             ) from exc
         default_name = getattr(schema, "__name__", None) or "value"
-    defs = inner.pop("$defs", None)
-    root: dict[str, Any] = {
-        "type": "object",
-        "properties": {"value": inner},
-        "required": ["value"],
-        "additionalProperties": False,
-    }
-    if defs:
-        root["$defs"] = defs
+    root = under_value(inner)
     strict = make_strict(root)
-    safe = _NAME_RE.sub("_", name or f"extract_{default_name}")[:64] or "extract_value"
+    safe = format_name(name or f"extract_{default_name}", "extract_value")
     return CheckSpec(safe, root, strict, "value", adapter)
 
 
