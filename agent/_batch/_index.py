@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agent._record._report_actions import esc
+from agent._record._report_actions import esc, meta_html
 from agent._record._report_assets import report_css
 
 __all__ = ["INDEX_FILENAME", "render_index", "write_index"]
@@ -147,14 +147,8 @@ def render_index(summary: Mapping[str, Any]) -> str:
         '<header class="run"><div class="brandrow"><span>screenloop batch</span></div>'
         f'<div class="titlerow"><h1>{esc(summary.get("task_file", "batch"))}</h1>'
         f'<span class="status st-{status}" id="status">{esc(status)}</span></div>'
-        '<dl class="meta">'
-        + "".join(
-            f'<div><dt>{esc(k)}</dt><dd title="{esc(v)}">{esc(v)}</dd></div>'
-            for k, v in meta
-            if v not in (None, "")
-        )
-        + "</dl>"
-        f'<div class="bar"><span class="ok" style="width: {ok * 100 / planned:.3f}%"></span>'
+        + meta_html(meta)
+        + f'<div class="bar"><span class="ok" style="width: {ok * 100 / planned:.3f}%"></span>'
         f'<span class="bad" style="width: {bad * 100 / planned:.3f}%"></span>'
         f'<span class="none" style="width: {none * 100 / planned:.3f}%"></span></div></header>'
     )

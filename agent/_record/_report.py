@@ -40,7 +40,14 @@ from typing import Any, Literal
 
 from agent._actions._recorded import describe_action, pt, short, to_float
 from agent._errors import RunDirectoryError
-from agent._record._report_actions import Overlay, draw_action, esc, figure_html, text_html
+from agent._record._report_actions import (
+    Overlay,
+    draw_action,
+    esc,
+    figure_html,
+    meta_html,
+    text_html,
+)
 from agent._record._report_assets import PHASE_COLORS, report_css, report_js
 from agent._record._report_run import (
     EMBED_AS_IS_BYTES,
@@ -335,15 +342,7 @@ def _header(run: ReportRun) -> str:
         ),
         ("Started", s.get("started_at")),
     ]
-    parts.append(
-        '<dl class="meta">'
-        + "".join(
-            f'<div><dt>{esc(k)}</dt><dd title="{esc(v)}">{esc(v)}</dd></div>'
-            for k, v in meta
-            if v not in (None, "")
-        )
-        + "</dl>"
-    )
+    parts.append(meta_html(meta))
     downloads = [d for d in _list_of(s.get("downloads")) if isinstance(d, dict)]
     if downloads:
         parts.append(

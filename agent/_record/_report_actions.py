@@ -10,7 +10,7 @@ placeholders in the record, are shown as a masked chip naming the secret.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from agent._secrets import SECRET_PATTERN
 from executors._computer import Size
 from executors._geometry import GeometryError, model_to_screen
 
-__all__ = ["Overlay", "draw_action", "esc", "figure_html", "text_html"]
+__all__ = ["Overlay", "draw_action", "esc", "figure_html", "meta_html", "text_html"]
 
 _POINT_KINDS = {"click", "double_click", "triple_click", "move", "mouse_down", "mouse_up",
                 "point_and_type", "right_click"}  # fmt: skip
@@ -39,6 +39,19 @@ _POINT_KINDS = {"click", "double_click", "triple_click", "move", "mouse_down", "
 def esc(value: object) -> str:
     """`value` as HTML-escaped text."""
     return html.escape(str(value), quote=True)
+
+
+def meta_html(meta: Iterable[tuple[str, object]]) -> str:
+    """The header's ``<dl class="meta">`` of (label, value) pairs; empty values left out."""
+    return (
+        '<dl class="meta">'
+        + "".join(
+            f'<div><dt>{esc(k)}</dt><dd title="{esc(v)}">{esc(v)}</dd></div>'
+            for k, v in meta
+            if v not in (None, "")
+        )
+        + "</dl>"
+    )
 
 
 def text_html(value: object) -> str:
