@@ -16,16 +16,36 @@ step windows are split into the same phases.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from playwright.async_api import Page, async_playwright
 
 from bench._common import BENCH_API_KEY, Baton
+from executors import Size
+from sandbox import chromium_args, find_chromium
 
 __all__ = ["BrowserHands", "DesktopHands", "NaiveDesktopHands", "run_baseline"]
+
+
+@contextlib.asynccontextmanager
+async def baseline_page(size: Size, url: str) -> AsyncIterator[Page]:
+    """The baseline's page, the OpenAI CUA sample's way: a Playwright and a Chromium of its
+    own, one page at `size` showing `url`."""
+    pw = await async_playwright().start()
+    browser = await pw.chromium.launch(executable_path=str(find_chromium()), args=chromium_args())
+    try:
+        page = await browser.new_page(viewport={"width": size.width, "height": size.height})
+        await page.goto(url)
+        yield page
+    finally:
+        await browser.close()
+        await pw.stop()
 
 
 class BrowserHands:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.testing import computer_call, message
-from bench._baseline import BrowserHands, NaiveDesktopHands, run_baseline
+from bench._baseline import BrowserHands, NaiveDesktopHands, baseline_page, run_baseline
 from bench._common import Baton, PageServer, ServerProcess, log, spread
 from bench._probe import (
     DELAYS,
@@ -187,10 +187,7 @@ async def _interleave(
 
 
 async def _browser(size: Size, delays: list[str], steps: int, reps: int) -> dict[str, Any]:
-    from playwright.async_api import async_playwright
-
     from executors import PlaywrightComputer
-    from sandbox import chromium_args, find_chromium
 
     turns = _turns(size, delays, steps, reps)
     sl_side, base_side = _Side("screenloop"), _Side("baseline")
@@ -201,37 +198,30 @@ async def _browser(size: Size, delays: list[str], steps: int, reps: int) -> dict
         ServerProcess(turns) as base_srv,
     ):
         url = pages.url("/")
-        pw = await async_playwright().start()
-        browser = await pw.chromium.launch(
-            executable_path=str(find_chromium()), args=chromium_args()
-        )
-        try:
-            page = await browser.new_page(viewport={"width": size.width, "height": size.height})
-            await page.goto(url)
-            async with PlaywrightComputer(size=size, start_url=url) as computer:
-                pages_of = {"screenloop": computer.page, "baseline": page}
+        async with (
+            baseline_page(size, url) as page,
+            PlaywrightComputer(size=size, start_url=url) as computer,
+        ):
+            pages_of = {"screenloop": computer.page, "baseline": page}
 
-                async def sl(baton: Baton) -> list[dict[str, float]]:
-                    probe = _ProbeComputer(computer, sl_side.probe)
-                    return (
-                        await run_screenloop(probe, sl_srv.base_url, steps=steps, baton=baton)
-                    ).windows
+            async def sl(baton: Baton) -> list[dict[str, float]]:
+                probe = _ProbeComputer(computer, sl_side.probe)
+                return (
+                    await run_screenloop(probe, sl_srv.base_url, steps=steps, baton=baton)
+                ).windows
 
-                async def base(baton: Baton) -> list[dict[str, float]]:
-                    hands = _ProbeHands(BrowserHands(page), base_side.probe)
-                    return await run_baseline(hands, base_srv.base_url, size, baton=baton)
+            async def base(baton: Baton) -> list[dict[str, float]]:
+                hands = _ProbeHands(BrowserHands(page), base_side.probe)
+                return await run_baseline(hands, base_srv.base_url, size, baton=baton)
 
-                async def effects(side: _Side, n: int) -> list[float]:
-                    p = pages_of[side.name]
-                    await p.wait_for_function(f"window.__effects.length >= {n}", timeout=10_000)
-                    return [t / 1000 for t in await p.evaluate("window.__effects")]
+            async def effects(side: _Side, n: int) -> list[float]:
+                p = pages_of[side.name]
+                await p.wait_for_function(f"window.__effects.length >= {n}", timeout=10_000)
+                return [t / 1000 for t in await p.evaluate("window.__effects")]
 
-                sides = [sl_side, base_side]
-                runs = {"screenloop": sl, "baseline": base}
-                loads = await _interleave(size, delays, reps, sides, runs, effects)
-        finally:
-            await browser.close()
-            await pw.stop()
+            sides = [sl_side, base_side]
+            runs = {"screenloop": sl, "baseline": base}
+            loads = await _interleave(size, delays, reps, sides, runs, effects)
     return _summarize(sl_side.trials + base_side.trials, delays, loads, ["screenloop", "baseline"])
 
 

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench._baseline import BrowserHands, run_baseline
+from bench._baseline import BrowserHands, baseline_page, run_baseline
 from bench._common import Baton, PageServer, ServerProcess, log, spread
 from bench._workload import STEP_PAGE, run_screenloop, script_turns
 from executors._computer import Size
@@ -147,10 +147,8 @@ class LinkShaper:
 async def _link(
     size: Size, up_mbit: float, rtt_s: float, steps: int, reps: int, formats: list[str]
 ) -> dict[str, Any]:
-    from playwright.async_api import async_playwright
 
     from executors import PlaywrightComputer
-    from sandbox import chromium_args, find_chromium
 
     turns = script_turns(size, steps, runs=reps)
     names = [f"screenloop {f}" for f in formats] + ["sample"]
@@ -162,13 +160,7 @@ async def _link(
         for n in names:
             srv = stack.enter_context(ServerProcess(turns))
             links[n] = stack.enter_context(LinkShaper(srv.base_url, up_mbit, rtt_s))
-        pw = await async_playwright().start()
-        browser = await pw.chromium.launch(
-            executable_path=str(find_chromium()), args=chromium_args()
-        )
-        try:
-            page = await browser.new_page(viewport={"width": size.width, "height": size.height})
-            await page.goto(url)
+        async with baseline_page(size, url) as page:
             hands = BrowserHands(page)
             async with contextlib.AsyncExitStack() as astack:
                 runs: dict[str, Callable[[Baton], Any]] = {}
@@ -200,9 +192,6 @@ async def _link(
                     got = await asyncio.gather(*(runs[n](baton) for n in names))
                     for n, w in zip(names, got, strict=True):
                         windows[n].extend(w)
-        finally:
-            await browser.close()
-            await pw.stop()
     rows = []
     sample_median = spread(w["total"] for w in windows["sample"])["median"]
     for n in names:

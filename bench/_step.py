@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._baseline import BrowserHands, DesktopHands, run_baseline
+from bench._baseline import BrowserHands, DesktopHands, baseline_page, run_baseline
 from bench._common import Baton, PageServer, ServerProcess, log, spread
 from bench._workload import PHASES, STEP_PAGE, TK_APP, run_screenloop, script_turns
 from executors._computer import Size
@@ -53,10 +53,7 @@ async def _pair(sl_start: Any, base_start: Any, reps: int) -> dict[str, list[dic
 
 
 async def _browser(size: Size, steps: int, reps: int) -> dict[str, list[dict[str, float]]]:
-    from playwright.async_api import async_playwright
-
     from executors import PlaywrightComputer
-    from sandbox import chromium_args, find_chromium
 
     turns = script_turns(size, steps, runs=reps)
     with (
@@ -65,13 +62,7 @@ async def _browser(size: Size, steps: int, reps: int) -> dict[str, list[dict[str
         ServerProcess(turns) as base_srv,
     ):
         url = pages.url("/")
-        pw = await async_playwright().start()
-        browser = await pw.chromium.launch(
-            executable_path=str(find_chromium()), args=chromium_args()
-        )
-        try:
-            page = await browser.new_page(viewport={"width": size.width, "height": size.height})
-            await page.goto(url)
+        async with baseline_page(size, url) as page:
             hands = BrowserHands(page)
             async with PlaywrightComputer(size=size, start_url=url) as computer:
 
@@ -83,9 +74,6 @@ async def _browser(size: Size, steps: int, reps: int) -> dict[str, list[dict[str
                     return await run_baseline(hands, base_srv.base_url, size, baton=baton)
 
                 return await _pair(sl, base, reps)
-        finally:
-            await browser.close()
-            await pw.stop()
 
 
 def _wait_for_app(grab: Any, timeout_s: float = 15.0) -> None:
