@@ -14,6 +14,7 @@ from executors._computer import (
     Size,
 )
 from executors._desktop import DesktopComputer
+from executors._encoding import COMPRESSIONS, Compression
 from executors._errors import (
     ActionFailedError,
     BrowserGoneError,
@@ -47,6 +48,7 @@ from executors._lightcone import LightconeComputer
 __all__ = [
     "ALL_CAPABILITIES",
     "CANONICAL_KEYS",
+    "COMPRESSIONS",
     "DIALOG_POLICIES",
     "MODIFIERS",
     "ActionFailedError",
@@ -54,6 +56,7 @@ __all__ = [
     "Button",
     "Capability",
     "CaptureError",
+    "Compression",
     "Computer",
     "DesktopComputer",
     "DialogPolicy",

@@ -28,7 +28,8 @@ from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import SETTLE_BEGIN, SETTLE_PROBE, SETTLE_RESULT
 from executors._browser._shared import BrowserState, is_closed_error
 from executors._browser._tabs import Tabs
-from executors._computer import ImageFormat, Screenshot, SettleResult, Size
+from executors._computer import Screenshot, SettleResult, Size
+from executors._encoding import ImageEncoding
 from executors._errors import CaptureError, ExecutorClosedError, ExecutorError
 
 __all__ = ["Capture"]
@@ -103,9 +104,7 @@ class Capture:
         sent = self._sent_b64
         b64 = sent[1] if sent is not None and sent[0] is data else None
         if (width, height) != self._options.size:
-            data = _resize(
-                data, self._options.size, self._options.image_format, self._options.quality
-            )
+            data = _resize(data, self._options.size, self._options.encoding())
             b64 = None
         return Screenshot(
             data=data,
@@ -131,8 +130,7 @@ class Capture:
             dialog.layout,
             dialog.text,
             options.size,
-            options.image_format,
-            options.quality,
+            options.encoding(),
         )
         return Screenshot(
             data=data,
@@ -142,19 +140,22 @@ class Capture:
             capture_s=time.perf_counter() - start,
         )
 
-    def _capture_key(self) -> tuple[str, int | None]:
-        return (self._options.image_format, self._options.quality)
+    def _capture_key(self) -> ImageEncoding:
+        return self._options.encoding()
 
     async def _capture_page(self, page: Page, session: CDPSession) -> tuple[bytes, int, int]:
-        """One CDP capture of the viewport: (data, width, height) as Chromium sent it."""
+        """One CDP capture of the viewport: (data, width, height) as Chromium sent it
+        (lossless WebP: Chromium's fast PNG, converted here)."""
+        encoding = self._options.encoding()
+        chromium_encodes = not encoding.lossless_webp
         params: dict[str, Any] = {
-            "format": self._options.image_format,
-            "optimizeForSpeed": True,
+            "format": encoding.format if chromium_encodes else "png",
+            "optimizeForSpeed": encoding.compression == "fast" or not chromium_encodes,
             "captureBeyondViewport": False,
             "fromSurface": True,
         }
-        if self._options.quality is not None and self._options.image_format != "png":
-            params["quality"] = int(self._options.quality)
+        if encoding.quality is not None and params["format"] != "png":
+            params["quality"] = encoding.quality
         if page in self._use_clip:
             params["clip"] = await self._viewport_clip(session)
         data = await self._capture(session, params)
@@ -165,6 +166,8 @@ class Capture:
             params["clip"] = await self._viewport_clip(session)
             data = await self._capture(session, params)
             width, height = _image_size(data)
+        if not chromium_encodes and (width, height) == self._options.size:
+            data = await asyncio.to_thread(encoding.transcode, data)
         self._last[page] = data
         return data, width, height
 
@@ -432,7 +435,7 @@ class _Prefetch:
 
     page: Page
     task: asyncio.Future[tuple[bytes, int, int]]
-    key: tuple[str, int | None]
+    key: ImageEncoding
     generation: int
     settled_at: float
 
@@ -450,9 +453,9 @@ def _image_size(data: bytes) -> tuple[int, int]:
         return image.size
 
 
-def _resize(data: bytes, size: Size, fmt: ImageFormat, quality: int | None) -> bytes:
+def _resize(data: bytes, size: Size, encoding: ImageEncoding) -> bytes:
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:
         resized = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
-    return encode_image(resized, fmt, quality)
+    return encode_image(resized, encoding)

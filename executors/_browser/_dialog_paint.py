@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from executors._computer import ImageFormat, Size
+from executors._encoding import ImageEncoding
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -125,8 +126,8 @@ def paint_dialog(
     layout: DialogLayout,
     text: str | None,
     size: Size,
-    fmt: ImageFormat,
-    quality: int | None,
+    fmt: ImageFormat | ImageEncoding,
+    quality: int | None = None,
 ) -> bytes:
     """The screenshot `base` (or a blank page) dimmed, with the dialog drawn on it.
 
@@ -165,16 +166,13 @@ def paint_dialog(
     return encode_image(image, fmt, quality)
 
 
-def encode_image(image: Image.Image, fmt: ImageFormat, quality: int | None) -> bytes:
-    """A Pillow image encoded the way captures are (fast PNG, or JPEG/WebP at `quality`)."""
-    out = io.BytesIO()
-    if fmt == "png":
-        image.save(out, "PNG", compress_level=1)
-    elif fmt == "jpeg":
-        image.save(out, "JPEG", quality=quality or 80)
-    else:
-        image.save(out, "WEBP", quality=quality or 80, method=0)
-    return out.getvalue()
+def encode_image(
+    image: Image.Image, fmt: ImageFormat | ImageEncoding, quality: int | None = None
+) -> bytes:
+    """A Pillow image encoded the way captures are (an `ImageEncoding`, or a format and
+    quality: fast PNG, or JPEG/WebP at `quality`)."""
+    encoding = fmt if isinstance(fmt, ImageEncoding) else ImageEncoding(fmt, quality)
+    return encoding.encode(image)
 
 
 def _centred(

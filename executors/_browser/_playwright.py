@@ -9,9 +9,10 @@
   mouse and keyboard); back/forward buttons, which Playwright's mouse lacks,
   go straight through CDP.
 - Capture is CDP ``Page.captureScreenshot`` (PNG with ``optimizeForSpeed`` by
-  default), at the declared size whatever the device scale factor: without a
-  clip first (this Chromium returns CSS-pixel size), else with a CSS clip at
-  scale 1, else a Pillow resize.
+  default; ``compression="small"`` without it; ``lossless=True`` WebP is the
+  fast PNG converted by libwebp, see `executors._encoding`), at the declared
+  size whatever the device scale factor: without a clip first (this Chromium
+  returns CSS-pixel size), else with a CSS clip at scale 1, else a Pillow resize.
 - New tabs and popups are followed: actions go to the newest page; when it
   closes, to the previous one. Each switch is an `ExecutorEvent`.
 - The domain policy is enforced at the network layer: ``context.route`` sees
@@ -44,7 +45,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Literal
 
 from playwright.async_api import Browser, BrowserContext, Page
 
@@ -58,7 +59,7 @@ from executors._browser._mouse import Mouse
 from executors._browser._policy import NetworkPolicy
 from executors._browser._scripts import SETTLE_INIT_SCRIPT
 from executors._browser._selects import SELECT_INIT_SCRIPT
-from executors._browser._shared import BrowserOptions, BrowserState
+from executors._browser._shared import BrowserOptions, BrowserState, Option
 from executors._browser._shortcuts import Shortcuts
 from executors._browser._tabs import Tabs
 from executors._browser._transfers import Transfers
@@ -73,6 +74,7 @@ from executors._computer import (
     SettleResult,
     Size,
 )
+from executors._encoding import Compression, ImageEncoding
 from executors._errors import ActionFailedError, ExecutorClosedError
 from sandbox import DomainPolicy
 
@@ -80,31 +82,7 @@ __all__ = ["BROWSER_CAPABILITIES", "PlaywrightComputer"]
 
 logger = logging.getLogger(__name__)
 
-V = TypeVar("V")
-
 BROWSER_CAPABILITIES: frozenset[Capability] = ALL_CAPABILITIES
-
-
-class _Option(Generic[V]):
-    """An attribute of the computer kept in its `BrowserOptions`, where the parts read it."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> _Option[V]: ...
-
-    @overload
-    def __get__(self, obj: PlaywrightComputer, owner: type) -> V: ...
-
-    def __get__(self, obj: PlaywrightComputer | None, owner: type) -> _Option[V] | V:
-        if obj is None:
-            return self
-        value: V = getattr(obj._options, self._name)
-        return value
-
-    def __set__(self, obj: PlaywrightComputer, value: V) -> None:
-        setattr(obj._options, self._name, value)
 
 
 class PlaywrightComputer:
@@ -135,6 +113,9 @@ class PlaywrightComputer:
     gives this computer a Chromium of its own. If the browser dies, actions
     raise `BrowserGoneError`.
 
+    Screenshots: `image_format`, `quality` (lossy), `lossless` (WebP) and
+    `compression` (``fast`` | ``small``), settable later (`executors._encoding`).
+
     A shell over its parts: `Tabs` (pages, the active one, page events),
     `NetworkPolicy`, `NetworkActivity`, `Keyboard`, `Mouse`, `Capture`,
     `Dialogs` and `Shortcuts`.
@@ -142,15 +123,17 @@ class PlaywrightComputer:
 
     environment: Literal["browser"] = "browser"
 
-    image_format: _Option[ImageFormat] = _Option()
-    quality: _Option[int | None] = _Option()
-    settle_max_s: _Option[float] = _Option()
-    action_timeout_s: _Option[float] = _Option()
-    navigation_timeout_s: _Option[float] = _Option()
-    navigation_settle_s: _Option[float] = _Option()
-    capture_timeout_s: _Option[float] = _Option()
-    drag_steps: _Option[int] = _Option()
-    downloads_dir: _Option[Path | None] = _Option()
+    image_format: Option[ImageFormat] = Option()
+    quality: Option[int | None] = Option()
+    lossless: Option[bool] = Option()
+    compression: Option[Compression] = Option()
+    settle_max_s: Option[float] = Option()
+    action_timeout_s: Option[float] = Option()
+    navigation_timeout_s: Option[float] = Option()
+    navigation_settle_s: Option[float] = Option()
+    capture_timeout_s: Option[float] = Option()
+    drag_steps: Option[int] = Option()
+    downloads_dir: Option[Path | None] = Option()
 
     def __init__(
         self,
@@ -182,6 +165,8 @@ class PlaywrightComputer:
         user_data_dir: str | Path | None = None,
         save_storage_state: str | Path | None = None,
         isolated: bool = False,
+        lossless: bool = False,
+        compression: Compression = "fast",
     ) -> None:
         if cdp_url and ws_endpoint:
             raise ValueError("pass cdp_url or ws_endpoint, not both")
@@ -189,12 +174,13 @@ class PlaywrightComputer:
         self.logins = Logins.checked(
             storage_state, user_data_dir, save_storage_state, remote=bool(cdp_url or ws_endpoint)
         )
-        if image_format not in ("png", "jpeg", "webp"):
-            raise ValueError(f"unknown image format {image_format!r}")
+        encoding = ImageEncoding.check(image_format, quality, lossless, compression)
         self._options = BrowserOptions(
             size=Size(int(size[0]), int(size[1])),
-            image_format=image_format,
-            quality=quality,
+            image_format=encoding.format,
+            quality=encoding.quality,
+            lossless=encoding.lossless,
+            compression=encoding.compression,
             settle_max_s=settle_max_s,
             action_timeout_s=action_timeout_s,
             navigation_timeout_s=navigation_timeout_s,

@@ -13,17 +13,19 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from playwright.async_api import CDPSession, Page, Request
 from playwright.async_api import Error as PlaywrightError
 
 from executors._computer import ExecutorEvent, ImageFormat, Size
+from executors._encoding import Compression, ImageEncoding
 
 __all__ = [
     "BrowserOptions",
     "BrowserState",
     "Channel",
+    "Option",
     "is_closed_error",
     "page_of",
     "wait_page_step",
@@ -32,6 +34,31 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+V = TypeVar("V")
+
+
+class Option(Generic[V]):
+    """An attribute of the computer kept in its `BrowserOptions`, where the parts read it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Option[V]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> V: ...
+
+    def __get__(self, obj: object | None, owner: type) -> Option[V] | V:
+        if obj is None:
+            return self
+        value: V = getattr(obj._options, self._name)  # type: ignore[attr-defined]
+        return value
+
+    def __set__(self, obj: object, value: V) -> None:
+        setattr(obj._options, self._name, value)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -48,6 +75,12 @@ class BrowserOptions:
     capture_timeout_s: float
     drag_steps: int
     downloads_dir: Path | None
+    lossless: bool = False
+    compression: Compression = "fast"
+
+    def encoding(self) -> ImageEncoding:
+        """The image options as one `ImageEncoding` (read at each capture)."""
+        return ImageEncoding(self.image_format, self.quality, self.lossless, self.compression)
 
 
 class BrowserState:

@@ -21,6 +21,7 @@ from executors._computer import (
 )
 from executors._desktop._capture import DesktopCapture
 from executors._desktop._state import DisplayState
+from executors._encoding import Compression
 from executors._errors import UnsupportedActionError
 
 __all__ = ["DESKTOP_CAPABILITIES", "DesktopBase"]
@@ -46,6 +47,8 @@ class DesktopBase:
         capture_timeout_s: float,
         min_response_s: float = 0.0,
         change_notification: bool = False,
+        lossless: bool = False,
+        compression: Compression = "fast",
     ) -> None:
         """Set up the shared capture on `state`, and the lock that guards a lazy start."""
         self._state = state
@@ -58,6 +61,8 @@ class DesktopBase:
             capture_timeout_s=capture_timeout_s,
             min_response_s=min_response_s,
             change_notification=change_notification,
+            lossless=lossless,
+            compression=compression,
         )
         self._start_lock = asyncio.Lock()
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -26,8 +25,8 @@ from executors._computer import ExecutorEvent, ImageFormat, Screenshot, SettleRe
 from executors._desktop._damage import DamageWatcher
 from executors._desktop._settle import ResponseWindow, frame_key, is_cursor_blink
 from executors._desktop._state import DisplayState
+from executors._encoding import Compression, ImageEncoding
 from executors._errors import CaptureError, ExecutorClosedError
-from executors._png import encode_png_rgb
 
 __all__ = ["DesktopCapture", "encode_bgra"]
 
@@ -52,6 +51,8 @@ class DesktopCapture:
         image_format: ImageFormat,
         quality: int,
         settle_interval_s: float,
+        lossless: bool = False,
+        compression: Compression = "fast",
         capture_timeout_s: float,
         min_response_s: float = 0.0,
         change_notification: bool = False,
@@ -59,7 +60,7 @@ class DesktopCapture:
         self._state = state
         self._ensure_started = ensure_started
         self._image_format: ImageFormat = image_format
-        self._quality = quality
+        self._encoding = ImageEncoding(image_format, quality, lossless, compression)
         self._settle_interval_s = settle_interval_s
         self._capture_timeout_s = capture_timeout_s
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="screenloop-x-capture")
@@ -143,9 +144,7 @@ class DesktopCapture:
                     {"screen": list(screen), "declared": list(size)},
                 )
             )
-        data = await asyncio.to_thread(
-            encode_bgra, raw, screen, size, self._image_format, self._quality
-        )
+        data = await asyncio.to_thread(encode_bgra, raw, screen, size, self._encoding)
         t2 = time.perf_counter()
         return Screenshot(
             data=data,
@@ -319,20 +318,19 @@ class DesktopCapture:
 
 
 def encode_bgra(
-    raw: bytes, screen: Size, size: Size, image_format: ImageFormat, quality: int = 80
+    raw: bytes,
+    screen: Size,
+    size: Size,
+    image_format: ImageFormat | ImageEncoding,
+    quality: int = 80,
 ) -> bytes:
     """Encode a BGRX capture as PNG (lossless, unfiltered rows, zlib level 1), JPEG or
-    WebP, scaled to `size`."""
+    WebP at `quality`, scaled to `size`; or with every option of an `ImageEncoding`."""
     from PIL import Image
 
     image = Image.frombytes("RGB", (screen.width, screen.height), raw, "raw", "BGRX")
     if screen != size:
         image = image.resize((size.width, size.height), Image.Resampling.BILINEAR)
-    out = io.BytesIO()
-    if image_format == "png":
-        return encode_png_rgb(image.tobytes(), image.width, image.height)
-    if image_format == "jpeg":
-        image.save(out, format="JPEG", quality=quality)
-    else:
-        image.save(out, format="WEBP", quality=quality, method=0)
-    return out.getvalue()
+    if isinstance(image_format, ImageEncoding):
+        return image_format.encode(image)
+    return ImageEncoding(image_format, quality).encode(image)

@@ -48,6 +48,7 @@ from executors._desktop._focus import ClickFocus
 from executors._desktop._input import XKeyboard, XMouse, button_number
 from executors._desktop._state import DisplayState
 from executors._desktop._xtest import XTest
+from executors._encoding import Compression, ImageEncoding
 from executors._errors import (
     ActionFailedError,
     ExecutorClosedError,
@@ -88,6 +89,10 @@ class DesktopComputer(DesktopBase):
     extension, and a change that arrives after a screenshot widens the wait
     for the next steps; without it, or on a server without DAMAGE, settle
     compares grabs.
+
+    Screenshots are `image_format` (png, jpeg, webp) at `quality` (lossy
+    formats); ``lossless=True`` makes WebP lossless, and ``compression``
+    (``fast`` or ``small``) trades encode CPU for bytes (`executors._encoding`).
     """
 
     def __init__(
@@ -105,6 +110,8 @@ class DesktopComputer(DesktopBase):
         close_display: bool | None = None,
         min_response_s: float = DEFAULT_MIN_RESPONSE_S,
         change_notification: bool = True,
+        lossless: bool = False,
+        compression: Compression = "fast",
     ) -> None:
         if isinstance(display, VirtualDisplay):
             virtual: VirtualDisplay | None = display
@@ -122,8 +129,7 @@ class DesktopComputer(DesktopBase):
             if not name:
                 raise HostDisplayRefusedError("no display given and $DISPLAY is unset")
             display_name = name
-        if image_format not in ("png", "jpeg", "webp"):
-            raise ValueError(f"image_format must be png, jpeg or webp, not {image_format!r}")
+        ImageEncoding.check(image_format, quality, lossless, compression)
         if scroll_pixels_per_notch <= 0:
             raise ValueError("scroll_pixels_per_notch must be positive")
         if not 0.0 <= min_response_s <= 5.0:
@@ -152,6 +158,8 @@ class DesktopComputer(DesktopBase):
             capture_timeout_s=capture_timeout_s,
             min_response_s=min_response_s,
             change_notification=change_notification,
+            lossless=lossless,
+            compression=compression,
         )
 
     # -- protocol properties ----------------------------------------------------------
