@@ -128,9 +128,17 @@ async def run_baseline(
     baton: Baton | None = None,
     name: str = "baseline",
     max_steps: int = 1000,
+    keepalive_s: float | None = None,
 ) -> list[dict[str, float]]:
-    """Run the typical loop until the scripted model stops calling; its step windows."""
-    http = httpx.Client(timeout=60)
+    """Run the typical loop until the scripted model stops calling; its step windows.
+
+    `keepalive_s`: how long the HTTP client keeps an idle connection (httpx: 5 s).
+    """
+    expiry = 5.0 if keepalive_s is None else keepalive_s  # httpx's default: 5 s
+    limits = httpx.Limits(
+        max_connections=100, max_keepalive_connections=20, keepalive_expiry=expiry
+    )
+    http = httpx.Client(timeout=60, limits=limits)
     headers = {"Authorization": f"Bearer {BENCH_API_KEY}", "Content-Type": "application/json"}
     url = f"{base_url}/responses"
     tools = [_tool(size[0], size[1], hands.environment)]

@@ -165,8 +165,11 @@ class CallTiming:
 
 
 class _TimingTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, owner: TimedClient) -> None:
-        super().__init__()
+    def __init__(self, owner: TimedClient, keepalive_s: float | None = None) -> None:
+        if keepalive_s is None:
+            super().__init__()
+        else:
+            super().__init__(limits=httpx.Limits(keepalive_expiry=keepalive_s))
         self.owner = owner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -181,9 +184,12 @@ class _TimingTransport(httpx.AsyncHTTPTransport):
 
 
 class TimedClient:
-    """An `AsyncResponsesClient` whose every `create` is timed in phases (see `CallTiming`)."""
+    """An `AsyncResponsesClient` whose every `create` is timed in phases (see `CallTiming`).
 
-    def __init__(self, base_url: str) -> None:
+    `keepalive_s`: how long an idle pooled connection is kept (httpx: 5 s).
+    """
+
+    def __init__(self, base_url: str, keepalive_s: float | None = None) -> None:
         from agent._api._client import AsyncResponsesClient
 
         self.calls: list[CallTiming] = []
@@ -192,7 +198,7 @@ class TimedClient:
             api_key=BENCH_API_KEY,
             base_url=base_url,
             provider="custom",
-            transport=_TimingTransport(self),
+            transport=_TimingTransport(self, keepalive_s),
             max_retries=0,
         )
 

@@ -8,12 +8,19 @@ asymmetric line). The step window (response n arriving to response n+1
 arriving) then includes sending the screenshot up the link, as a user sees it.
 
 Sides, interleaved step by step on the figure-1 workload (browser, 5-action
-cycle): screenloop with each capture format (PNG as Chromium encodes it by
-default, WebP and JPEG at quality 80, lossy: OpenAI's Responses API and
-Lightcone accept both as ``input_image`` data URLs), and the OpenAI CUA
+cycle): screenloop with each capture option a user can pick (`FORMATS`: PNG as
+Chromium encodes it fast, the default; PNG with more compression; lossless
+WebP at both efforts; WebP and JPEG at quality 80, lossy), and the OpenAI CUA
 sample's loop (``page.screenshot()`` PNG, the whole history resent each
-request). The shaper counts TCP connections per side: a client that reuses
-its connection opens one.
+request).
+
+Connections: a new TCP connection costs `setup_rtts` round trips before its
+first byte goes through (TCP handshake + TLS 1.3 on a real link), and the
+shaper counts connections per side, so connection reuse shows in the step and
+in the count. Every client keeps an idle connection `KEEPALIVE_S`: the
+interleaving makes each side idle while the others take their turns (N times
+its own step gap), which in a real run never happens (the connection idles
+only for the step gap, and is busy while the model thinks).
 """
 
 from __future__ import annotations
@@ -36,9 +43,13 @@ __all__ = ["FORMATS", "LinkShaper", "measure_network"]
 # side name -> PlaywrightComputer image options
 FORMATS: dict[str, dict[str, Any]] = {
     "png": {"image_format": "png"},
+    "png small": {"image_format": "png", "compression": "small"},
+    "webp lossless": {"image_format": "webp", "lossless": True},
+    "webp lossless small": {"image_format": "webp", "lossless": True, "compression": "small"},
     "webp q80": {"image_format": "webp", "quality": 80},
     "jpeg q80": {"image_format": "jpeg", "quality": 80},
 }
+KEEPALIVE_S = 120.0
 _CHUNK = 16 * 1024
 _DOWN_FACTOR = 10
 
@@ -46,11 +57,12 @@ _DOWN_FACTOR = 10
 class LinkShaper:
     """A loopback TCP proxy in its own thread: `rtt_s` added, upload paced to `up_mbit`."""
 
-    def __init__(self, target: str, up_mbit: float, rtt_s: float) -> None:
+    def __init__(self, target: str, up_mbit: float, rtt_s: float, setup_rtts: float = 2.0) -> None:
         host, port = target.removeprefix("http://").split("/", 1)[0].split(":")
         self.target = (host, int(port))
         self.up_bps = up_mbit * 1e6
         self.one_way_s = rtt_s / 2
+        self.setup_s = setup_rtts * rtt_s
         self.connections = 0
         self.bytes_up = 0
         self._loop = asyncio.new_event_loop()
@@ -78,6 +90,7 @@ class LinkShaper:
         self.connections += 1
         s_writer: asyncio.StreamWriter | None = None
         try:
+            await asyncio.sleep(self.setup_s)  # handshakes: nothing passes before them
             s_reader, s_writer = await asyncio.open_connection(*self.target)
             up = self._pipe(c_reader, s_writer, self.up_bps, count=True)
             down = self._pipe(s_reader, c_writer, self.up_bps * _DOWN_FACTOR, count=False)
@@ -172,7 +185,12 @@ async def _link(
                     def side(name: str, comp: Any) -> Callable[[Baton], Any]:
                         async def run(baton: Baton) -> list[dict[str, float]]:
                             r = await run_screenloop(
-                                comp, links[name].base_url, steps=steps, baton=baton, name=name
+                                comp,
+                                links[name].base_url,
+                                steps=steps,
+                                baton=baton,
+                                name=name,
+                                keepalive_s=KEEPALIVE_S,
                             )
                             return r.windows
 
@@ -182,7 +200,12 @@ async def _link(
 
                 async def sample(baton: Baton) -> list[dict[str, float]]:
                     return await run_baseline(
-                        hands, links["sample"].base_url, size, baton=baton, name="sample"
+                        hands,
+                        links["sample"].base_url,
+                        size,
+                        baton=baton,
+                        name="sample",
+                        keepalive_s=KEEPALIVE_S,
                     )
 
                 runs["sample"] = sample
@@ -202,13 +225,25 @@ async def _link(
                 "n": total["n"],
                 "total_s": total,
                 "http_s": spread(w["http"] for w in windows[n]),
+                # the wait for the image: settle (the browser capture overlaps it),
+                # capture and encode (lossless WebP converts during the capture)
+                "image_s": spread(
+                    w.get("settle", 0.0) + w["capture"] + w["encode"] for w in windows[n]
+                ),
                 "request_bytes": spread(w["request_bytes"] for w in windows[n]),
                 "ratio_vs_sample": total["median"] / sample_median if sample_median else None,
                 "connections": links[n].connections,
                 "bytes_up": links[n].bytes_up,
             }
         )
-    return {"up_mbit": up_mbit, "rtt_ms": rtt_s * 1000, "rows": rows, "windows": windows}
+    return {
+        "up_mbit": up_mbit,
+        "rtt_ms": rtt_s * 1000,
+        "setup_rtts": 2.0,
+        "keepalive_s": KEEPALIVE_S,
+        "rows": rows,
+        "windows": windows,
+    }
 
 
 def measure_network(

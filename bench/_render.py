@@ -281,6 +281,7 @@ def render_net(fig: dict[str, Any]) -> str:
                 r["n"],
                 fmt_spread(r["total_s"]),
                 fmt_spread(r["http_s"]),
+                fmt_spread(r["image_s"]) if "image_s" in r else "-",
                 f"{r['request_bytes']['median'] / 1024:.0f}",
                 "-" if r["ratio_vs_sample"] is None else f"{r['ratio_vs_sample']:.2f}",
                 r["connections"],
@@ -292,7 +293,16 @@ def render_net(fig: dict[str, Any]) -> str:
             f"### {key}",
             "",
             md_table(
-                ["side", "n", "step ms", "http ms", "request KB", "vs sample", "TCP connections"],
+                [
+                    "side",
+                    "n",
+                    "step ms",
+                    "http ms",
+                    "image ms",
+                    "request KB",
+                    "vs sample",
+                    "TCP connections",
+                ],
                 rows,
             ),
         ]

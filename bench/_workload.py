@@ -178,9 +178,10 @@ async def run_screenloop(
     keep_screenshots: int = 3,
     run_dir: Path | None = None,
     record: bool = True,
+    keepalive_s: float | None = None,
 ) -> ScreenloopRun:
     """One `Agent.run` of `steps` scripted actions; its step windows in phases."""
-    client = TimedClient(base_url)
+    client = TimedClient(base_url, keepalive_s)
     hooks = BatonHooks(baton=baton, name=name)
     tmp = None
     if record and run_dir is None:
