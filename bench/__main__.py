@@ -21,6 +21,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from agent._cli._reaper import reaper
 from bench._common import log
 from bench._render import render_all
 from executors._computer import Size
@@ -150,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             / "results"
             / f"{stamp}{'-smoke' if args.smoke else ''}.json"
         )
-    results = run(figures, config, out)
+    # Xvfb, openbox, Chromium, probe apps and servers go with this process, however
+    # it ends (SIGKILL included): the CLI's reaper (agent/_cli/_reaper.py)
+    with reaper():
+        results = run(figures, config, out)
     results["smoke"] = args.smoke
     results["note"] = args.note
     results["total_s"] = round(time.perf_counter() - t0, 1)

@@ -47,12 +47,13 @@ async def open_desktop(
     *,
     window_timeout_s: float = 15.0,
     windowless_ok: bool = False,
+    image: dict[str, Any] | None = None,
 ) -> AsyncIterator[Computer]:
     """A fresh virtual display with `launch` commands started in it, as a `DesktopComputer`.
 
     Raises `sandbox.LaunchError` when a launched program exits with an error,
     exits without a window, or shows none within `window_timeout_s` (unless
-    `windowless_ok`).
+    `windowless_ok`). `image`: the computer's screenshot options (`image_kwargs`).
     """
     from executors import DesktopComputer
     from sandbox import VirtualDisplay, check_launched, wait_for_launched
@@ -71,7 +72,7 @@ async def open_desktop(
                 timeout_s=window_timeout_s,
                 windowless_ok=windowless_ok,
             )
-        async with DesktopComputer(display, size=size) as computer:
+        async with DesktopComputer(display, size=size, **(image or {})) as computer:
             await computer.settle(2.0)
             if not windowless_ok:
                 # a window that came and went with its program (a terminal whose
@@ -113,6 +114,7 @@ async def open_browser(
     cdp_url: str | None = None,
     ws_endpoint: str | None = None,
     logins: dict[str, Any] | None = None,
+    image: dict[str, Any] | None = None,
 ) -> AsyncIterator[Computer]:
     """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own.
 
@@ -141,6 +143,7 @@ async def open_browser(
             cdp_url=cdp_url,
             ws_endpoint=ws_endpoint,
             **(logins or {}),
+            **(image or {}),
         )
         yield await stack.enter_async_context(computer)
 

@@ -14,6 +14,12 @@ noted process still running with the same start time (a reused pid is left
 alone), then SIGKILL to those that remain after a grace period, and exits.
 After a clean exit the CLI's own cleanup has already stopped them all, so
 the reaper finds nothing to do.
+
+The bench (``python -m bench``) runs under the same reaper. With
+``SCREENLOOP_REAPER_NOTES`` set to a file path, the reaper writes the
+processes it has noted there (``pid start_time`` lines, replaced atomically
+after each scan that found new ones): how a test knows, without guessing a
+delay, that a process will be stopped.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ __all__ = ["descendants", "reap", "reaper"]
 
 SCAN_S = 0.25
 GRACE_S = 3.0
+NOTES_ENV = "SCREENLOOP_REAPER_NOTES"
 
 
 def _stat(pid: int) -> tuple[int, int, str] | None:
@@ -88,15 +95,26 @@ def reap(noted: dict[int, int], grace_s: float = GRACE_S) -> None:
             return
 
 
-def _watch(fd: int, parent: int) -> None:
+def _write_notes(path: str, noted: dict[int, int]) -> None:
+    tmp = f"{path}.tmp"
+    with contextlib.suppress(OSError):
+        Path(tmp).write_text("".join(f"{pid} {start}\n" for pid, start in noted.items()))
+        os.replace(tmp, path)
+
+
+def _watch(fd: int, parent: int, notes: str | None = None) -> None:
     me = os.getpid()
     noted = descendants(parent)
+    written = 0
     while True:
         ready, _, _ = select.select([fd], [], [], SCAN_S)
         if ready and not os.read(fd, 64):
             break  # end of file: the CLI is gone
         noted.update(descendants(parent))
         noted.pop(me, None)
+        if notes and len(noted) != written:
+            _write_notes(notes, noted)
+            written = len(noted)
     reap(noted)
 
 
@@ -104,10 +122,12 @@ def _watch(fd: int, parent: int) -> None:
 def reaper() -> Iterator[None]:
     """While active, the processes this one starts are stopped even if it is SIGKILLed."""
     read_fd, write_fd = os.pipe()
+    notes = os.environ.get(NOTES_ENV)
     try:
         proc = subprocess.Popen(
             # by path, isolated: it imports the standard library only, and starts fast
-            [sys.executable, "-I", __file__, str(read_fd), str(os.getpid())],
+            [sys.executable, "-I", __file__, str(read_fd), str(os.getpid())]
+            + ([notes] if notes else []),
             pass_fds=(read_fd,),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -125,4 +145,4 @@ def reaper() -> Iterator[None]:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _watch(int(sys.argv[1]), int(sys.argv[2]))
+    _watch(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)

@@ -29,6 +29,7 @@ from agent._cli._computers import (
     open_lightcone,
 )
 from agent._cli._exit_codes import ExitCode, exit_code_for_status
+from agent._cli._image_options import ImageOptions, image_kwargs
 from agent._cli._interop import (
     CdpUrlOption,
     EnvironmentNameOption,
@@ -86,7 +87,7 @@ ENV_HELP = (
 
 
 @dataclass(frozen=True)
-class RunOptions(HostedComputerOptions, FinishingOptions):
+class RunOptions(HostedComputerOptions, FinishingOptions, ImageOptions):
     """Everything `screenloop run` is given; the fields are its flags, in `--help` order
     (then those of hosted computers, of runs that finish and of saved logins, from the
     base classes)."""
@@ -408,7 +409,9 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
         async with open_lightcone(opts, size) as computer:
             yield computer
     elif opts.desktop:
-        async with open_desktop(size, opts.launch, windowless_ok=opts.allow_windowless) as computer:
+        async with open_desktop(
+            size, opts.launch, windowless_ok=opts.allow_windowless, image=image_kwargs(opts)
+        ) as computer:
             yield computer
     elif opts.host_desktop:
         async with open_host_desktop() as computer:
@@ -417,7 +420,9 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
         from executors import DesktopComputer
 
         # Naming a display on the command line is the explicit consent to drive it.
-        async with DesktopComputer(opts.x_display, allow_host_display=True) as computer:
+        async with DesktopComputer(
+            opts.x_display, allow_host_display=True, **image_kwargs(opts)
+        ) as computer:
             yield computer
     else:
         policy = browser_policy(opts)
@@ -432,6 +437,7 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             cdp_url=opts.cdp_url,
             ws_endpoint=opts.ws_endpoint,
             logins=browser_logins(opts),
+            image=image_kwargs(opts),
         ) as computer:
             yield computer
 

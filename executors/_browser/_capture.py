@@ -103,8 +103,12 @@ class Capture:
         encode_start = time.perf_counter()
         sent = self._sent_b64
         b64 = sent[1] if sent is not None and sent[0] is data else None
+        encoding = self._options.encoding()
         if (width, height) != self._options.size:
-            data = _resize(data, self._options.size, self._options.encoding())
+            data = await asyncio.to_thread(_resize, data, self._options.size, encoding)
+            b64 = None
+        elif encoding.lossless_webp:  # captured as PNG (see _capture_page)
+            data = await asyncio.to_thread(encoding.transcode, data)
             b64 = None
         return Screenshot(
             data=data,
@@ -145,7 +149,7 @@ class Capture:
 
     async def _capture_page(self, page: Page, session: CDPSession) -> tuple[bytes, int, int]:
         """One CDP capture of the viewport: (data, width, height) as Chromium sent it
-        (lossless WebP: Chromium's fast PNG, converted here)."""
+        (lossless WebP: Chromium's fast PNG, converted by `screenshot`)."""
         encoding = self._options.encoding()
         chromium_encodes = not encoding.lossless_webp
         params: dict[str, Any] = {
@@ -166,8 +170,6 @@ class Capture:
             params["clip"] = await self._viewport_clip(session)
             data = await self._capture(session, params)
             width, height = _image_size(data)
-        if not chromium_encodes and (width, height) == self._options.size:
-            data = await asyncio.to_thread(encoding.transcode, data)
         self._last[page] = data
         return data, width, height
 

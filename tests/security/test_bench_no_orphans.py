@@ -1,0 +1,80 @@
+"""SIGKILL of a running bench leaves no Xvfb, openbox, probe app or server behind: the
+bench runs under the CLI's reaper (agent/_cli/_reaper.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rel_support import alive, children_of
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_until(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def cmdline(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    return ""
+
+
+def noted(path: Path) -> set[int]:
+    """The pids the reaper has noted (it writes them when SCREENLOOP_REAPER_NOTES is set)."""
+    with contextlib.suppress(OSError):
+        return {int(line.split()[0]) for line in path.read_text().splitlines() if line}
+    return set()
+
+
+@pytest.mark.desktop
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_sigkill_of_a_desktop_bench_leaves_no_processes(tmp_path: Path) -> None:
+    notes = tmp_path / "reaper-notes"
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+    env["SCREENLOOP_REAPER_NOTES"] = str(notes)
+    # the freshness figure's desktop half: an Xvfb, openbox and a Tk probe app per side
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "fresh",
+         "--out", str(tmp_path / "fresh.json")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env, cwd=REPO,
+    )  # fmt: skip
+    try:
+
+        def desktop_up() -> bool:
+            kinds = " ".join(cmdline(pid) for pid in children_of(proc.pid))
+            assert proc.poll() is None, "the bench ended before its desktop figure started"
+            return "Xvfb" in kinds and "openbox" in kinds and ".stamps" in kinds  # the Tk probe
+
+        wait_until(desktop_up, 400, "the bench's desktop (Xvfb, openbox, probe app)")
+        started = children_of(proc.pid)
+        kinds = {pid: cmdline(pid) for pid in started}
+        # the reaper knows every one still running before the kill (no guessed delay)
+        wait_until(
+            lambda: set(alive(started)) <= noted(notes), 60, "the reaper to note the processes"
+        )
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        wait_until(
+            lambda: not alive(started),
+            60,
+            f"orphans {[kinds[pid][:80] for pid in alive(started)]}",
+        )
+        assert any("Xvfb" in c for c in kinds.values()), kinds
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
