@@ -60,20 +60,28 @@ def test_sigkill_of_a_desktop_bench_leaves_no_processes(tmp_path: Path) -> None:
             return "Xvfb" in kinds and "openbox" in kinds and ".stamps" in kinds  # the Tk probe
 
         wait_until(desktop_up, 400, "the bench's desktop (Xvfb, openbox, probe app)")
-        started = children_of(proc.pid)
-        kinds = {pid: cmdline(pid) for pid in started}
+        # frozen mid-run: nothing of the bench closes them now, and nothing new starts
+        proc.send_signal(signal.SIGSTOP)
+        kinds = {pid: cmdline(pid) for pid in children_of(proc.pid)}
+        # the reaper itself (a child in a session of its own) goes when it is done
+        started = {pid for pid, c in kinds.items() if "_reaper.py" not in c}
+        xvfb = {pid for pid, c in kinds.items() if "Xvfb" in c}
+        assert xvfb, kinds
         # the reaper knows every one still running before the kill (no guessed delay)
         wait_until(
-            lambda: set(alive(started)) <= noted(notes), 60, "the reaper to note the processes"
+            lambda: set(alive(started)) <= noted(notes) and xvfb <= noted(notes),
+            60,
+            "the reaper to note the bench's processes",
         )
+        victims = alive(started)
+        assert xvfb <= set(victims), (xvfb, victims)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         wait_until(
-            lambda: not alive(started),
+            lambda: not alive(victims),
             60,
-            f"orphans {[kinds[pid][:80] for pid in alive(started)]}",
+            f"orphans {[(pid, kinds[pid][:80]) for pid in alive(victims)]}",
         )
-        assert any("Xvfb" in c for c in kinds.values()), kinds
     finally:
         if proc.poll() is None:
             proc.kill()
