@@ -1,5 +1,5 @@
-"""SIGKILL of a running bench leaves no Xvfb, openbox, probe app or server behind: the
-bench runs under the CLI's reaper (agent/_cli/_reaper.py)."""
+"""SIGKILL (or SIGTERM, SIGINT) of a running bench leaves no Xvfb, openbox, probe app or
+server behind: the bench runs under the CLI's reaper (agent/_cli/_reaper.py)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def noted(path: Path) -> set[int]:
 @pytest.mark.desktop
 @pytest.mark.browser
 @pytest.mark.timeout(600)
-def test_sigkill_of_a_desktop_bench_leaves_no_processes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=str)
+def test_killed_desktop_bench_leaves_no_processes(tmp_path: Path, sig: signal.Signals) -> None:
     notes = tmp_path / "reaper-notes"
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
     env["SCREENLOOP_REAPER_NOTES"] = str(notes)
@@ -75,8 +76,9 @@ def test_sigkill_of_a_desktop_bench_leaves_no_processes(tmp_path: Path) -> None:
         )
         victims = alive(started)
         assert xvfb <= set(victims), (xvfb, victims)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        proc.send_signal(sig)
+        proc.send_signal(signal.SIGCONT)  # a stopped process takes SIGTERM/SIGINT once woken
+        proc.wait(timeout=120)
         wait_until(
             lambda: not alive(victims),
             60,
