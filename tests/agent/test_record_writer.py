@@ -65,3 +65,22 @@ def test_writer_runs_jobs_in_order_and_raises_the_first_error() -> None:
     with pytest.raises(OSError, match="disk full"):
         writer.close()
     assert seen == [*range(20), 99]
+
+
+def test_data_urls_in_a_step_become_refs_to_their_screenshot_files(tmp_path: Path) -> None:
+    from executors._computer import Screenshot
+
+    recorder = RunRecorder(tmp_path / "run")
+    recorder.start({"task": "t"})
+    shots = [Screenshot(data=bytes([n]) * 3000, format="png", width=1, height=1) for n in (1, 2)]
+    urls = [f"data:image/png;base64,{'AB' * 2000}{n}" for n in (1, 2)]
+    for n, (shot, url) in enumerate(zip(shots, urls, strict=True)):
+        recorder.save_screenshot(n, shot, url)
+    equal_copy = "".join(list(urls[1]))  # the same text, another object
+    recorder.write_step({"a": urls[0], "b": [equal_copy], "c": "data:image/png;base64,QUJD"})
+    recorder.finish(status="completed")
+    line = json.loads((tmp_path / "run" / "steps.jsonl").read_text())
+    assert line["a"] == {"screenshot_ref": "screenshots/0000.png"}
+    assert line["b"] == [{"screenshot_ref": "screenshots/0001.png"}]
+    assert line["c"] == {"screenshot_ref": None}
+    assert (tmp_path / "run" / "screenshots" / "0001.png").read_bytes() == shots[1].data
