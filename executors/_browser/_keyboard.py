@@ -154,7 +154,14 @@ class Keyboard:
         if self._one_call(names):
             # the same downs and reverse-order ups as `holding`, in one driver call
             # (one round trip to Playwright's driver instead of one per event)
-            await self._channel.call(page.keyboard.press("+".join(names)), f"pressing {names}")
+            try:
+                await self._channel.call(page.keyboard.press("+".join(names)), f"pressing {names}")
+            except ExecutorError:
+                # failed midway (a timeout): leave no key held, as `holding` does
+                for name in reversed(names):
+                    with contextlib.suppress(ExecutorError):
+                        await self._channel.call(page.keyboard.up(name), f"releasing {name}")
+                raise
             return
         async with self.holding(page, keys):
             pass
