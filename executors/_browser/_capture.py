@@ -449,6 +449,9 @@ def _forget(task: asyncio.Future[Any]) -> None:
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a captured image: read from a PNG's header, else by Pillow."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:

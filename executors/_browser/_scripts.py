@@ -137,8 +137,9 @@ SETTLE_INIT_SCRIPT = r"""
     });
   };
   // changed: whether anything was busy at any frame since the probe began.
-  // unchangedFrames: quiet frames needed when nothing changed at all (a capture
-  // started with the probe takes about two frames: checking a second one is free).
+  // unchangedFrames: quiet frames needed when nothing changed at all. One proves
+  // a capture requested after the probe began: its frame is that first frame or
+  // a later one, and the page was the same from the probe's start to that frame.
   const probe = (maxMs, unchangedFrames = 1) => new Promise((resolve) => {
     const start = performance.now();
     let seen = state.mutations, quiet = 0, count = 0, changed = false;
@@ -193,7 +194,10 @@ SETTLE_PROBE = """
 """
 
 # `Runtime.evaluate` expressions (the CDP session of the page, main world).
-SETTLE_BEGIN = "window.__screenloop ? window.__screenloop.begin({max_ms}, 2) : 0"
+# One quiet frame when nothing changed since the probe began and nothing is
+# pending (timers, frame callbacks, intervals, animations, loading): the capture
+# requested after it is then current at the first frame after the input.
+SETTLE_BEGIN = "window.__screenloop ? window.__screenloop.begin({max_ms}, 1) : 0"
 SETTLE_RESULT = "window.__screenloop.result({probe_id})"
 
 

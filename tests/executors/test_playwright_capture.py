@@ -162,3 +162,33 @@ async def test_chromiums_base64_is_the_data_url_and_decodes_to_the_screenshot(
         assert box(shot.data) == (255, 0, 0)
     finally:
         await computer.close()
+
+
+@pytest.mark.parametrize("keys", [["BACKSPACE"], ["shift", "a"], ["ctrl", "shift", "b"]])
+async def test_keypress_sends_what_holding_each_key_sends(
+    web: LoopbackServer, keys: list[str]
+) -> None:
+    # a chord with nothing held goes to Playwright's keyboard.press in one call: the page
+    # must see exactly the events of pressing each key in order and releasing in reverse
+    web.pages["/keys.html"] = KEYS_PAGE
+    async with PlaywrightComputer(start_url=web.url("/keys.html")) as computer:
+        assert (await computer.settle(5)).stable
+        page = computer.page
+
+        async def one_by_one(chord: list[str]) -> None:
+            names = computer._keyboard.names(chord)
+            for name in names:
+                await page.keyboard.down(name)
+            for name in reversed(names):
+                await page.keyboard.up(name)
+
+        logs = []
+        for press in (one_by_one, computer.keypress):
+            await page.evaluate(
+                "() => { const t = document.getElementById('t'); t.value = 'xyz'; t.focus();"
+                " window.__keys = []; }"
+            )
+            await press(keys)
+            logs.append(await page.evaluate("window.__keys"))
+        assert logs[0] == logs[1]
+        assert len(logs[0]) >= 2 * len(keys)
