@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["XAPPS", "XApp", "client_origin", "shown_words", "typed_cells", "menu_open"]
+__all__ = ["XAPPS", "XApp", "client_origin", "menu_open", "shown_words", "typed_cells"]
 
 Origin = tuple[int, int]
 
@@ -118,7 +118,7 @@ async def client_origin(display: str, window_class: str, timeout_s: float = 30.0
         out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
         return out.decode()
 
-    ids = (await run("xdotool", "search", "--sync", "--onlyvisible", "--class", window_class))
+    ids = await run("xdotool", "search", "--sync", "--onlyvisible", "--class", window_class)
     info = await run("xwininfo", "-id", ids.split()[0])
     x = re.search(r"Absolute upper-left X:\s+(-?\d+)", info)
     y = re.search(r"Absolute upper-left Y:\s+(-?\d+)", info)
@@ -141,6 +141,11 @@ class XApp:
     fresh: Callable[[bytes, Origin, int], bool]
 
 
+# -bc: the cursor blinks; black on white with a red cursor; cat echoes what is typed
+_XTERM = ("xterm", "-bc", "-fg", "black", "-bg", "white", "-cr", "red")
+_XTERM += ("-geometry", "40x5+0+0", "-e", "cat")
+
+
 def _menu_action(i: int, origin: Origin) -> dict[str, Any]:
     if i % 2:
         return {"type": "click", "x": origin[0] + 19, "y": origin[1] + 12}
@@ -150,8 +155,7 @@ def _menu_action(i: int, origin: Origin) -> dict[str, Any]:
 XAPPS = {
     "xterm": XApp(
         "xterm",
-        ("xterm", "-bc", "-fg", "black", "-bg", "white", "-cr", "red", "-geometry",
-         "40x5+0+0", "-e", "cat"),  # fmt: skip
+        _XTERM,
         "XTerm",
         lambda i, origin: {"type": "type", "text": "W"},
         lambda png, origin, i: typed_cells(png, origin) == i,
