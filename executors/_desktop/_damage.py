@@ -44,7 +44,7 @@ _THIN_PX = 3
 _KEEP = 4096  # change stamps kept (a few seconds of a busy screen)
 _POLL_S = 0.1  # how often the reader looks at the stop flag
 _SMALL_AREA = 64 * 64  # the largest rectangle that may be learned as periodic
-_REPEAT_GAP_S = 0.1  # a redraw of the same rectangle this long after the last one ...
+_REPEAT_GAP_S = 0.2  # redrawn again this long after the last counted time ...
 _REPEATS = 2  # ... with no input in between, this many times: periodic
 _RECTS = 512  # rectangles remembered
 Rect = tuple[int, int, int, int]  # x, y, width, height
@@ -56,10 +56,12 @@ class Periodic:
     Rules, per report of rectangle (x, y, w, h) seen while input generation g
     is current (each input changes g):
 
-    - a rectangle reported three times in a row at least 100 ms apart, with no
-      input in between (one g), is periodic, and so is its shape (w, h); an
-      answer to an input that redraws a small label twice (at once, then when
-      a request returns) is not periodic, as every input restarts the count;
+    - a rectangle still being redrawn 200 ms and again 400 ms (or more) after
+      it was first drawn, with no input in between (one g), is periodic, and so
+      is its shape (w, h): a cursor blinking every 300-600 ms, a clock, a
+      spinner drawing every frame. An answer to an input that redraws a small
+      label twice (at once, then when a request returns) is not periodic, as
+      every input restarts the count, nor is a 200 ms transition;
     - a report of a periodic rectangle is not a change;
     - a report of a periodic *shape* at another place (xterm's cursor after a
       key moved it) is a change the first time in a generation (it is where
@@ -73,7 +75,7 @@ class Periodic:
     """
 
     def __init__(self) -> None:
-        # rectangle -> (generation, monotonic time of its last report, repeats in g)
+        # rectangle -> (generation, monotonic time it was last counted, repeats in g)
         self._rects: dict[Rect, tuple[int, float, int]] = {}
         self._periodic: set[Rect] = set()
         self._shapes: set[tuple[int, int]] = set()
@@ -84,10 +86,12 @@ class Periodic:
         """Learn from a report of `rect`; whether it repeats one in this generation."""
         seen = self._rects.pop(rect, None)
         repeat = seen is not None and seen[0] == generation
-        repeats = 0
+        repeats, counted = 0, now
         if seen is not None and repeat:
-            repeats = seen[2] + (now - seen[1] >= _REPEAT_GAP_S)
-        self._rects[rect] = (generation, now, repeats)
+            repeats, counted = seen[2], seen[1]
+            if now - counted >= _REPEAT_GAP_S:
+                repeats, counted = repeats + 1, now
+        self._rects[rect] = (generation, counted, repeats)
         if len(self._rects) > _RECTS:
             del self._rects[next(iter(self._rects))]
         if repeats >= _REPEATS and rect not in self._periodic and _small(rect):

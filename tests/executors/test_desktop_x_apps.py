@@ -89,8 +89,8 @@ def test_periodic_learns_a_small_rectangle_redrawn_without_input() -> None:
     p = Periodic()
     assert p.see(cell, 2, 0.0) is False and not p.is_noise(cell, False)
     # redrawn twice more with no input in between, 100+ ms apart: a blinking cursor
-    assert p.see(cell, 2, 0.3) is True and not p.is_noise(cell, True)
-    assert p.see(cell, 2, 0.6) is True and p.is_noise(cell, True)
+    assert p.see(cell, 2, 0.25) is True and not p.is_noise(cell, True)
+    assert p.see(cell, 2, 0.55) is True and p.is_noise(cell, True)
     assert p.learned == 1
     assert p.see(cell, 4, 1.0) is False and p.is_noise(cell, False)  # for good
     # the same shape elsewhere (the cursor moved with a key): the first report in a
@@ -111,7 +111,14 @@ def test_periodic_does_not_learn_answers_to_input_nor_large_redraws() -> None:
     for t in range(10):  # a whole window redrawn on its own: still a change
         p.see(window, 2, t * 0.5)
     assert p.learned == 0 and not p.is_noise(window, True)
-    burst = (5, 5, 8, 8)
-    for t in range(10):  # drawn many times within one frame: not a repeat
-        p.see(burst, 2, t * 0.001)
+    button = (5, 5, 60, 30)
+    for t in range(13):  # a 200 ms transition after a click, one frame every 16 ms
+        p.see(button, 4, t * 0.016)
     assert p.learned == 0
+
+
+def test_periodic_learns_a_spinner_that_draws_every_frame() -> None:
+    p = Periodic()
+    spinner = (100, 100, 16, 16)
+    frames = [p.see(spinner, 2, t / 60) for t in range(40)]
+    assert all(frames[1:]) and p.learned == 1 and p.is_noise(spinner, True)
