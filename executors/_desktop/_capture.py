@@ -235,8 +235,11 @@ class DesktopCapture:
             self._damage_tried = True
             state = self._state
             if state.name:
+                # an input bumps the generation as it starts and as it ends: both are
+                # one input here, so what an app draws while the input is sent is
+                # seen with what it draws after
                 self._damage = await asyncio.to_thread(
-                    DamageWatcher.open, state.name, lambda: state.input_generation
+                    DamageWatcher.open, state.name, lambda: (state.input_generation + 1) // 2
                 )
             if self._damage is None:
                 self._use_damage = False

@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 _THIN_PX = 3
 _KEEP = 4096  # change stamps kept (a few seconds of a busy screen)
 _POLL_S = 0.1  # how often the reader looks at the stop flag
-_SMALL_AREA = 64 * 64  # the largest rectangle that may be learned as periodic
+_SMALL_PX = 64  # the widest and highest rectangle that may be learned as periodic
 _REPEAT_GAP_S = 0.2  # redrawn again this long after the last counted time ...
 _REPEATS = 2  # ... with no input in between, this many times: periodic
 _RECTS = 512  # rectangles remembered
@@ -109,7 +109,7 @@ class Periodic:
 
 
 def _small(rect: Rect) -> bool:
-    return rect[2] * rect[3] <= _SMALL_AREA
+    return rect[2] <= _SMALL_PX and rect[3] <= _SMALL_PX
 
 
 class DamageWatcher:
