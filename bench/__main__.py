@@ -37,7 +37,7 @@ FULL: dict[str, Any] = {
     "concurrency": {"counts": [1, 8, 32], "steps": 8, "desktop_max": 8},
     "capture": {"n": 10},
     "fresh": {"size": [1024, 768], "steps": 12, "reps": 2},
-    "fresh-apps": {"steps": 10, "reps": 2},
+    "fresh-apps": {"steps": 12, "reps": 1},
     "net": {"size": [1024, 768], "links_mbit": [10, 50], "steps": 12, "reps": 2},
     "batch": {"counts": [1, 8], "tasks": 16, "steps": 4, "reps": 2},
 }
