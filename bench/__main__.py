@@ -26,7 +26,9 @@ from bench._common import log
 from bench._render import render_all
 from executors._computer import Size
 
-FIGURES = ("step", "settle", "growth", "concurrency", "capture", "fresh", "net", "batch")
+FIGURES = (
+    "step", "settle", "growth", "concurrency", "capture", "fresh", "fresh-apps", "net", "batch",
+)  # fmt: skip
 
 FULL: dict[str, Any] = {
     "sizes": [[1280, 720], [1920, 1080]],
@@ -36,6 +38,7 @@ FULL: dict[str, Any] = {
     "concurrency": {"counts": [1, 8, 32], "steps": 8, "desktop_max": 8},
     "capture": {"n": 10},
     "fresh": {"size": [1024, 768], "steps": 12, "reps": 2},
+    "fresh-apps": {"steps": 12, "reps": 1},
     "net": {"size": [1024, 768], "links_mbit": [10, 50], "steps": 12, "reps": 2},
     "batch": {"counts": [1, 8], "tasks": 16, "steps": 4, "reps": 2},
 }
@@ -48,6 +51,7 @@ SMOKE: dict[str, Any] = {
     "concurrency": {"counts": [1], "steps": 2, "desktop_max": 1},
     "capture": {"n": 1},
     "fresh": {"size": [640, 400], "delays": ["mixed"], "steps": 4, "reps": 1},
+    "fresh-apps": {"apps": ["xterm"], "loads": ["plain"], "steps": 2, "reps": 1},
     "net": {"size": [640, 400], "links_mbit": [10], "steps": 2, "reps": 1},
     "batch": {"counts": [1, 2], "tasks": 2, "steps": 2, "reps": 1},
 }
@@ -110,6 +114,10 @@ def _measure(figure: str, sizes: list[Size], config: dict[str, Any]) -> Any:
         from bench._fresh import measure_fresh
 
         return measure_fresh(**config["fresh"])
+    if figure == "fresh-apps":
+        from bench._fresh_apps import measure_fresh_apps
+
+        return measure_fresh_apps(**config["fresh-apps"])
     if figure == "net":
         from bench._network import measure_network
 

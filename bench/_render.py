@@ -265,6 +265,32 @@ def render_fresh(fig: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def render_fresh_apps(fig: dict[str, Any]) -> str:
+    """Figure 6b."""
+    loads = fig.get("loadavg") or [0.0]
+    rows = [
+        [
+            r["app"],
+            r["load"],
+            r["side"],
+            f"{r['fresh_pct']:.0f} % ({r['fresh']}/{r['n']})",
+            fmt_spread(r["step_s"]),
+            "-" if r["side"] == "baseline" else f"{r['at_ceiling']} / {r['max_wait']}",
+        ]
+        for r in fig["rows"]
+    ]
+    return "\n".join(
+        [
+            f"## 6b. Freshness on real X programs (load average {min(loads):.1f}-{max(loads):.1f})",
+            "",
+            md_table(
+                ["program", "load", "side", "fresh", "step ms", "window at ceiling / max_wait"],
+                rows,
+            ),
+        ]
+    )
+
+
 def render_net(fig: dict[str, Any]) -> str:
     """Figure 7."""
     loads = fig.get("loadavg") or [0.0]
@@ -350,6 +376,7 @@ RENDERERS = {
     "concurrency": render_concurrency,
     "capture": render_capture,
     "fresh": render_fresh,
+    "fresh-apps": render_fresh_apps,
     "net": render_net,
     "batch": render_batch,
 }

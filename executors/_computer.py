@@ -90,11 +90,19 @@ class Screenshot:
 
 @dataclass(frozen=True)
 class SettleResult:
-    """How long the backend waited for the screen to become stable."""
+    """How long the backend waited for the screen to become stable.
+
+    `window_s`, on a desktop: the response window this settle waited out after
+    the input (see `executors._desktop._settle`), and `at_ceiling` whether that
+    window had grown to its ceiling (the apps were seen answering, or drawing,
+    as late as it allows). None / False where there is no such window.
+    """
 
     waited_s: float
     stable: bool
     reason: str = ""
+    window_s: float | None = None
+    at_ceiling: bool = False
 
 
 @dataclass(frozen=True)

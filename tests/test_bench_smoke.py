@@ -40,6 +40,7 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
         "concurrency",
         "capture",
         "fresh",
+        "fresh-apps",
         "net",
         "batch",
     }
@@ -71,6 +72,9 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
         assert {r["side"] for r in res["rows"]} >= {"screenloop", "baseline"}
         assert all(r["n"] > 0 for r in res["rows"])
         assert set(res["curve_pct_visible_by_wait_ms"]) == {"0", "100", "300", "fetch200"}
+    apps = figures["fresh-apps"]["rows"]  # a real X program, every side judged on pixels
+    assert {r["side"] for r in apps} == {"screenloop", "screenloop-grabs", "baseline"}
+    assert all(r["n"] > 0 for r in apps), apps
     for link in figures["net"]["links"].values():
         assert {r["side"] for r in link["rows"]} >= {"screenloop png", "sample"}
         assert all(r["n"] > 0 and r["connections"] >= 1 for r in link["rows"])
@@ -84,6 +88,7 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
         "## 4. Concurrency",
         "## 5. Capture",
         "## 6. Freshness",
+        "## 6b. Freshness on real X programs",
         "## 7. Over a network link",
         "## 8. Batch throughput",
     ):

@@ -82,6 +82,11 @@ class DesktopCapture:
         # when the input the last damage settle waited for ended: its response is
         # measured up to the next input
         self._pending_input_end: float | None = None
+        # the spans the recent responses were measured over (input end, horizon), to
+        # measure them again when the watcher learns periodic drawing; and how many
+        # periodic rectangles it knew when they were measured
+        self._spans: deque[tuple[float, float]] = deque(maxlen=self._response.memory)
+        self._learned = 0
 
     def _grab_sync(self) -> tuple[bytes, Size]:
         if self._mss is None:
@@ -227,8 +232,14 @@ class DesktopCapture:
         if self._damage is None and not self._damage_tried:
             await self._ensure_started()
             self._damage_tried = True
-            if self._state.name:
-                self._damage = await asyncio.to_thread(DamageWatcher.open, self._state.name)
+            state = self._state
+            if state.name:
+                # an input bumps the generation as it starts and as it ends: both are
+                # one input here, so what an app draws while the input is sent is
+                # seen with what it draws after
+                self._damage = await asyncio.to_thread(
+                    DamageWatcher.open, state.name, lambda: (state.input_generation + 1) // 2
+                )
             if self._damage is None:
                 self._use_damage = False
         return self._damage
@@ -247,11 +258,21 @@ class DesktopCapture:
         if after_input and self._pending_input_end is not None:
             ended = self._pending_input_end
             horizon = min(state.input_started_at, ended + self._response.ceiling_s)
-            last = watcher.last_change_between(ended, horizon)
-            self._response.observe(last - ended if last is not None else 0.0)
+            self._spans.append((ended, horizon))
             self._pending_input_end = None
+            learned = watcher.periodic.learned
+            spans = list(self._spans) if learned != self._learned else [self._spans[-1]]
+            self._learned = learned
+            if len(spans) > 1 and not watcher.covers(spans[0][0]):
+                spans = [spans[-1]]  # the older reports are gone: keep what was measured
+            measured = [self._measured(watcher, span) for span in spans]
+            if len(spans) > 1:
+                self._response.remeasured(measured)
+            else:
+                self._response.observe(measured[0])
         input_end = min(state.input_ended_at, start) if after_input else start
-        not_before = input_end + (self._response.seconds if after_input else 0.0)
+        window = self._response.seconds if after_input else 0.0
+        not_before = input_end + window
         quiet = self._settle_interval_s
         stable = True
         while True:
@@ -272,9 +293,15 @@ class DesktopCapture:
         self._settled_key = frame_key(current)
         self._settled_generation = generation
         waited = time.monotonic() - start
-        if not stable:
-            return SettleResult(waited, stable=False, reason="max_wait")
-        return SettleResult(waited, stable=True, reason="unchanged")
+        at_ceiling = window >= self._response.ceiling_s
+        reason = "unchanged" if stable else "max_wait"
+        return SettleResult(waited, stable, reason, window_s=window, at_ceiling=at_ceiling)
+
+    @staticmethod
+    def _measured(watcher: DamageWatcher, span: tuple[float, float]) -> float:
+        """The response to an input that ended at span[0], seen up to span[1]."""
+        last = watcher.last_change_between(*span)
+        return last - span[0] if last is not None else 0.0
 
     def _finish(self, after_input: bool, response: float, key: int, generation: int) -> None:
         if after_input:

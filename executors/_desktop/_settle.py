@@ -95,3 +95,14 @@ class ResponseWindow:
     def observe(self, response_s: float) -> None:
         """Record how long after an input the last change of the screen came."""
         self._responses.append(max(0.0, response_s))
+
+    @property
+    def memory(self) -> int:
+        """How many recent responses the window follows."""
+        return self._responses.maxlen or _MEMORY
+
+    def remeasured(self, responses: list[float]) -> None:
+        """Replace the recent responses with the same ones measured again (oldest first)."""
+        self._responses.clear()
+        for response in responses:
+            self.observe(response)

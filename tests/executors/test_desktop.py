@@ -374,7 +374,7 @@ first = True
 while True:
     colour = (colour + 0x010203) & 0xFFFFFF
     gc.change(foreground=colour)
-    root.fill_rectangle(gc, 0, 0, 64, 64)
+    root.fill_rectangle(gc, 0, 0, int(sys.argv[2]), int(sys.argv[3]))
     conn.sync()
     if first:
         print("painting", flush=True)
@@ -383,12 +383,15 @@ while True:
 
 
 async def test_settle_is_bounded_on_a_changing_screen() -> None:
+    # a large area (160x120): a small one redrawn on its own is periodic drawing (a
+    # spinner), which settle learns and discounts (tests/executors/test_desktop_x_apps.py)
     async with VirtualDisplay(320, 240, window_manager=False) as other:
         # The painter is a process of its own: as a thread of this process it shared
         # the GIL with settle, and a starved painter let two grabs match under load.
         painter = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _PAINTER, other.display, stdout=asyncio.subprocess.PIPE
-        )
+            sys.executable, "-c", _PAINTER, other.display, "160", "120",
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
         try:
             assert painter.stdout is not None
             assert (await asyncio.wait_for(painter.stdout.readline(), 60)).strip() == b"painting"
@@ -400,6 +403,25 @@ async def test_settle_is_bounded_on_a_changing_screen() -> None:
     assert not result.stable
     assert result.reason == "max_wait"
     assert result.waited_s >= 1.5  # it waited the whole bound
+
+
+async def test_settle_learns_a_small_area_that_keeps_changing_on_its_own() -> None:
+    """A 24x24 square repainted without pause and without input (a spinner): settle
+    learns it is periodic drawing and returns stable instead of at its bound."""
+    async with VirtualDisplay(320, 240, window_manager=False) as other:
+        painter = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _PAINTER, other.display, "24", "24",
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            assert painter.stdout is not None
+            assert (await asyncio.wait_for(painter.stdout.readline(), 60)).strip() == b"painting"
+            async with DesktopComputer(other) as computer:
+                result = await computer.settle(max_wait_s=30.0)
+        finally:
+            painter.kill()
+            await painter.wait()
+    assert result.stable and result.reason == "unchanged", result
 
 
 # -- safety and capabilities ---------------------------------------------------------
