@@ -200,6 +200,7 @@ async def _one(config: str, n: int, steps: int, url: str) -> dict[str, Any]:
     computers: list[Any] = []
     displays: list[Any] = []
     sample: _SampleAgents | None = None
+    run_errors: list[str] = []
     with contextlib.ExitStack() as stack:
         cdp_url = None
         if config == "browser, remote":
@@ -247,6 +248,9 @@ async def _one(config: str, n: int, steps: int, url: str) -> dict[str, Any]:
                     )
                     completed = sum(1 for r in runs if r.status == "completed")
                     statuses = sorted(r.status for r in runs)
+                    run_errors = sorted(
+                        {f"{r.error['type']}: {r.error['message']}" for r in runs if r.error}
+                    )
                     windows = [w["total"] for r in runs for w in r.windows]
                 wall = time.perf_counter() - t0
                 cpu, loop_cpu = time.process_time() - cpu0, time.thread_time() - loop_cpu0
@@ -267,7 +271,7 @@ async def _one(config: str, n: int, steps: int, url: str) -> dict[str, Any]:
         "steps_per_agent": steps,
         "completed": completed,
         "statuses": {k: statuses.count(k) for k in sorted(set(statuses))},
-        "errors": sample.errors if sample is not None else [],
+        "errors": sample.errors if sample is not None else run_errors,
         "steps_per_s": done / wall if wall else 0.0,
         "wall_s": wall,
         "startup_s": startup_s,

@@ -165,6 +165,7 @@ class ScreenloopRun:
     windows: list[dict[str, float]]
     status: str
     request_bytes: list[int]
+    error: dict[str, str] | None = None
 
 
 async def run_screenloop(
@@ -208,7 +209,9 @@ async def run_screenloop(
             if baton is not None:
                 await baton.leave(name)
         windows = phase_windows(client, result.steps, hooks.paused)
-        return ScreenloopRun(windows, result.status, [c.request_bytes for c in client.calls])
+        return ScreenloopRun(
+            windows, result.status, [c.request_bytes for c in client.calls], result.error
+        )
     finally:
         await client.aclose()
         if tmp is not None:

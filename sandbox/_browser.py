@@ -70,6 +70,12 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--disable-backgrounding-occluded-windows",
     "--disable-renderer-backgrounding",
     "--disable-dev-shm-usage",
+    # The full browser's new headless mode builds each window's omnibox popups
+    # (two WebUI pages) ahead of time, in a renderer of their own per browser
+    # context: ~30 MiB and half the renderer CPU of every agent on a shared
+    # browser, for a URL bar no agent sees. Chromium merges this list with
+    # Playwright's own --disable-features.
+    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI",
 )
 
 

@@ -37,6 +37,8 @@ __all__ = ["Capture"]
 logger = logging.getLogger(__name__)
 
 _CAPTURE_ATTEMPTS = 3
+# how many times capture_timeout_s a capture may take while its page still answers
+_CAPTURE_PATIENCE = 6
 # a network wait longer than this means something slow answered (not an ordinary step)
 _NETWORK_WAIT_S = 0.25
 # how long to wait for a request event while the page reports it is being left
@@ -220,13 +222,7 @@ class Capture:
         # until its compositor has produced a first frame: wait for a frame and retry.
         for attempt in range(_CAPTURE_ATTEMPTS):
             try:
-                result = await asyncio.wait_for(
-                    session.send("Page.captureScreenshot", params), self._options.capture_timeout_s
-                )
-            except asyncio.TimeoutError as exc:
-                raise CaptureError(
-                    f"screenshot did not finish within {self._options.capture_timeout_s:g} s"
-                ) from exc
+                result = await self._send_capture(session, params)
             except PlaywrightError as exc:
                 if is_closed_error(exc) or self._tabs.is_crashed(self._tabs.active):
                     raise ExecutorClosedError(f"the page is gone: {exc.message}") from exc
@@ -239,6 +235,30 @@ class Capture:
             self._sent_b64 = (data, result["data"])
             return data
         raise CaptureError("screenshot failed")  # not reached: the loop returns or raises
+
+    async def _send_capture(self, session: CDPSession, params: dict[str, Any]) -> Any:
+        """``Page.captureScreenshot``, bounded: past `capture_timeout_s` the wait goes on
+        (up to `_CAPTURE_PATIENCE` times as long) only while the page still answers.
+
+        On a machine running many agents (32 browsers on 2 cores) a capture can queue
+        behind every other page's frames for longer than the timeout; a page that still
+        evaluates a script is slow, not stuck. A hung renderer answers nothing.
+        """
+        limit = self._options.capture_timeout_s
+        deadline = time.monotonic() + limit * _CAPTURE_PATIENCE
+        pending = asyncio.ensure_future(session.send("Page.captureScreenshot", params))
+        try:
+            while True:
+                done, _ = await asyncio.wait({pending}, timeout=limit)
+                if done:
+                    return pending.result()
+                if time.monotonic() >= deadline or not await _answers(session, limit):
+                    raise CaptureError(f"screenshot did not finish within {limit:g} s")
+                if pending.done():
+                    return pending.result()
+                logger.warning("a screenshot is taking over %g s; the page answers, waiting", limit)
+        finally:
+            _forget(pending)  # cancelled if still waiting
 
     async def _next_frame(self, session: CDPSession) -> None:
         """Wait (bounded) for the page's next animation frame."""
@@ -464,3 +484,14 @@ def _resize(data: bytes, size: Size, encoding: ImageEncoding) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
         resized = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
     return encode_image(resized, encoding)
+
+
+async def _answers(session: CDPSession, timeout: float) -> bool:
+    """Whether the page's renderer evaluates a script within `timeout` (alive, maybe slow)."""
+    try:
+        await asyncio.wait_for(
+            session.send("Runtime.evaluate", {"expression": "1", "returnByValue": True}), timeout
+        )
+    except (asyncio.TimeoutError, PlaywrightError):
+        return False
+    return True

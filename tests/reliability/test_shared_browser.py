@@ -73,6 +73,18 @@ def processes() -> dict[str, set[int]]:
     return found
 
 
+def renderers(pids: set[int]) -> list[int]:
+    """Those of `pids` that are Chromium renderer processes."""
+    found = []
+    for pid in pids:
+        try:
+            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
 async def wait_gone(pids: set[int], timeout: float = 60.0) -> list[int]:
     def poll() -> list[int]:
         deadline = time.monotonic() + timeout
@@ -120,6 +132,9 @@ async def test_agents_share_one_browser_without_cross_talk(tmp_path: Path) -> No
             assert len(procs["browser"]) == 1, procs
             assert len(procs["node"]) == 1, procs
             assert len({id(c.browser) for c in computers}) == 1
+            # a renderer per agent's page (and at most one spare Chromium keeps ready):
+            # no per-context renderers of browser UI (the new headless omnibox popups)
+            assert len(renderers(procs["child"])) <= n + 1, renderers(procs["child"])
             agents = [
                 agent_for(c, s, tmp_path / f"run-{i}")
                 for i, (c, s) in enumerate(zip(computers, servers, strict=True))
