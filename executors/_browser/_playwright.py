@@ -288,7 +288,7 @@ class PlaywrightComputer:
         await self.close()
 
     async def start(self) -> None:
-        """Launch or attach to the browser and open the first page."""
+        """Launch or attach to the browser and open the first page (as `navigate` does)."""
         if self._started:
             return
         self._started = True
@@ -531,10 +531,10 @@ class PlaywrightComputer:
         await asyncio.sleep(max(0, ms) / 1000)
 
     async def navigate(self, url: str) -> None:
-        """Load `url` in the active tab; a URL the policy refuses shows the blocked page.
+        """Load `url` in the active tab until its document is parsed (bounded).
 
-        A dialog in the way is answered first (a "Leave site?" one with Leave).
-        """
+        A URL the policy refuses shows the blocked page; a dialog in the way is
+        answered first (a "Leave site?" one with Leave). Bound: `navigation_settle_s`."""
         if (dialog := self._dialogs.on_active()) is not None:
             self._dialogs.leave(dialog.page)
         await self._dialogs.race(self._tabs.goto(url))

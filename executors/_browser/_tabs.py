@@ -184,7 +184,8 @@ class Tabs:
         await wait_page_step(self._setup.get(page), self._state.options.navigation_timeout_s)
 
     async def goto(self, url: str) -> None:
-        """Load `url` in the active tab; a URL the policy refuses shows the blocked page."""
+        """Load `url` in the active tab, up to its document being parsed (bounded); a URL
+        the policy refuses shows the blocked page."""
         page = await self.page()
         decision = self._policy.domains.check(url)
         if not decision.allowed:
@@ -203,6 +204,7 @@ class Tabs:
             await asyncio.wait_for(
                 page.goto(url, wait_until="commit"), self._state.options.navigation_timeout_s
             )
+            await self._parsed(page, url)
         except asyncio.TimeoutError:
             self._state.emit("warning", f"navigation to {url} did not commit in time", url=url)
         except PlaywrightError as exc:
@@ -212,6 +214,21 @@ class Tabs:
             self._state.emit("warning", f"navigation to {url} failed: {exc.message}", url=url)
         finally:
             self._state.input_generation += 1
+
+    async def _parsed(self, page: Page, url: str) -> None:
+        """Wait (up to `navigation_settle_s`) until the document `url` committed is parsed.
+
+        Until then the page is empty: a click sent at once (right after `start`, or
+        after `navigate` by a caller that does not `settle` first) finds nothing to
+        focus and the keys after it go nowhere.
+        """
+        bound = self._state.options.navigation_settle_s
+        try:
+            await asyncio.wait_for(page.wait_for_load_state("domcontentloaded"), bound)
+        except asyncio.TimeoutError:
+            self._state.emit(
+                "warning", f"{url} was not parsed within {bound:g} s; it is still loading", url=url
+            )
 
     # -- the channel to pages (see `Channel`) --------------------------------------------
 

@@ -65,6 +65,17 @@ class LoopbackServer:
                         self._send(200, html.encode(), "text/html", {})
                     else:
                         self._send(200, b"slow", "text/plain", {})
+                elif parts.path == "/trickle":  # a registered page in two parts, `ms` apart
+                    head, _, tail = outer.pages[query["path"]].encode().partition(b"<!--rest-->")
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(head) + len(tail)))
+                    self.send_header("Cache-Control", "no-store")
+                    self.end_headers()
+                    self.wfile.write(head)
+                    self.wfile.flush()
+                    time.sleep(int(query.get("ms", "300")) / 1000)
+                    self.wfile.write(tail)
                 elif parts.path == "/download":  # an attachment of `size` bytes
                     name, size = query.get("name", "file.bin"), int(query.get("size", "100"))
                     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}

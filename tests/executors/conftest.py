@@ -2,8 +2,10 @@
 
 `web` serves tests/pages/ on 127.0.0.1 plus pages a test registers, redirects
 (``/redirect?to=URL``) and slow responses (``/slow?ms=N``; a page in a colour
-with ``&colour=RRGGBB``), attachments (``/download?name=N&size=BYTES``). `forbidden` runs on
-127.0.0.2 and only counts hits: a domain-policy test passes when it saw none.
+with ``&colour=RRGGBB``), a registered page whose part after ``<!--rest-->``
+comes ``ms`` later (``/trickle?path=P&ms=N``), attachments
+(``/download?name=N&size=BYTES``). `forbidden` runs on 127.0.0.2 and only
+counts hits: a domain-policy test passes when it saw none.
 """
 
 from __future__ import annotations
