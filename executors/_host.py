@@ -42,6 +42,7 @@ from executors._computer import (
 )
 from executors._desktop._base import DesktopBase
 from executors._desktop._state import DisplayState
+from executors._encoding import Compression
 from executors._errors import (
     ActionFailedError,
     ExecutorClosedError,
@@ -98,6 +99,8 @@ class HostComputer(DesktopBase):
         size: Size | tuple[int, int] | None = None,
         image_format: ImageFormat = "png",
         quality: int = 80,
+        lossless: bool = False,
+        compression: Compression = "fast",
         settle_interval_s: float = 0.05,
         capture_timeout_s: float = 5.0,
         scroll_pixels_per_notch: int = 100,
@@ -120,6 +123,8 @@ class HostComputer(DesktopBase):
             quality=quality,
             settle_interval_s=settle_interval_s,
             capture_timeout_s=capture_timeout_s,
+            lossless=lossless,
+            compression=compression,
         )
 
     # -- protocol properties ----------------------------------------------------------

@@ -82,7 +82,7 @@ async def open_desktop(
 
 
 @contextlib.asynccontextmanager
-async def open_host_desktop() -> AsyncIterator[Computer]:
+async def open_host_desktop(image: dict[str, Any] | None = None) -> AsyncIterator[Computer]:
     """This machine's own screen: XTEST on ``$DISPLAY`` on Linux, pyautogui elsewhere.
 
     On Linux the XTEST executor types exactly (pyautogui types ``<`` as ``>`` on X
@@ -93,9 +93,9 @@ async def open_host_desktop() -> AsyncIterator[Computer]:
     computer: Computer
     if sys.platform.startswith("linux"):
         # --host-desktop, confirmed, is the consent to drive $DISPLAY
-        computer = DesktopComputer(None, allow_host_display=True)
+        computer = DesktopComputer(None, allow_host_display=True, **(image or {}))
     else:
-        computer = HostComputer()
+        computer = HostComputer(**(image or {}))
     async with computer:
         yield computer
 

@@ -19,7 +19,7 @@ from agent._errors import ConfigurationError
 from executors import Compression, ImageFormat
 from executors._encoding import ImageEncoding
 
-__all__ = ["ImageOptions", "image_kwargs"]
+__all__ = ["ImageOptions", "image_kwargs", "refuse_image_options"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,3 +73,19 @@ def image_kwargs(opts: Any) -> dict[str, Any]:
     if encoding.lossless:
         out["lossless"] = True
     return out
+
+
+def refuse_image_options(opts: Any, why: str) -> None:
+    """Raise `ConfigurationError` if `opts` asks for any screenshot option but the default.
+
+    For computers that encode their screenshots themselves: a flag that would be
+    silently ignored is refused instead.
+    """
+    defaults = ImageOptions()
+    asked = [
+        "--" + name.replace("_", "-")
+        for name in ("image_format", "image_quality", "lossless", "compression")
+        if getattr(opts, name) != getattr(defaults, name)
+    ]
+    if asked:
+        raise ConfigurationError(f"{', '.join(asked)} cannot be used here: {why}")

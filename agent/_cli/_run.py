@@ -29,7 +29,7 @@ from agent._cli._computers import (
     open_lightcone,
 )
 from agent._cli._exit_codes import ExitCode, exit_code_for_status
-from agent._cli._image_options import ImageOptions, image_kwargs
+from agent._cli._image_options import ImageOptions, image_kwargs, refuse_image_options
 from agent._cli._interop import (
     CdpUrlOption,
     EnvironmentNameOption,
@@ -294,6 +294,8 @@ def _check_options(opts: RunOptions) -> tuple[int, int]:
     )
     chosen = [name for name, on in targets if on]
     check_computer_options(opts.computer, opts.kind, opts, chosen)
+    if opts.computer == "lightcone":
+        refuse_image_options(opts, "a Lightcone computer encodes its own screenshots")
     if len(chosen) > 1:
         raise ConfigurationError(
             f"choose one of --url, --desktop, --x-display, --host-desktop (got {chosen})"
@@ -414,7 +416,7 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
         ) as computer:
             yield computer
     elif opts.host_desktop:
-        async with open_host_desktop() as computer:
+        async with open_host_desktop(image_kwargs(opts)) as computer:
             yield computer
     elif opts.x_display:
         from executors import DesktopComputer

@@ -210,6 +210,9 @@ def test_the_session_is_deleted_however_the_run_ends(
         ["--computer", "lightcone", "--desktop"],
         ["--computer", "lightcone", "--allow-domain", "example.com"],
         ["--computer", "lightcone", "--kind", "desktop", "--url", "http://127.0.0.1/"],
+        # the hosted computer encodes its screenshots: a flag it would ignore is refused
+        ["--computer", "lightcone", "--image-format", "webp"],
+        ["--computer", "lightcone", "--compression", "small"],
     ],
 )
 def test_computer_options_that_cannot_work_are_usage_errors(flags: list[str]) -> None:
