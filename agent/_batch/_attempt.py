@@ -61,6 +61,7 @@ __all__ = [
     "attempt_record",
     "dumps_record",
     "run_attempt",
+    "shares_browser",
     "utc_now",
 ]
 
@@ -101,6 +102,15 @@ class BatchRunSettings:
 def attempt_options(base: RunOptions, task: BatchTask, run_dir: Path) -> RunOptions:
     """The run options of one attempt: the batch's, then the task's keys."""
     return dataclasses.replace(base, **dict(task.options), task=task.task, record=run_dir)
+
+
+def shares_browser(opts: RunOptions) -> bool:
+    """Whether a run with `opts` uses the process's shared local Chromium (a context of
+    its own in it): a local browser, not isolated, not on a profile directory, not
+    headed (a headed one may get a display of its own), not someone else's browser."""
+    other = (opts.desktop, opts.x_display, opts.host_desktop, opts.cdp_url, opts.ws_endpoint)
+    own = (opts.isolated_browser, opts.user_data_dir, opts.headed)
+    return opts.computer == "local" and not any(other) and not any(own)
 
 
 def _sign_in(app: DemoApp) -> None:

@@ -432,6 +432,7 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             cdp_url=opts.cdp_url,
             ws_endpoint=opts.ws_endpoint,
             logins=browser_logins(opts),
+            isolated=opts.isolated_browser,
         ) as computer:
             yield computer
 

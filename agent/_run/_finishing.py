@@ -197,7 +197,12 @@ class Finishing:
     def _budget(self, step_no: int) -> str | None:
         share = self.ctx.settings.budget_notice_at
         next_step = step_no + 1
-        if share is None or not self.ctx.settings.notices or self._budget_told or next_step > self.max_steps:
+        if (
+            share is None
+            or not self.ctx.settings.notices
+            or self._budget_told
+            or next_step > self.max_steps
+        ):
             return None
         if next_step < max(2, math.ceil(share * self.max_steps)):
             return None
