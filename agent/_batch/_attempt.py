@@ -41,11 +41,12 @@ from agent._cli._run import (
     open_run_computer,
     record_failed_start,
 )
+from agent._cli._run_finishing import run_kwargs
 from agent._events import AgentHooks
 from agent._pytest._screen_checks import build_check_request, check_spec, parse_answer
 from agent._record._claim import claim_run_dir
 from agent._record._report import REPORT_FILENAME
-from agent._result import RunResult
+from agent._result import RunResult, output_json
 from agent._run._validate import dump_items
 from agent._safety import SafetyMode
 from agent._secrets import Redactor
@@ -200,7 +201,7 @@ async def run_attempt(
             try:
                 async with open_run_computer(opts, size) as computer:
                     agents.append(Agent(computer, **kwargs))
-                    result = await agents[0].run(opts.task)
+                    result = await agents[0].run(opts.task, **run_kwargs(opts))
                     with contextlib.suppress(Exception):
                         final_url = await computer.current_url()
                     if final_url is None and result.steps:
@@ -213,6 +214,7 @@ async def run_attempt(
                         "SCREENLOOP_TASK_ID": task.id,
                         "SCREENLOOP_ATTEMPT": str(attempt.number),
                         "SCREENLOOP_DEMO_URL": demo_url or "",
+                        "SCREENLOOP_OUTPUT": _output_text(result),
                     }
                     checks = await evaluate_check(
                         task.check,
@@ -269,6 +271,13 @@ def _asker(computer: Computer, opts: RunOptions, api_key: str | None) -> Any:
     return ask
 
 
+def _output_text(result: RunResult) -> str:
+    """The structured output as JSON text ("" without one), for a command check."""
+    if result.output is None:
+        return ""
+    return json.dumps(output_json(result.output), ensure_ascii=False)
+
+
 def attempt_record(
     attempt: Attempt,
     result: RunResult | None,
@@ -311,6 +320,7 @@ def attempt_record(
         "tokens": int(usage.get("total_tokens", 0) or 0),
         "time_s": round(time_s, 3),
         "final_output": redact.text(answer)[:_MAX_ANSWER] if answer else None,
+        "output": _recorded_output(result, redact),
         "url": redact.text(final_url)[:_MAX_ANSWER] if final_url else None,
         "error": error,
         "run_dir": attempt.rel_dir,
@@ -318,6 +328,20 @@ def attempt_record(
         "started_at": started_at,
         "ended_at": utc_now(),
     }
+
+
+def _recorded_output(result: RunResult | None, redact: Redactor) -> Any:
+    """The validated structured output (``--output-schema``), as JSON; None without one.
+    A value whose JSON is over the answer's bound is kept as truncated text."""
+    if result is None or result.output is None:
+        return None
+    text = redact.text(json.dumps(output_json(result.output), ensure_ascii=False))
+    if len(text) > _MAX_ANSWER:
+        return text[:_MAX_ANSWER]
+    try:
+        return json.loads(text)
+    except ValueError:  # a redaction inside an escape: the text is still the record
+        return text
 
 
 def dumps_record(record: dict[str, Any]) -> str:

@@ -47,6 +47,7 @@ from agent._cli._run_finishing import (
     browser_logins,
     check_finishing,
     finishing_kwargs,
+    run_kwargs,
 )
 from agent._cli._session import CommandSession
 from agent._cli._watch import WATCH_HELP, linger, start_watch, watched_ask
@@ -547,7 +548,7 @@ def run_command(
                 _say_how_to_watch(session, computer)
                 agents.append(Agent(computer, **kwargs))
                 with live:
-                    return await agents[0].run(opts.task)
+                    return await agents[0].run(opts.task, **run_kwargs(opts))
         except ScreenloopError as exc:
             if not agents:  # the computer never came up (a --launch program died)
                 _record_failed_start(
