@@ -48,7 +48,7 @@ from agent._record._claim import claim_run_dir
 from agent._record._report import REPORT_FILENAME
 from agent._result import RunResult, output_json
 from agent._run._validate import dump_items
-from agent._safety import SafetyMode
+from agent._safety import AskCallback, SafetyMode
 from agent._secrets import Redactor
 from agent._watch._server import WatchServer
 from agent.demo import DEMO_PASSWORD, DEMO_SECRETS, DEMO_USERNAME, DemoApp
@@ -98,6 +98,9 @@ class BatchRunSettings:
     task_dir: Path
     watch: WatchServer | None = None
     """The batch's one watch page (``--watch``): every attempt registers its run with it."""
+    ask: Callable[[str], AskCallback] | None = None
+    """``--safety ask``: the safety callback of an attempt, by its key (``<task id>#<n>``);
+    without it the watch page alone answers (agent/_cli/_batch_ask.py)."""
 
 
 def attempt_options(base: RunOptions, task: BatchTask, run_dir: Path) -> RunOptions:
@@ -187,7 +190,10 @@ async def run_attempt(
                 size=size,
                 secrets=secrets,
                 safety=cast(SafetyMode, opts.safety or "deny"),
-                ask_callback=None,
+                # agent_kwargs types the run command's sync prompt; Agent takes async too
+                ask_callback=cast(Any, settings.ask(attempt.key))
+                if opts.safety == "ask" and settings.ask is not None
+                else None,
                 run_dir=attempt.run_dir,
                 hooks=hooks or AgentHooks(),
             )
