@@ -148,3 +148,31 @@ def test_a_batch_of_browser_tasks_runs_in_one_chromium_without_cross_talk(
     assert overlap[0] == concurrency  # at 2: two attempts ran side by side
     assert len(seen) == 1, f"Chromium browser processes seen: {sorted(seen)}"
     assert not browser_processes()  # closed with the batch
+
+
+@pytest.mark.timeout(600)
+def test_a_task_asking_for_isolation_gets_a_browser_of_its_own(
+    web: LoopbackServer, tmp_path: Path
+) -> None:
+    web.pages["/xt-form"] = FORM
+    web.pages["/xt-done"] = DONE
+    web.pages["/xt-final"] = "<body>done</body>"
+    tasks = [_task(web, 0), {**_task(web, 1), "isolated_browser": True}, _task(web, 2)]
+    task_file = tmp_path / "tasks.yaml"
+    task_file.write_text(yaml.safe_dump(tasks))
+    per_task: dict[str, set[tuple[int, int]]] = {}
+
+    def step(attempt: Attempt, number: int) -> None:
+        per_task.setdefault(attempt.task.id, set()).update(browser_processes())
+
+    plan = BatchPlan(load_tasks(task_file), tmp_path / "out", task_file.name, "test")
+    settings = BatchRunSettings(
+        base=RunOptions(task="", display="800x600"), secrets={}, task_dir=tmp_path
+    )
+    runner = BatchRunner(plan, settings, concurrency=1, events=BatchEvents(step=step))
+    summary = asyncio.run(runner.run())
+    assert summary["totals"]["passed"] == 3, summary
+    shared = per_task["t0"]
+    assert len(shared) == 1 and per_task["t2"] == shared  # kept across the isolated one
+    assert len(per_task["t1"]) == 2  # the kept shared one, and its own
+    assert not browser_processes()
