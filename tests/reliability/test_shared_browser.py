@@ -315,8 +315,12 @@ async def test_a_kept_browser_outlives_its_computers_and_a_crash_gets_a_fresh_on
             (kept,) = processes()["browser"]  # its computer closed; the browser did not
             async with PlaywrightComputer(size=(400, 260), start_url=url) as on_it:
                 assert processes()["browser"] == {kept}
+                gone = asyncio.Event()
+                assert on_it._lease is not None
+                on_it._lease.on_gone(gone.set)  # the driver's word that it disconnected
                 os.kill(kept, signal.SIGKILL)
                 assert not await wait_gone({kept})
+                await asyncio.wait_for(gone.wait(), 60)
                 with pytest.raises(BrowserGoneError):
                     await on_it.click(150, 20)
             async with PlaywrightComputer(size=(400, 260), start_url=url) as fresh:
