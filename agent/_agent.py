@@ -111,7 +111,9 @@ class Agent:
         notices: tell the model, as a short text after the call outputs, what the
             executor noticed that a screenshot cannot show (a dialog, a tab
             opened or closed, a download, a page still loading); recorded in
-            each step's ``notices``.
+            each step's ``notices``. False also keeps the stuck nudge and the
+            step-budget notice from being sent (a stuck run still stops); a
+            ``text_only="nudge"`` policy still nudges, being asked for.
         stream: request server-sent events (the complete response is used either way).
         before_action: ``before_action(action, info) -> Decision | Verdict | None`` before
             each action (may be async): execute, skip (the model is told), stop

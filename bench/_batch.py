@@ -4,11 +4,18 @@ The task file has `tasks` tasks against the bundled demo shop (a fresh shop per
 attempt, the product page), each with a scripted model that takes `steps`
 steps (screenshots) and then answers; every attempt meets its answer check.
 The batch runs in this process through the same `BatchRunner` the command
-uses: each attempt starts its own Chromium (as `screenloop run` does), runs,
+uses: each attempt opens its computer (as `screenloop run` does), runs,
 checks, writes its run directory and report, and the summary is rewritten.
 
-Concurrency 1 is the baseline: the levels run interleaved (1, 8, 8, 1, ...)
-over `reps` repetitions, and each cell is the median. attempts/s and steps/s
+Two browser modes, interleaved: ``shared`` (the batch holds one Playwright
+driver and one Chromium for all its attempts, a context each: the default) and
+``per-attempt`` (the baseline: each attempt's browser closes with it unless
+another attempt is still on it, so at concurrency 1 every attempt starts a
+driver and a Chromium -- the behaviour before the batch held them).
+
+Concurrency 1 per-attempt is the baseline: the cells run interleaved (modes and
+levels in turn, the order reversed every repetition) over `reps` repetitions,
+and each cell is the median. attempts/s and steps/s
 are finished attempts (and their steps) over the batch's wall time, so they
 include browser start-up, report building and summary writes -- what a user of
 `batch` waits for.
@@ -48,7 +55,10 @@ def _task_file(directory: Path, tasks: int, steps: int) -> Path:
     return path
 
 
-def _one_batch(task_file: Path, out: Path, concurrency: int) -> dict[str, Any]:
+MODES = ("per-attempt", "shared")
+
+
+def _one_batch(task_file: Path, out: Path, concurrency: int, mode: str) -> dict[str, Any]:
     from agent._batch._attempt import BatchRunSettings
     from agent._batch._engine import BatchPlan, BatchRunner
     from agent._batch._tasks import load_tasks
@@ -58,12 +68,13 @@ def _one_batch(task_file: Path, out: Path, concurrency: int) -> dict[str, Any]:
     base = RunOptions(task="", display="1280x720")
     plan = BatchPlan(tasks, out, task_file.name, "bench")
     settings = BatchRunSettings(base=base, secrets={}, task_dir=task_file.parent)
-    runner = BatchRunner(plan, settings, concurrency=concurrency)
+    runner = BatchRunner(plan, settings, concurrency=concurrency, share_browser=mode == "shared")
     t0 = time.perf_counter()
     summary = asyncio.run(runner.run())
     wall = time.perf_counter() - t0
     totals = summary["totals"]
     return {
+        "mode": mode,
         "concurrency": concurrency,
         "wall_s": wall,
         "attempts": totals["finished"],
@@ -75,21 +86,26 @@ def _one_batch(task_file: Path, out: Path, concurrency: int) -> dict[str, Any]:
 
 
 def measure_batch(counts: list[int], tasks: int, steps: int, reps: int) -> dict[str, Any]:
-    """Batch throughput at each concurrency in `counts` (the first is the baseline)."""
+    """Batch throughput at each concurrency in `counts` and browser mode (the first
+    concurrency, per-attempt, is the baseline)."""
     runs: list[dict[str, Any]] = []
+    cells = [(c, m) for c in counts for m in MODES]
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         task_file = _task_file(Path(tmp), tasks, steps)
         for rep in range(reps):
-            order = counts if rep % 2 == 0 else list(reversed(counts))
-            for concurrency in order:
-                out = Path(tmp) / f"out-{rep}-{concurrency}"
-                log(f"batch: rep {rep + 1}/{reps}, concurrency {concurrency}, {tasks} tasks")
-                runs.append({"rep": rep, **_one_batch(task_file, out, concurrency)})
+            order = cells if rep % 2 == 0 else list(reversed(cells))
+            for concurrency, mode in order:
+                out = Path(tmp) / f"out-{rep}-{concurrency}-{mode}"
+                log(
+                    f"batch: rep {rep + 1}/{reps}, concurrency {concurrency}, {mode}, {tasks} tasks"
+                )
+                runs.append({"rep": rep, **_one_batch(task_file, out, concurrency, mode)})
     rows = []
-    for concurrency in counts:
-        mine = [r for r in runs if r["concurrency"] == concurrency]
+    for concurrency, mode in cells:
+        mine = [r for r in runs if r["concurrency"] == concurrency and r["mode"] == mode]
         rows.append(
             {
+                "mode": mode,
                 "concurrency": concurrency,
                 "tasks": tasks,
                 "steps_per_attempt": steps,

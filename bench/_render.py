@@ -339,6 +339,7 @@ def render_batch(fig: dict[str, Any]) -> str:
     """Figure 6."""
     rows = [
         [
+            r.get("mode", "per-attempt"),
             r["concurrency"],
             f"{r['passed']}/{r['attempts']}",
             r["steps_per_attempt"],
@@ -351,10 +352,11 @@ def render_batch(fig: dict[str, Any]) -> str:
     ]
     return "\n".join(
         [
-            "## 8. Batch throughput (`screenloop batch`, a browser per attempt)",
+            "## 8. Batch throughput (`screenloop batch`: one shared browser, or one per attempt)",
             "",
             md_table(
                 [
+                    "browser",
                     "concurrency",
                     "passed",
                     "steps/attempt",

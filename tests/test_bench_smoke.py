@@ -79,7 +79,12 @@ def test_bench_smoke_exits_0_and_writes_json(tmp_path: Path) -> None:
         assert {r["side"] for r in link["rows"]} >= {"screenloop png", "sample"}
         assert all(r["n"] > 0 and r["connections"] >= 1 for r in link["rows"])
     batch = figures["batch"]["rows"]
-    assert [r["concurrency"] for r in batch] == [1, 2]
+    assert [(r["concurrency"], r["mode"]) for r in batch] == [
+        (1, "per-attempt"),
+        (1, "shared"),
+        (2, "per-attempt"),
+        (2, "shared"),
+    ]
     assert all(r["passed"] == r["attempts"] for r in batch)
     for title in (
         "## 1. Step overhead",

@@ -90,7 +90,10 @@ class OutputSpec:
 
 
 def output_spec(schema: Any, name: str | None = None) -> OutputSpec:
-    """The spec for answers of `schema`: a pydantic model or any type pydantic understands."""
+    """The spec for answers of `schema`: a pydantic model or any type pydantic understands
+    (or a spec already made, e.g. from a JSON Schema file: agent/_api/_json_schema.py)."""
+    if isinstance(schema, OutputSpec):
+        return schema
     if isinstance(schema, dict):
         raise ConfigurationError(
             "output_schema takes a type (a pydantic model, a dataclass, list[str], ...), "

@@ -41,13 +41,14 @@ from agent._cli._run import (
     open_run_computer,
     record_failed_start,
 )
+from agent._cli._run_finishing import run_kwargs
 from agent._events import AgentHooks
 from agent._pytest._screen_checks import build_check_request, check_spec, parse_answer
 from agent._record._claim import claim_run_dir
 from agent._record._report import REPORT_FILENAME
-from agent._result import RunResult
+from agent._result import RunResult, output_json
 from agent._run._validate import dump_items
-from agent._safety import SafetyMode
+from agent._safety import AskCallback, SafetyMode
 from agent._secrets import Redactor
 from agent._watch._server import WatchServer
 from agent.demo import DEMO_PASSWORD, DEMO_SECRETS, DEMO_USERNAME, DemoApp
@@ -61,6 +62,7 @@ __all__ = [
     "attempt_record",
     "dumps_record",
     "run_attempt",
+    "shares_browser",
     "utc_now",
 ]
 
@@ -96,11 +98,23 @@ class BatchRunSettings:
     task_dir: Path
     watch: WatchServer | None = None
     """The batch's one watch page (``--watch``): every attempt registers its run with it."""
+    ask: Callable[[str], AskCallback] | None = None
+    """``--safety ask``: the safety callback of an attempt, by its key (``<task id>#<n>``);
+    without it the watch page alone answers (agent/_cli/_batch_ask.py)."""
 
 
 def attempt_options(base: RunOptions, task: BatchTask, run_dir: Path) -> RunOptions:
     """The run options of one attempt: the batch's, then the task's keys."""
     return dataclasses.replace(base, **dict(task.options), task=task.task, record=run_dir)
+
+
+def shares_browser(opts: RunOptions) -> bool:
+    """Whether a run with `opts` uses the process's shared local Chromium (a context of
+    its own in it): a local browser, not isolated, not on a profile directory, not
+    headed (a headed one may get a display of its own), not someone else's browser."""
+    other = (opts.desktop, opts.x_display, opts.host_desktop, opts.cdp_url, opts.ws_endpoint)
+    own = (opts.isolated_browser, opts.user_data_dir, opts.headed)
+    return opts.computer == "local" and not any(other) and not any(own)
 
 
 def _sign_in(app: DemoApp) -> None:
@@ -176,7 +190,10 @@ async def run_attempt(
                 size=size,
                 secrets=secrets,
                 safety=cast(SafetyMode, opts.safety or "deny"),
-                ask_callback=None,
+                # agent_kwargs types the run command's sync prompt; Agent takes async too
+                ask_callback=cast(Any, settings.ask(attempt.key))
+                if opts.safety == "ask" and settings.ask is not None
+                else None,
                 run_dir=attempt.run_dir,
                 hooks=hooks or AgentHooks(),
             )
@@ -190,7 +207,7 @@ async def run_attempt(
             try:
                 async with open_run_computer(opts, size) as computer:
                     agents.append(Agent(computer, **kwargs))
-                    result = await agents[0].run(opts.task)
+                    result = await agents[0].run(opts.task, **run_kwargs(opts))
                     with contextlib.suppress(Exception):
                         final_url = await computer.current_url()
                     if final_url is None and result.steps:
@@ -203,6 +220,7 @@ async def run_attempt(
                         "SCREENLOOP_TASK_ID": task.id,
                         "SCREENLOOP_ATTEMPT": str(attempt.number),
                         "SCREENLOOP_DEMO_URL": demo_url or "",
+                        "SCREENLOOP_OUTPUT": _output_text(result),
                     }
                     checks = await evaluate_check(
                         task.check,
@@ -259,6 +277,13 @@ def _asker(computer: Computer, opts: RunOptions, api_key: str | None) -> Any:
     return ask
 
 
+def _output_text(result: RunResult) -> str:
+    """The structured output as JSON text ("" without one), for a command check."""
+    if result.output is None:
+        return ""
+    return json.dumps(output_json(result.output), ensure_ascii=False)
+
+
 def attempt_record(
     attempt: Attempt,
     result: RunResult | None,
@@ -301,6 +326,7 @@ def attempt_record(
         "tokens": int(usage.get("total_tokens", 0) or 0),
         "time_s": round(time_s, 3),
         "final_output": redact.text(answer)[:_MAX_ANSWER] if answer else None,
+        "output": _recorded_output(result, redact),
         "url": redact.text(final_url)[:_MAX_ANSWER] if final_url else None,
         "error": error,
         "run_dir": attempt.rel_dir,
@@ -308,6 +334,20 @@ def attempt_record(
         "started_at": started_at,
         "ended_at": utc_now(),
     }
+
+
+def _recorded_output(result: RunResult | None, redact: Redactor) -> Any:
+    """The validated structured output (``--output-schema``), as JSON; None without one.
+    A value whose JSON is over the answer's bound is kept as truncated text."""
+    if result is None or result.output is None:
+        return None
+    text = redact.text(json.dumps(output_json(result.output), ensure_ascii=False))
+    if len(text) > _MAX_ANSWER:
+        return text[:_MAX_ANSWER]
+    try:
+        return json.loads(text)
+    except ValueError:  # a redaction inside an escape: the text is still the record
+        return text
 
 
 def dumps_record(record: dict[str, Any]) -> str:

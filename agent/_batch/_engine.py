@@ -18,6 +18,14 @@ cancelled by Ctrl-C -- runs (again) into a cleared run directory.
 
 **Order**: attempt 1 of every task, then attempt 2 of every task..., so a
 flaky task shows up early and repeats do not run back to back.
+
+**One browser**: the attempts run in one event loop; when any of them drives a
+local browser (`shares_browser`), the batch holds the loop's Playwright driver
+and shared Chromium for its whole length (`keep_shared_browsers`): every such
+attempt gets a browser context of its own in the one browser, started once. A
+task with ``isolated_browser``, ``user_data_dir`` or ``headed`` gets its own.
+If the shared browser dies, the attempts on it end with a typed error
+(`BrowserGoneError`) and the next attempt starts a fresh one.
 """
 
 from __future__ import annotations
@@ -32,7 +40,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent._batch._attempt import Attempt, BatchRunSettings, dumps_record, run_attempt
+from agent._batch._attempt import (
+    Attempt,
+    BatchRunSettings,
+    attempt_options,
+    dumps_record,
+    run_attempt,
+    shares_browser,
+)
 from agent._batch._index import write_index
 from agent._batch._summary import (
     SUMMARY_FILENAME,
@@ -45,6 +60,7 @@ from agent._errors import ConfigurationError, RunDirectoryError
 from agent._events import AgentHooks, StepStarted
 from agent._record._claim import locked_dir, remove_entries
 from agent._record._untrusted import read_json_object
+from executors._browser._launch import keep_shared_browsers
 
 __all__ = [
     "FLUSH_EVERY_S",
@@ -184,7 +200,11 @@ class BatchRunner:
         concurrency: int = 1,
         resume: bool = False,
         events: BatchEvents | None = None,
+        share_browser: bool = True,
     ) -> None:
+        """`share_browser`: hold one browser for the batch's local browser attempts
+        (False: each attempt's browser closes with it, unless another attempt is on it
+        -- the behaviour before the batch held it, kept as the bench's baseline)."""
         if concurrency < 1:
             raise ConfigurationError("--concurrency must be at least 1")
         self.plan = plan
@@ -192,6 +212,7 @@ class BatchRunner:
         self.concurrency = concurrency
         self.resume = resume
         self.events = events or BatchEvents()
+        self.share_browser = share_browser
         self.records: dict[tuple[str, int], dict[str, Any]] = {}
         self._flushed_at = 0.0
 
@@ -294,10 +315,14 @@ class BatchRunner:
                 if time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
                     self.flush()
 
+        shared = self.share_browser and any(
+            shares_browser(attempt_options(self.settings.base, a.task, a.run_dir)) for a in todo
+        )
         tasks = [asyncio.ensure_future(one(a)) for a in todo]
         try:
             if tasks:
-                await asyncio.gather(*tasks)
+                async with keep_shared_browsers() if shared else contextlib.nullcontext():
+                    await asyncio.gather(*tasks)
         except BaseException:
             for task in tasks:
                 task.cancel()

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TextIO, get_type_hints
@@ -40,6 +42,7 @@ from agent._batch._engine import (
 from agent._batch._index import write_index
 from agent._batch._summary import SUMMARY_FILENAME, merge_summaries, write_json_atomic
 from agent._batch._tasks import BatchTask, load_tasks
+from agent._cli._batch_ask import BatchAsk
 from agent._cli._exit_codes import ExitCode
 from agent._cli._options import parse_secrets
 from agent._cli._reaper import reaper
@@ -172,7 +175,9 @@ def _base_options(opts: Any) -> RunOptions:
     return RunOptions(task="", **given)
 
 
-def _check_tasks(tasks: list[BatchTask], base: RunOptions, name: str) -> str | None:
+def _check_tasks(
+    tasks: list[BatchTask], base: RunOptions, name: str, *, can_ask: bool = False
+) -> str | None:
     """Check every task's run options as `screenloop run` would, before anything starts.
 
     Returns the API key the batch's own options resolve to (for the log's redaction).
@@ -185,8 +190,11 @@ def _check_tasks(tasks: list[BatchTask], base: RunOptions, name: str) -> str | N
             opts = dataclasses.replace(opts, url="http://127.0.0.1/")
         if task.script is not None:
             opts = dataclasses.replace(opts, base_url="http://127.0.0.1:1/v1", provider="custom")
-        if opts.safety == "ask":
-            errors.append(f"{name}:{task.line}: safety: ask needs a terminal; use deny or allow")
+        if opts.safety == "ask" and not can_ask:
+            errors.append(
+                f"{name}:{task.line}: safety: ask needs a terminal or --watch (someone to "
+                "answer); use deny or allow"
+            )
             continue
         try:
             check_run_options(opts)
@@ -234,6 +242,18 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The bar stopped while the terminal asks a question (--safety ask)."""
+        if self.bar is None:
+            yield
+            return
+        self.bar.stop()
+        try:
+            yield
+        finally:
+            self.bar.start()
 
     def events(self) -> BatchEvents:
         return BatchEvents(
@@ -334,6 +354,8 @@ def batch_command(
     if opts.paths and opts.paths[0] == "merge":
         return _merge(opts, session)
     tty = interactive if interactive is not None else session.out.isatty()
+    # a safety question needs someone to answer: a terminal (or the watch page)
+    asking_tty = tty and (interactive is not None or sys.stdin.isatty())
     try:
         if len(opts.paths) != 1:
             raise ConfigurationError(
@@ -347,13 +369,12 @@ def batch_command(
             raise ConfigurationError("--resume needs --record: the batch directory to finish")
         if opts.resume and opts.overwrite:
             raise ConfigurationError("choose --resume or --overwrite, not both")
-        if opts.safety == "ask":
-            raise ConfigurationError("--safety ask needs a terminal per run; use deny or allow")
         shard = parse_shard(opts.shard)
         task_file = Path(opts.paths[0])
         tasks = load_tasks(task_file, trusted=opts.trust_task_file)
         base = _base_options(opts)
-        api_key = _check_tasks(tasks, base, str(task_file))
+        can_ask = asking_tty or opts.watch is not None
+        api_key = _check_tasks(tasks, base, str(task_file), can_ask=can_ask)
         secrets = parse_secrets(opts.secrets)
         sha = sha256_file(task_file)
     except ConfigurationError as exc:
@@ -369,10 +390,20 @@ def batch_command(
         Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-batch-{task_file.stem[:40]}"
     )
     plan = BatchPlan(tasks, target, task_file.name, sha, repeat=opts.repeat, shard=shard)
-    settings = BatchRunSettings(
-        base=base, secrets=secrets, task_dir=task_file.parent.resolve(), watch=watch
+    asks = asking_tty and any(
+        attempt_options(base, t, target).safety == "ask" for t in plan.selected
     )
     progress = _Progress(session.console, live=tty and not opts.json_output, quiet=False)
+    ask = (
+        BatchAsk(session.console, watch=watch is not None, paused=progress.paused) if asks else None
+    )
+    settings = BatchRunSettings(
+        base=base,
+        secrets=secrets,
+        task_dir=task_file.parent.resolve(),
+        watch=watch,
+        ask=ask.for_attempt if ask is not None else None,
+    )
     runner = BatchRunner(
         plan, settings, concurrency=opts.concurrency, resume=opts.resume, events=progress.events()
     )

@@ -115,8 +115,12 @@ async def open_browser(
     ws_endpoint: str | None = None,
     logins: dict[str, Any] | None = None,
     image: dict[str, Any] | None = None,
+    isolated: bool = False,
 ) -> AsyncIterator[Computer]:
     """Chromium showing `start_url`; headed with no ``DISPLAY``: on a virtual display of its own.
+
+    The Chromium is the event loop's shared one (a context of this computer's own)
+    unless `isolated`, or headed on a display of its own, or on a profile directory.
 
     With `cdp_url` / `ws_endpoint`: a fresh context in a browser someone else started.
 
@@ -130,6 +134,7 @@ async def open_browser(
             from sandbox import VirtualDisplay
 
             x_display = (await stack.enter_async_context(VirtualDisplay(*size))).display
+            isolated = True  # its display goes with it: no other computer's browser
         computer = PlaywrightComputer(
             size=size,
             device_scale_factor=device_scale_factor,
@@ -142,6 +147,7 @@ async def open_browser(
             upload_dir=upload_dir,
             cdp_url=cdp_url,
             ws_endpoint=ws_endpoint,
+            isolated=isolated,
             **(logins or {}),
             **(image or {}),
         )
@@ -194,6 +200,14 @@ class HostedComputerOptions:
             "instead of the image (the record keeps the image either way).",
         ),
     ] = False
+    isolated_browser: Annotated[
+        bool,
+        typer.Option(
+            "--isolated-browser",
+            help="Local browser: a Chromium of this run's own; by default the runs of one "
+            "process (a batch's attempts) share one Chromium, a context each.",
+        ),
+    ] = False
 
 
 _LOCAL_ONLY = (
@@ -203,6 +217,7 @@ _LOCAL_ONLY = (
     ("block_domains", "--block-domain"),
     ("downloads", "--downloads"),
     ("upload_dir", "--upload-dir"),
+    ("isolated_browser", "--isolated-browser"),
 )
 _LIGHTCONE_ONLY = (
     ("computer_id", "--computer-id"),
@@ -219,6 +234,12 @@ def check_computer_options(computer: str, kind: str, opts: Any, targets: Sequenc
     if kind not in ("browser", "desktop"):
         raise ConfigurationError(f"--kind must be browser or desktop, got {kind!r}")
     if computer == "local":
+        browser = not (set(targets) - {"--url"}) and not (opts.cdp_url or opts.ws_endpoint)
+        if getattr(opts, "isolated_browser", False) and not browser:
+            raise ConfigurationError(
+                "--isolated-browser applies to a browser screenloop launches (not with "
+                f"{', '.join(set(targets) - {'--url'}) or '--cdp-url/--ws-endpoint'})"
+            )
         given = [flag for name, flag in _LIGHTCONE_ONLY if getattr(opts, name)]
         if kind != "browser":
             given.insert(0, "--kind")

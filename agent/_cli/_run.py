@@ -48,6 +48,7 @@ from agent._cli._run_finishing import (
     browser_logins,
     check_finishing,
     finishing_kwargs,
+    run_kwargs,
 )
 from agent._cli._session import CommandSession
 from agent._cli._watch import WATCH_HELP, linger, start_watch, watched_ask
@@ -440,6 +441,7 @@ async def _computer(opts: RunOptions, size: tuple[int, int]) -> AsyncIterator[Co
             ws_endpoint=opts.ws_endpoint,
             logins=browser_logins(opts),
             image=image_kwargs(opts),
+            isolated=opts.isolated_browser,
         ) as computer:
             yield computer
 
@@ -554,7 +556,7 @@ def run_command(
                 _say_how_to_watch(session, computer)
                 agents.append(Agent(computer, **kwargs))
                 with live:
-                    return await agents[0].run(opts.task)
+                    return await agents[0].run(opts.task, **run_kwargs(opts))
         except ScreenloopError as exc:
             if not agents:  # the computer never came up (a --launch program died)
                 _record_failed_start(

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
+from agent._api._json_schema import MAX_SCHEMA_BYTES, json_schema_output
+from agent._api._output import OutputSpec
 from agent._errors import ConfigurationError
 from agent._run._before_action import ActionRule, action_rules
 
@@ -25,6 +27,8 @@ __all__ = [
     "check_finishing",
     "finishing_kwargs",
     "load_action_rules",
+    "load_output_schema",
+    "run_kwargs",
 ]
 
 _MAX_RULES_FILE_BYTES = 1 << 20
@@ -90,6 +94,14 @@ class FinishingOptions:
             show_default=False,
         ),
     ] = None
+    output_schema: Annotated[
+        Path | None,
+        typer.Option(
+            help="A JSON Schema file (an object schema): the final answer is asked for as "
+            "JSON of it (text.format json_schema), validated and recorded as the output.",
+            show_default=False,
+        ),
+    ] = None
 
 
 def check_finishing(opts: FinishingOptions, *, browser: bool) -> None:
@@ -119,6 +131,33 @@ def check_finishing(opts: FinishingOptions, *, browser: bool) -> None:
         raise ConfigurationError(f"--user-data-dir {opts.user_data_dir} is a file")
     if opts.action_rules is not None:
         load_action_rules(opts.action_rules)
+    if opts.output_schema is not None:
+        load_output_schema(opts.output_schema)
+
+
+def load_output_schema(path: Path) -> OutputSpec:
+    """The structured-output spec of a JSON Schema file (untrusted: bounded, an object
+    schema); `ConfigurationError` otherwise."""
+    where = f"--output-schema {path}"
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_SCHEMA_BYTES + 1)
+    except OSError as exc:
+        raise ConfigurationError(f"{where}: cannot read it: {exc.strerror}") from None
+    if len(data) > MAX_SCHEMA_BYTES:
+        raise ConfigurationError(f"{where}: larger than {MAX_SCHEMA_BYTES} bytes")
+    try:
+        schema = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ConfigurationError(f"{where}: not JSON: {exc}") from None
+    return json_schema_output(schema, path.stem, where=where)
+
+
+def run_kwargs(opts: FinishingOptions) -> dict[str, Any]:
+    """The keyword arguments of ``Agent.run`` for these flags (``output_schema``)."""
+    if opts.output_schema is None:
+        return {}
+    return {"output_schema": load_output_schema(opts.output_schema)}
 
 
 def finishing_kwargs(opts: FinishingOptions) -> dict[str, Any]:

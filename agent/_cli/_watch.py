@@ -86,6 +86,7 @@ class TerminalAsk:
     """The terminal y/N safety prompt, abandonable: it runs in a thread beside the page."""
 
     decided_by = "terminal"
+    question = "Acknowledge here or on the watch page? [y/N] "
 
     def __init__(self, console: Console, live: LiveView | None, stdin: TextIO | None = None):
         self.console = console
@@ -98,6 +99,10 @@ class TerminalAsk:
         self._abandoned.set()
         self.console.print("(answered on the watch page)", markup=False)
 
+    def stop(self) -> None:
+        """Stop waiting for the terminal, quietly (the question was cancelled)."""
+        self._abandoned.set()
+
     def __call__(self, checks: Sequence[SafetyCheck]) -> bool:
         self._abandoned.clear()
         pause = self.live.paused() if self.live is not None else contextlib.nullcontext()
@@ -106,9 +111,7 @@ class TerminalAsk:
             for check in checks:
                 code = escape(check.code or check.id)
                 self.console.print(f"  [bold]{code}[/]: {escape(check.message)}")
-            self.console.print(
-                "Acknowledge here or on the watch page? [y/N] ", end="", markup=False
-            )
+            self.console.print(self.question, end="", markup=False)
             answer = self._readline()
             self.console.print()
         return answer.strip().lower() in ("y", "yes")

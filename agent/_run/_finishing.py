@@ -25,6 +25,13 @@ stuck_stop_after`` the run stops with ``stuck``.
 What the model is told goes through the notices channel (after the call
 outputs, a user ``input_text`` message) and into the step's ``notices``; each
 decision is a `Nudge` event in the step's ``events``.
+
+With notices off (``notices=False``, ``--notices off``) nothing the user did not
+ask for is injected: the stuck detector still stops a run with ``stuck`` but
+never nudges (its `Nudge` event says ``told: false``), and the budget notice is
+not sent. A ``nudge`` text-only policy is a choice of its own and still nudges.
+run.json's ``finishing`` records what was in force (``stuck_nudge``,
+``budget_notice``, ``notices``).
 """
 
 from __future__ import annotations
@@ -106,6 +113,10 @@ class Finishing:
             "budget_notice_at": s.budget_notice_at,
             "text_only": s.text_only,
             "text_only_nudges": s.text_only_nudges,
+            # what may be injected: with notices off, only what the user chose (text_only)
+            "notices": s.notices,
+            "stuck_nudge": s.stuck_after is not None and s.notices,
+            "budget_notice": s.budget_notice_at is not None and s.notices,
         }
 
     # -- a step that acted -------------------------------------------------------------
@@ -149,6 +160,9 @@ class Finishing:
         if self._nudged:
             return None
         self._nudged = True
+        if not settings.notices:  # told nothing: the stop above still ends it
+            await self.ctx.emit(Nudge(step.step, "stuck", what, {**data, "told": False}))
+            return None
         self.stuck_nudges += 1
         line = (
             f"You have {what}. That is not working: do something different (another element, "
@@ -183,7 +197,12 @@ class Finishing:
     def _budget(self, step_no: int) -> str | None:
         share = self.ctx.settings.budget_notice_at
         next_step = step_no + 1
-        if share is None or self._budget_told or next_step > self.max_steps:
+        if (
+            share is None
+            or not self.ctx.settings.notices
+            or self._budget_told
+            or next_step > self.max_steps
+        ):
             return None
         if next_step < max(2, math.ceil(share * self.max_steps)):
             return None

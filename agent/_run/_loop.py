@@ -427,7 +427,8 @@ class RunLoop:
         notices = self.calls.take_notices()
         if not self.ctx.settings.notices:
             notices = []
-        notices += self.calls.take_notes()  # before_action, stuck, budget: always told
+        notices += self.calls.take_notes()  # before_action messages: always told
+        # stuck and budget lines: not with notices off (agent/_run/_finishing.py)
         notices += await self.finishing.after_actions(step, self.calls.last_shot)
         if notices and outputs:
             # after every call output: both dialects take a user message there

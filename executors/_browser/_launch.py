@@ -10,6 +10,10 @@
   browser (always the computer's own connection).
 - When a shared browser dies (crash, SIGKILL), every computer on it is told
   (`BrowserLease.on_gone`), and the next computer launched gets a fresh one.
+- `keep_shared_browsers()` holds the loop's driver and keeps its shared browsers
+  open between computers (a batch whose attempts come and go, one at a time or
+  N at a time, starts one driver and one browser, not one per attempt); they
+  close when the last holder leaves and no computer uses them.
 
 Playwright's objects belong to the event loop that made them, so sharing is
 per loop: agents run with asyncio in one loop share one browser; threads
@@ -24,7 +28,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +46,14 @@ from playwright.async_api import Error as PlaywrightError
 from executors._browser._logins import Logins
 from sandbox import BrowserLaunchError, chromium_args, find_chromium
 
-__all__ = ["BrowserLease", "DriverLease", "LaunchSettings", "launch_profile", "lease_browser"]
+__all__ = [
+    "BrowserLease",
+    "DriverLease",
+    "LaunchSettings",
+    "keep_shared_browsers",
+    "launch_profile",
+    "lease_browser",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +93,8 @@ class _Driver:
     pw: Playwright | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     shared: dict[LaunchSettings, _Shared] = field(default_factory=dict)
+    keepers: int = 0
+    """`keep_shared_browsers` holders: while any, an unused shared browser stays open."""
 
 
 _drivers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Driver] = (
@@ -241,6 +254,26 @@ async def launch_profile(
     return lease, context
 
 
+@contextlib.asynccontextmanager
+async def keep_shared_browsers() -> AsyncIterator[None]:
+    """Keep this loop's Playwright driver, and every shared browser it launches, open
+    until the block ends (then the unused ones close; the ones in use close with
+    their last computer). The driver starts here; a browser only when a computer
+    asks for one. A shared browser that dies meanwhile is forgotten as always: the
+    next computer gets a fresh one, kept the same way."""
+    driver = await _acquire_driver()
+    driver.keepers += 1
+    try:
+        yield
+    finally:
+        driver.keepers -= 1
+        if driver.keepers == 0:
+            idle = [s for s in driver.shared.values() if s.refs == 0]
+            for shared in idle:
+                await _close_shared(driver, shared)
+        await _release_driver(driver)
+
+
 # -- the driver -------------------------------------------------------------------------
 
 
@@ -330,6 +363,12 @@ async def _release_shared(driver: _Driver, shared: _Shared) -> None:
     shared.refs -= 1
     if shared.refs > 0:
         return
+    if driver.keepers > 0 and not shared.gone and shared.browser is not None:
+        return  # kept open for the next computer (keep_shared_browsers)
+    await _close_shared(driver, shared)
+
+
+async def _close_shared(driver: _Driver, shared: _Shared) -> None:
     if driver.shared.get(shared.settings) is shared:
         del driver.shared[shared.settings]
     shared.gone = True  # closing it on purpose: no one is left to tell

@@ -200,8 +200,16 @@ def test_api_error_exit_and_the_key_never_printed(page: PageServer, tmp_path: Pa
         (["run", "t", "--url", "http://127.0.0.1:9/"], {}, "TZAFON_API_KEY"),
         (["run", "t", "--display", "huge", "--api-key", "k"], {}, "1280x720"),
         (["run", "t", "--no-such-option"], {}, "No such option"),
+        (["run", "t", "--desktop", "--isolated-browser"], {}, "--isolated-browser applies"),
     ],
-    ids=["two-targets", "launch-without-desktop", "no-key", "bad-display", "unknown-option"],
+    ids=[
+        "two-targets",
+        "launch-without-desktop",
+        "no-key",
+        "bad-display",
+        "unknown-option",
+        "isolated-desktop",
+    ],
 )
 def test_usage_errors_exit_2(args: list[str], env: dict[str, str], needle: str) -> None:
     res = screenloop(*args, env=clean_env(**env), timeout=60)

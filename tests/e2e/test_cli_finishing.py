@@ -59,6 +59,26 @@ def test_a_stuck_run_exits_4_with_status_stuck(page: PageServer, tmp_path: Path)
     assert json.loads((run_dir / "run.json").read_text())["finishing"]["stuck_after"] == 2
 
 
+def test_notices_off_stops_a_stuck_run_without_telling_the_model(
+    page: PageServer, tmp_path: Path
+) -> None:
+    script = [turn(computer_call("click", x=200, y=150)) for _ in range(5)] + [turn(message("x"))]
+    run_dir = tmp_path / "run"
+    extra = ("--stuck-after", "2", "--stuck-stop-after", "1", "--notices", "off")
+    extra += ("--max-steps", "4", "--budget-notice", "0.5")
+    with ScriptedResponsesServer(script, require_api_key=KEY) as server:
+        res = screenloop(*_args(server, run_dir, page, *extra))
+        bodies = [r.body for r in server.requests if r.method == "POST"]
+    assert res.code == ExitCode.LIMIT_REACHED, res.stderr
+    assert res.json()["status"] == "stuck"
+    assert len(bodies) == 3  # stopped at the same repeat as with notices on
+    sent = json.dumps([b["input"] for b in bodies[1:]])
+    assert "did not change" not in sent and "Step budget" not in sent
+    finishing = json.loads((run_dir / "run.json").read_text())["finishing"]
+    assert finishing["notices"] is False and finishing["stuck_nudge"] is False
+    assert finishing["budget_notice"] is False
+
+
 def test_action_rules_and_a_saved_storage_state(page: PageServer, tmp_path: Path) -> None:
     rules = tmp_path / "rules.json"
     rules.write_text(

@@ -267,3 +267,68 @@ async def test_structured_output_of_a_non_object_type_is_wrapped(
     assert result.status == "completed", result.error
     assert result.output == ["a", "b"]
     assert bodies[0]["text"]["format"]["schema"]["properties"]["value"]["type"] == "array"
+
+
+# -- notices off: nothing injected the user did not ask for ---------------------------
+
+
+async def test_notices_off_stops_a_stuck_run_without_nudging(
+    pages: LoopbackServer, tmp_path: Path
+) -> None:
+    script = [turn(computer_call("click", x=150, y=50)) for _ in range(6)] + [turn(message("x"))]
+    run_dir = tmp_path / "run"
+    async with PlaywrightComputer(start_url=pages.url("/fin-dead.html")) as computer:
+        result, bodies = await drive(
+            computer,
+            script,
+            run_dir,
+            stuck_after=3,
+            stuck_stop_after=2,
+            budget_notice_at=0.5,
+            max_steps=8,
+            notices=False,
+        )
+        clicks = await computer.page.evaluate("window.clicks")
+    assert result.status == "stuck"  # the detector still ends it, at the same repeat
+    assert clicks == 5 and len(bodies) == 5
+    assert not any(told(b) for b in bodies[1:])  # no nudge, no budget notice: no user text
+    steps = steps_of(run_dir)
+    assert all(not s.get("notices") for s in steps)
+    assert nudges(steps[2])[0]["data"]["told"] is False  # detected, recorded, not told
+    assert nudges(steps[4])[0]["data"]["stopped"] is True
+    finishing = json.loads((run_dir / "run.json").read_text())["finishing"]
+    assert finishing["notices"] is False
+    assert finishing["stuck_nudge"] is False and finishing["budget_notice"] is False
+    assert finishing["stuck_after"] == 3 and finishing["budget_notice_at"] == 0.5
+
+
+async def test_notices_off_keeps_an_explicit_text_only_nudge(
+    pages: LoopbackServer, tmp_path: Path
+) -> None:
+    script = [
+        turn(message("I will click the box now.")),
+        turn(computer_call("click", x=150, y=50)),
+        turn(computer_call("click", x=150, y=50)),
+        turn(message("The box shows 2.")),
+    ]
+    run_dir = tmp_path / "run"
+    async with PlaywrightComputer(start_url=pages.url("/fin-counter.html")) as computer:
+        result, bodies = await drive(
+            computer,
+            script,
+            run_dir,
+            text_only="nudge",
+            text_only_nudges=1,
+            max_steps=4,
+            budget_notice_at=0.5,
+            notices=False,
+        )
+        shown = await computer.page.inner_text("#b")
+    assert result.status == "completed", result.error
+    assert shown == "2"
+    texts = [told(b) for b in bodies]
+    assert "Continue with the next action" in texts[1][0]  # asked for: still sent
+    assert not any("Step budget" in t for ts in texts for t in ts)
+    assert [len(t) for t in texts[2:]] == [0, 0]
+    finishing = json.loads((run_dir / "run.json").read_text())["finishing"]
+    assert finishing["text_only"] == "nudge" and finishing["budget_notice"] is False

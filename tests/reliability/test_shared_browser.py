@@ -310,3 +310,35 @@ def test_threads_each_with_their_own_loop_share_per_thread(tmp_path: Path) -> No
     assert sorted(seen) == [(1, "a0", "a1"), (1, "b0", "b1")], seen
     assert len(counted["browser"]) == 2, counted  # one shared browser per thread's loop
     assert len(counted["node"]) == 2, counted
+
+
+async def test_a_kept_browser_outlives_its_computers_and_a_crash_gets_a_fresh_one() -> None:
+    """`keep_shared_browsers` (a batch holds it): the browser stays between computers; a
+    crash is a typed error for the computer on it, and the next computer gets a fresh
+    browser, kept the same way; it closes when the hold ends."""
+    from executors._browser._launch import keep_shared_browsers
+
+    with Site() as site:
+        site.pages["/task.html"] = ("text/html", PAGE)
+        url = site.url("/task.html")
+        async with keep_shared_browsers():
+            async with PlaywrightComputer(size=(400, 260), start_url=url) as first:
+                await first.click(150, 20)
+            (kept,) = processes()["browser"]  # its computer closed; the browser did not
+            async with PlaywrightComputer(size=(400, 260), start_url=url) as on_it:
+                assert processes()["browser"] == {kept}
+                gone = asyncio.Event()
+                assert on_it._lease is not None
+                on_it._lease.on_gone(gone.set)  # the driver's word that it disconnected
+                os.kill(kept, signal.SIGKILL)
+                assert not await wait_gone({kept})
+                await asyncio.wait_for(gone.wait(), 60)
+                with pytest.raises(BrowserGoneError):
+                    await on_it.click(150, 20)
+            async with PlaywrightComputer(size=(400, 260), start_url=url) as fresh:
+                assert await fresh.page.evaluate("1 + 1") == 2
+                (second,) = processes()["browser"]
+            assert second != kept
+            assert processes()["browser"] == {second}  # kept again
+        assert not await wait_gone({second})
+    assert processes()["browser"] == set()
