@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 _THIN_PX = 3
 _KEEP = 4096  # change stamps kept (a few seconds of a busy screen)
 _POLL_S = 0.1  # how often the reader looks at the stop flag
-_SMALL_PX = 64  # the widest and highest rectangle that may be learned as periodic
+_SMALL_PX = 64  # a periodic rectangle is at most this high (a text line) or this wide
 _REPEAT_GAP_S = 0.2  # redrawn again this long after the last counted time ...
 _REPEATS = 2  # ... with no input in between, this many times: periodic
 _RECTS = 512  # rectangles remembered
@@ -68,7 +68,9 @@ class Periodic:
       the input's answer is drawn), not when it repeats (the cursor blinking
       there).
 
-    Large rectangles are never learned: an app that redraws its window twice
+    Only thin rectangles are learned (at most `_SMALL_PX` high or wide: a cursor
+    cell, or the whole text line Tk redraws at each blink); large areas never
+    are: an app that redraws its window twice
     per input is still waited for. What was counted as a change before a
     rectangle was learned is judged again (`is_noise`) when a response is
     measured, so learning late also cleans the measurements. Not thread-safe.
@@ -109,7 +111,9 @@ class Periodic:
 
 
 def _small(rect: Rect) -> bool:
-    return rect[2] <= _SMALL_PX and rect[3] <= _SMALL_PX
+    # a cursor cell, or a whole text line: Tk's Text and Entry redraw the insert
+    # cursor's line, window-wide, at every blink
+    return rect[2] <= _SMALL_PX or rect[3] <= _SMALL_PX
 
 
 class DamageWatcher:

@@ -6,7 +6,9 @@ time."""
 
 from __future__ import annotations
 
+import io
 import shutil
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,6 +68,59 @@ async def test_a_blinking_cursor_does_not_hold_every_step_to_the_ceiling(hog: No
     assert bounded == [], f"settle ran to its bound: {bounded}"
 
 
+# Tk's Text blinks its insert cursor by redrawing the cursor's whole line, window
+# wide (a 1274x19 rectangle at 1280 px), not a cursor-sized cell. Big, black
+# letters; a red cursor, which never counts as ink.
+_TK_TEXT = """
+import tkinter as tk
+root = tk.Tk()
+root.geometry("800x600+0+0")
+text = tk.Text(root, font=("DejaVu Sans Mono", 24), fg="black", bg="white",
+               insertbackground="red", borderwidth=0, highlightthickness=0)
+text.pack(fill="both", expand=True)
+text.focus_force()
+root.mainloop()
+"""
+
+
+def _ink(png: bytes) -> int:
+    """Dark pixels on the Text's first line (the typed letters)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        line = image.convert("RGB").crop((0, 0, 800, 40))
+        raw = line.tobytes()
+    return sum(1 for i in range(0, len(raw), 3) if max(raw[i : i + 3]) < 100)
+
+
+@pytest.mark.desktop
+@needs
+async def test_a_tk_text_blinking_its_whole_line_does_not_hold_steps_to_the_ceiling(
+    hog: None,
+) -> None:
+    """Before thin rectangles were learned, each of Tk's line-wide blinks counted as a
+    late answer: every step of bench figure 1's Tk text workload waited 1.5 s."""
+    pytest.importorskip("tkinter")
+    with VirtualDisplay(800, 600) as display:
+        display.launch([sys.executable, "-c", _TK_TEXT])
+        await client_origin(display.display, "Tk")
+        async with DesktopComputer(display) as computer:
+            await computer.click(400, 300)  # focus, wherever the window manager put it
+            await computer.settle(2.0)
+            ink = _ink((await computer.screenshot()).data)
+            results = []
+            for _ in range(10):
+                await computer.type("W")
+                result = await computer.settle(2.0)
+                now = _ink((await computer.screenshot()).data)
+                results.append((now > ink, result))
+                ink = now
+    stale = [i for i, (fresh, _) in enumerate(results, 1) if not fresh]
+    bounded = [(i, r) for i, (_, r) in enumerate(results, 1) if r.at_ceiling or not r.stable]
+    assert stale == [], f"stale screenshots at steps {stale}"
+    assert bounded == [], f"settle ran to its bound: {bounded}"
+
+
 @pytest.mark.desktop
 @needs
 async def test_typing_in_mousepad_under_a_cpu_hog_is_fresh(hog: None) -> None:
@@ -107,7 +162,7 @@ def test_periodic_does_not_learn_answers_to_input_nor_large_redraws() -> None:
         p.see(label, generation, generation * 1.0)
         p.see(label, generation, generation * 1.0 + 0.3)
     assert p.learned == 0 and not p.is_noise(label, True)
-    window = (0, 0, 640, 480)
+    window = (0, 0, 640, 480)  # nor is a large area
     for t in range(10):  # a whole window redrawn on its own: still a change
         p.see(window, 2, t * 0.5)
     assert p.learned == 0 and not p.is_noise(window, True)
