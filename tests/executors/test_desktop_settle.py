@@ -9,10 +9,8 @@ import asyncio
 import io
 import json
 import logging
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from bench._fresh_apps import cpu_hog as spinning
 from executors import DesktopComputer
 from executors._desktop._settle import ResponseWindow, is_cursor_blink
 from sandbox import VirtualDisplay
@@ -35,18 +34,9 @@ logger = logging.getLogger(__name__)
 
 @pytest.fixture
 def cpu_hog() -> Iterator[None]:
-    """Two processes spinning, one per core of the test machine; always killed."""
-    hogs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        for _ in range(max(2, os.cpu_count() or 2))
-    ]
-    try:
+    """Processes spinning, one per core of the test machine (at least two); always killed."""
+    with spinning(True):
         yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-        for hog in hogs:
-            hog.wait()
 
 
 def events(log: Path) -> list[dict[str, Any]]:
