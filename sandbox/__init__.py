@@ -11,7 +11,7 @@ from sandbox._errors import (
     SandboxError,
     ScreenloopError,
 )
-from sandbox._launch import check_launched, wait_for_launched
+from sandbox._launch import check_launchable, check_launched, wait_for_launched
 from sandbox._policy import DomainPolicy, PolicyDecision
 from sandbox._proxy import BlockedAttempt, PolicyProxy
 
@@ -29,6 +29,7 @@ __all__ = [
     "SandboxError",
     "ScreenloopError",
     "VirtualDisplay",
+    "check_launchable",
     "check_launched",
     "chromium_args",
     "connect_xlib",

@@ -56,12 +56,13 @@ async def open_desktop(
     `windowless_ok`). `image`: the computer's screenshot options (`image_kwargs`).
     """
     from executors import DesktopComputer
-    from sandbox import VirtualDisplay, check_launched, wait_for_launched
+    from sandbox import VirtualDisplay, check_launchable, check_launched, wait_for_launched
 
     argvs = [shlex.split(cmd) for cmd in launch]
     for cmd, argv in zip(launch, argvs, strict=True):
         if not argv:
             raise ConfigurationError(f"--launch {cmd!r} has no program to run")
+        check_launchable(argv)
     async with VirtualDisplay(*size) as display:
         procs = [display.launch(argv) for argv in argvs]
         if procs:

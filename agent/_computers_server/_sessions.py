@@ -207,11 +207,13 @@ class SessionPool:
             )
             return await stack.enter_async_context(browser)
         from executors import DesktopComputer
-        from sandbox import VirtualDisplay, wait_for_launched
+        from sandbox import VirtualDisplay, check_launchable, wait_for_launched
 
-        display = await stack.enter_async_context(VirtualDisplay(*size))
         # {session} in a command names this session (a log file of its own, say)
         argvs = [shlex.split(cmd.replace("{session}", session_id)) for cmd in self.launch]
+        for argv in argvs:
+            check_launchable(argv)
+        display = await stack.enter_async_context(VirtualDisplay(*size))
         procs = [display.launch(argv) for argv in argvs]
         if procs:
             await asyncio.to_thread(wait_for_launched, display, procs, timeout_s=30.0)
