@@ -96,6 +96,8 @@ class SettleResult:
     the input (see `executors._desktop._settle`), and `at_ceiling` whether that
     window had grown to its ceiling (the apps were seen answering, or drawing,
     as late as it allows). None / False where there is no such window.
+    `working_s`: how long of the wait the screen was quiet but a program on the
+    display was still runnable (it had not drawn its answer yet).
     """
 
     waited_s: float
@@ -103,6 +105,7 @@ class SettleResult:
     reason: str = ""
     window_s: float | None = None
     at_ceiling: bool = False
+    working_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from executors._computer import ExecutorEvent, ImageFormat, Screenshot, SettleResult, Size
+from executors._desktop._activity import AppActivity
 from executors._desktop._damage import DamageWatcher
 from executors._desktop._settle import ResponseWindow, frame_key, is_cursor_blink
 from executors._desktop._state import DisplayState
@@ -34,6 +35,10 @@ __all__ = ["DesktopCapture", "encode_bgra"]
 _SETTLED_GRAB_MAX_AGE_S = 0.02
 # how often settle grabs while it waits
 _POLL_S = 0.015
+# how often settle looks at runnable apps, and for how long at most in one settle
+_WORKING_POLL_S = 0.005
+_WORKING_MAX_S = 1.5
+_RESTLESS_AFTER = 2  # settles a program made wait the longest before it is restless
 
 
 class DesktopCapture:
@@ -79,6 +84,10 @@ class DesktopCapture:
         self._use_damage = change_notification
         self._damage: DamageWatcher | None = None
         self._damage_tried = False
+        # the display's client processes' run state (None: not offered, see AppActivity),
+        # and how many settles each program kept at the bound while runnable
+        self._activity: AppActivity | None = None
+        self._overstayed: dict[int, int] = {}
         # when the input the last damage settle waited for ended: its response is
         # measured up to the next input
         self._pending_input_end: float | None = None
@@ -242,7 +251,27 @@ class DesktopCapture:
                 )
             if self._damage is None:
                 self._use_damage = False
+            elif state.name:
+                self._activity = await asyncio.to_thread(AppActivity.open, state.name)
         return self._damage
+
+    def _working(self, since: float | None, now: float) -> list[int]:
+        """The client processes settle still waits for: runnable ones, for a bounded time.
+
+        `since`: when this settle first saw one runnable on a quiet screen. At the
+        bound the runnable ones are let go, and a program let go twice is restless.
+        """
+        activity = self._activity
+        if activity is None:
+            return []
+        working = activity.working()
+        if working and since is not None and now - since >= _WORKING_MAX_S:
+            for pid in working:
+                self._overstayed[pid] = self._overstayed.get(pid, 0) + 1
+                if self._overstayed[pid] >= _RESTLESS_AFTER:
+                    activity.restless.add(pid)
+            return []
+        return working
 
     async def _settle_on_damage(self, watcher: DamageWatcher, max_wait_s: float) -> SettleResult:
         """Settle on DAMAGE reports: the response window, then a quiet interval, one grab.
@@ -275,14 +304,29 @@ class DesktopCapture:
         not_before = input_end + window
         quiet = self._settle_interval_s
         stable = True
+        if self._activity is not None and self._activity.stale:
+            await asyncio.to_thread(self._activity.refresh)
+        # when the screen was first seen quiet with a client still runnable
+        working_since: float | None = None
         while True:
             now = time.monotonic()
-            if now >= not_before and now - watcher.last_change >= quiet:
-                break
+            wake = max(not_before, watcher.last_change + quiet)
+            if now >= wake:
+                # quiet only once every report has been read (a reader kept off the CPU
+                # leaves them in its socket) and no client is still runnable (an app
+                # kept off the CPU has not drawn its answer yet)
+                if not watcher.drained():
+                    wake = now + _WORKING_POLL_S
+                elif now - watcher.last_change < quiet:
+                    continue
+                elif self._working(working_since, now):
+                    working_since = working_since if working_since is not None else now
+                    wake = now + _WORKING_POLL_S
+                else:
+                    break
             if now - start >= max_wait_s:
                 stable = False
                 break
-            wake = max(not_before, watcher.last_change + quiet)
             await asyncio.sleep(min(max(wake - now, 0.002), start + max_wait_s - now))
         generation = state.input_generation
         current, screen = await self._grab()
@@ -295,7 +339,10 @@ class DesktopCapture:
         waited = time.monotonic() - start
         at_ceiling = window >= self._response.ceiling_s
         reason = "unchanged" if stable else "max_wait"
-        return SettleResult(waited, stable, reason, window_s=window, at_ceiling=at_ceiling)
+        working_s = now - working_since if working_since is not None else 0.0
+        return SettleResult(
+            waited, stable, reason, window_s=window, at_ceiling=at_ceiling, working_s=working_s
+        )
 
     @staticmethod
     def _measured(watcher: DamageWatcher, span: tuple[float, float]) -> float:
@@ -330,6 +377,9 @@ class DesktopCapture:
 
     async def close(self) -> None:
         """Close the mss connection (unless the display is gone) and stop the threads."""
+        if self._activity is not None:
+            activity, self._activity = self._activity, None
+            await asyncio.to_thread(activity.close)
         if self._damage is not None:
             watcher, self._damage = self._damage, None
             await asyncio.to_thread(watcher.close)

@@ -88,7 +88,10 @@ class DesktopComputer(DesktopBase):
     `change_notification` (the default) the changes come from the X DAMAGE
     extension, and a change that arrives after a screenshot widens the wait
     for the next steps; without it, or on a server without DAMAGE, settle
-    compares grabs.
+    compares grabs. On a display of this machine, a quiet screen counts only
+    once every DAMAGE report is read and no program on the display is still
+    runnable (`executors._desktop._activity`): an app kept off the CPU has not
+    drawn its answer yet.
 
     Screenshots are `image_format` (png, jpeg, webp) at `quality` (lossy
     formats); ``lossless=True`` makes WebP lossless, and ``compression``

@@ -135,6 +135,8 @@ class DamageWatcher:
         # interval of reports (a screen painting all along is not taken as still)
         self.last_change = time.monotonic()
         self.reports = 0  # every report, thin ones too
+        # set while the reader has reports in hand that it has not stamped yet
+        self._reading = False
         self._thread = threading.Thread(target=self._read, name="screenloop-x-damage", daemon=True)
         self._thread.start()
 
@@ -173,7 +175,10 @@ class DamageWatcher:
         try:
             while not self._stop.is_set():
                 ready, _, _ = select.select([conn.fileno()], [], [], _POLL_S)
+                # before anything is read: `drained` looks at the socket, then at this
+                self._reading = True
                 if not ready and not conn.pending_events():
+                    self._reading = False
                     continue
                 # pending_events reads what arrived; each report is stamped on arrival
                 while conn.pending_events():
@@ -196,11 +201,26 @@ class DamageWatcher:
                                 continue
                         self._stamps.append((now, rect, repeat))
                     self.last_change = now
+                self._reading = False
         except Exception as exc:  # the server went away: no more reports
             logger.debug("DAMAGE reader stopped: %r", exc)
         finally:
+            self._reading = False
             with contextlib.suppress(Exception):
                 conn.close()
+
+    def drained(self) -> bool:
+        """Whether every report the server sent so far has been read and stamped.
+
+        A reader thread kept off the CPU leaves reports unread in its socket, and
+        `last_change` then says "quiet" of a screen that changed: settle asks this
+        before it trusts a quiet interval (and reads `last_change` after it).
+        """
+        try:
+            ready, _, _ = select.select([self._conn.fileno()], [], [], 0)
+        except (OSError, ValueError):  # the reader closed its connection: nothing more comes
+            return True
+        return not ready and not self._reading
 
     @property
     def alive(self) -> bool:

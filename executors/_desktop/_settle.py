@@ -26,6 +26,13 @@ input, so an app that answered *after* the screenshot (too late for this step)
 widens the window for the next ones. A floor (``min_response_s``, chosen from
 the freshness bench's curve, see bench/README.md) keeps the window from
 shrinking below what a timer-driven app commonly needs.
+
+A learned window fits the apps' usual pace, not a step where the machine kept
+the app off the CPU for longer. So the quiet interval counts only when the
+DAMAGE reader has read every report (`DamageWatcher.drained`) and none of the
+display's programs, the X server included, is runnable (`AppActivity`): a
+GTK app starved for 0.4 s after a click is waited for although the screen is
+quiet and the window long past.
 """
 
 from __future__ import annotations

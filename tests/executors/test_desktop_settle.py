@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 import statistics
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,3 +187,57 @@ async def test_an_answer_after_the_screenshot_widens_the_wait_for_the_next_steps
 def test_min_response_s_is_checked() -> None:
     with pytest.raises(ValueError, match="min_response_s"):
         DesktopComputer(VirtualDisplay(64, 64), min_response_s=-1)
+
+
+# An X client that never sleeps: connected, then computing for ever
+_RESTLESS = """
+from Xlib import display
+conn = display.Display()
+conn.sync()
+print("connected", flush=True)
+while True:
+    pass
+"""
+
+
+@pytest.mark.desktop
+@needs_xvfb
+async def test_a_program_that_is_always_runnable_is_waited_for_twice_then_not_at_all() -> None:
+    """Settle waits (bounded) for a display's programs that are still runnable on a
+    quiet screen; one that computes all the time holds two settles to that bound and
+    is then learned as restless, not held against every step."""
+    with VirtualDisplay(320, 240) as display:
+        proc = display.launch([sys.executable, "-c", _RESTLESS], stdout=subprocess.PIPE)
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+        assert line.strip() == b"connected"
+        async with DesktopComputer(display) as computer:
+            results = [await computer.settle(10.0) for _ in range(3)]
+    held, learned = results[:2], results[2]
+    assert all(r.stable and r.working_s > 0 for r in held), results
+    assert learned.stable and learned.working_s == 0, results
+
+
+@pytest.mark.desktop
+@needs_xvfb
+async def test_reports_not_yet_read_keep_the_screen_from_counting_as_quiet() -> None:
+    """A DAMAGE reader kept from its reports (here: blocked on its lock, as a starved
+    thread would be) has not stamped the last change: settle must not take the
+    silence for a still screen. Once it reads them, settle ends."""
+    with VirtualDisplay(320, 240) as display:
+        async with DesktopComputer(display) as computer:
+            await computer.settle(5.0)
+            watcher = computer._capture._damage
+            assert watcher is not None, "Xvfb offers DAMAGE"
+            with watcher._lock:
+                # an xterm mapping its window: reports the reader reads but cannot stamp
+                xterm = display.launch(["xterm", "-geometry", "20x5"])
+                deadline = asyncio.get_running_loop().time() + 30
+                while watcher.drained():
+                    assert asyncio.get_running_loop().time() < deadline, "xterm drew nothing"
+                    await asyncio.sleep(0.01)
+                blocked = await computer.settle(1.0)
+            drained = await computer.settle(10.0)
+            xterm.kill()
+    assert not blocked.stable and blocked.reason == "max_wait", blocked
+    assert drained.stable, drained
