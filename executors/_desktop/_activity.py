@@ -102,8 +102,16 @@ class AppActivity:
         """Ask the server for its clients again (blocking: call it in a thread)."""
         self._ask()
 
-    def working(self) -> list[int]:
-        """The client PIDs (server included, restless ones left out) that are runnable now."""
+    def working(self, first: list[int] | None = None) -> list[int]:
+        """The client PIDs (server included, restless ones left out) that are runnable now.
+
+        `first`: the ones found runnable a moment ago. While one of them still is,
+        that is the answer, without reading every other client's state again.
+        """
+        if first:
+            still = [p for p in first if p not in self.restless and _runnable(p)]
+            if still:
+                return still
         return [p for p in self._pids if p not in self.restless and _runnable(p)]
 
     def close(self) -> None:

@@ -88,6 +88,7 @@ class DesktopCapture:
         # and how many settles each program kept at the bound while runnable
         self._activity: AppActivity | None = None
         self._overstayed: dict[int, int] = {}
+        self._last_working: list[int] = []  # the programs the last look found runnable
         # when the input the last damage settle waited for ended: its response is
         # measured up to the next input
         self._pending_input_end: float | None = None
@@ -264,7 +265,8 @@ class DesktopCapture:
         activity = self._activity
         if activity is None:
             return []
-        working = activity.working()
+        working = activity.working(self._last_working if since is not None else None)
+        self._last_working = working
         if working and since is not None and now - since >= _WORKING_MAX_S:
             for pid in working:
                 self._overstayed[pid] = self._overstayed.get(pid, 0) + 1
