@@ -276,6 +276,7 @@ def render_fresh_apps(fig: dict[str, Any]) -> str:
             f"{r['fresh_pct']:.0f} % ({r['fresh']}/{r['n']})",
             fmt_spread(r["step_s"]),
             "-" if r["side"] == "baseline" else f"{r['at_ceiling']} / {r['max_wait']}",
+            "-" if r["side"] == "baseline" else str(r.get("working", "-")),
         ]
         for r in fig["rows"]
     ]
@@ -284,7 +285,15 @@ def render_fresh_apps(fig: dict[str, Any]) -> str:
             f"## 6b. Freshness on real X programs (load average {min(loads):.1f}-{max(loads):.1f})",
             "",
             md_table(
-                ["program", "load", "side", "fresh", "step ms", "window at ceiling / max_wait"],
+                [
+                    "program",
+                    "load",
+                    "side",
+                    "fresh",
+                    "step ms",
+                    "window at ceiling / max_wait",
+                    "waited for a runnable program",
+                ],
                 rows,
             ),
         ]

@@ -6,18 +6,16 @@ time."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bench._fresh_apps import cpu_hog
+from bench._fresh_apps import cpu_hog, cpu_starver
 from bench._xapps import XAPPS, client_origin
 from executors import DesktopComputer
 from executors._desktop._damage import Periodic
@@ -142,40 +140,6 @@ async def test_a_gtk_menu_opening_under_a_cpu_hog_is_in_the_screenshot(hog: None
     assert stale == [], f"stale screenshots at steps {stale}: {steps}"
 
 
-# Spins on one CPU at real-time priority for 0.4 s per line read: whatever else is
-# pinned to that CPU does not run meanwhile (a machine busy in bursts, made exact)
-_STARVER = """
-import os, sys, time
-os.sched_setaffinity(0, {1})
-os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
-print("ready", flush=True)
-for line in sys.stdin:
-    t = time.monotonic()
-    while time.monotonic() - t < 0.4:
-        pass
-"""
-
-
-@contextlib.contextmanager
-def _starver() -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _STARVER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdin is not None
-    try:
-        if proc.stdout.readline().strip() != "ready":
-            proc.wait(timeout=10)
-            pytest.skip(f"no real-time scheduling here: {proc.stderr.read().strip()[-200:]}")
-        yield proc
-    finally:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.mark.desktop
 @needs
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs")
@@ -186,31 +150,33 @@ async def test_a_gtk_menu_whose_app_is_kept_off_the_cpu_is_in_the_screenshot() -
     run (it is runnable all along), not take the quiet for its answer."""
     app = XAPPS["mousepad-menu"]
     before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {0})  # this thread, and the X server and threads it starts
-    try:
-        with _starver() as starver, VirtualDisplay(800, 600) as display:
-            proc = display.launch(list(app.argv))
-            origin = await client_origin(display.display, app.window_class)
-            for tid in os.listdir(f"/proc/{proc.pid}/task"):
-                os.sched_setaffinity(int(tid), {1})  # mousepad shares the CPU the starver takes
-            starved_steps = (7, 15)
-            steps = []
-            async with DesktopComputer(display) as computer:
-                await computer.settle(2.0)
-                for i in range(1, 17):
-                    if i in starved_steps:
-                        starver.stdin.write("go\n")  # type: ignore[union-attr]
-                        starver.stdin.flush()  # type: ignore[union-attr]
-                    action = app.action(i, origin)
-                    if action["type"] == "click":
-                        await computer.click(action["x"], action["y"])
-                    else:
-                        await computer.keypress(action["keys"])
-                    result = await computer.settle(3.0)
-                    shot = await computer.screenshot()
-                    steps.append((i, app.fresh(shot.data, origin, i), result))
-    finally:
-        os.sched_setaffinity(0, before)
+    with cpu_starver() as starver:
+        if starver is None:
+            pytest.skip("no real-time scheduling here (needs root or CAP_SYS_NICE)")
+        # this thread, and the X server and the threads it starts, keep the other CPU
+        os.sched_setaffinity(0, before - {starver.cpu})
+        try:
+            with VirtualDisplay(800, 600) as display:
+                proc = display.launch(list(app.argv))
+                origin = await client_origin(display.display, app.window_class)
+                starver.pin(proc.pid)  # mousepad shares the CPU the starver takes
+                starved_steps = (7, 15)
+                steps = []
+                async with DesktopComputer(display) as computer:
+                    await computer.settle(2.0)
+                    for i in range(1, 17):
+                        if i in starved_steps:
+                            starver.burst()
+                        action = app.action(i, origin)
+                        if action["type"] == "click":
+                            await computer.click(action["x"], action["y"])
+                        else:
+                            await computer.keypress(action["keys"])
+                        result = await computer.settle(3.0)
+                        shot = await computer.screenshot()
+                        steps.append((i, app.fresh(shot.data, origin, i), result))
+        finally:
+            os.sched_setaffinity(0, before)
     stale = [i for i, fresh, _ in steps if not fresh]
     assert stale == [], f"stale screenshots at steps {stale}: {steps}"
     for i, _, result in steps:
