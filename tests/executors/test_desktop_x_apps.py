@@ -10,7 +10,7 @@ import io
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -33,16 +33,28 @@ def hog() -> Iterator[None]:
         yield
 
 
-async def _steps(name: str, steps: int) -> list[tuple[int, bool, Any]]:
-    """Run `steps` of XAPPS[name] through a DesktopComputer: (step, fresh, settle result)."""
+async def _steps(
+    name: str,
+    steps: int,
+    *,
+    launched: Callable[[int], None] = lambda pid: None,
+    before_step: Callable[[int], None] = lambda i: None,
+    max_wait_s: float = 2.0,
+) -> list[tuple[int, bool, Any]]:
+    """Run `steps` of XAPPS[name] through a DesktopComputer: (step, fresh, settle result).
+
+    `launched(pid)` is called once the program's window shows, `before_step(i)`
+    before the action of step i."""
     app = XAPPS[name]
     out = []
     with VirtualDisplay(800, 600) as display:
-        display.launch(list(app.argv))
+        proc = display.launch(list(app.argv))
         origin = await client_origin(display.display, app.window_class)
+        launched(proc.pid)
         async with DesktopComputer(display) as computer:
             await computer.settle(2.0)
             for i in range(1, steps + 1):
+                before_step(i)
                 action = app.action(i, origin)
                 if action["type"] == "type":
                     await computer.type(action["text"])
@@ -50,7 +62,7 @@ async def _steps(name: str, steps: int) -> list[tuple[int, bool, Any]]:
                     await computer.click(action["x"], action["y"])
                 else:
                     await computer.keypress(action["keys"])
-                result = await computer.settle(2.0)
+                result = await computer.settle(max_wait_s)
                 shot = await computer.screenshot()
                 out.append((i, app.fresh(shot.data, origin, i), result))
     return out
@@ -148,33 +160,21 @@ async def test_a_gtk_menu_whose_app_is_kept_off_the_cpu_is_in_the_screenshot() -
     its floor; then a click comes while mousepad cannot run for 0.4 s. The screen
     is quiet, but mousepad has not drawn the menu yet: settle must wait for it to
     run (it is runnable all along), not take the quiet for its answer."""
-    app = XAPPS["mousepad-menu"]
     before = os.sched_getaffinity(0)
+    starved_steps = (7, 15)
     with cpu_starver() as starver:
         if starver is None:
             pytest.skip("no real-time scheduling here (needs root or CAP_SYS_NICE)")
         # this thread, and the X server and the threads it starts, keep the other CPU
         os.sched_setaffinity(0, before - {starver.cpu})
         try:
-            with VirtualDisplay(800, 600) as display:
-                proc = display.launch(list(app.argv))
-                origin = await client_origin(display.display, app.window_class)
-                starver.pin(proc.pid)  # mousepad shares the CPU the starver takes
-                starved_steps = (7, 15)
-                steps = []
-                async with DesktopComputer(display) as computer:
-                    await computer.settle(2.0)
-                    for i in range(1, 17):
-                        if i in starved_steps:
-                            starver.burst()
-                        action = app.action(i, origin)
-                        if action["type"] == "click":
-                            await computer.click(action["x"], action["y"])
-                        else:
-                            await computer.keypress(action["keys"])
-                        result = await computer.settle(3.0)
-                        shot = await computer.screenshot()
-                        steps.append((i, app.fresh(shot.data, origin, i), result))
+            steps = await _steps(
+                "mousepad-menu",
+                16,
+                launched=starver.pin,  # mousepad shares the CPU the starver takes
+                before_step=lambda i: starver.burst() if i in starved_steps else None,
+                max_wait_s=3.0,
+            )
         finally:
             os.sched_setaffinity(0, before)
     stale = [i for i, fresh, _ in steps if not fresh]
