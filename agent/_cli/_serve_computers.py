@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -85,6 +86,15 @@ def serve_computers_command(opts: ServeComputersOptions) -> int:
         return 2
     if opts.verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from sandbox import LaunchError, check_launchable
+
+    for cmd in opts.launch:
+        try:
+            check_launchable(shlex.split(cmd.replace("{session}", "session")))
+        except (LaunchError, ValueError) as exc:
+            # every desktop session would fail to start: say so now, not per session
+            typer.echo(f"error: --launch {cmd!r}: {exc}", err=True)
+            return 2
     key, made = _key(opts)
     server = ComputersServer(
         api_key=key,

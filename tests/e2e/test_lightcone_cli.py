@@ -269,3 +269,14 @@ def test_serve_computers_command_prints_its_origin_and_key_and_stops_on_sigterm(
             proc.communicate()
     assert proc.returncode == 0, stderr
     assert "stopped; 0 session(s) ended" in stderr and key not in stderr
+
+
+def test_serve_computers_refuses_a_launch_command_no_session_could_start() -> None:
+    """Every desktop session would show xterm for a moment and lose it: refused at
+    start, with the reason, instead of as a 503 for each session."""
+    result = screenloop(
+        "serve-computers", "--launch", "xterm -e no-such-editor {session}.txt", env=clean_env()
+    )
+    assert result.code == 2
+    assert "'no-such-editor' is not installed" in result.stderr
+    assert "http://" not in result.stdout  # it never listened
