@@ -218,7 +218,7 @@ class DamageWatcher:
         """
         try:
             ready, _, _ = select.select([self._conn.fileno()], [], [], 0)
-        except (OSError, ValueError):  # the reader closed its connection: nothing more comes
+        except Exception:  # the reader closed its connection: nothing more comes
             return True
         return not ready and not self._reading
 
