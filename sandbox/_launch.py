@@ -51,7 +51,10 @@ def _e_program(argv: Sequence[str]) -> str | None:
     if not rest:
         return ""
     if os.path.basename(args[0]) in _TERMINALS_E_LINE:
-        words = shlex.split(rest[0]) if rest[0].strip() else []
+        try:
+            words = shlex.split(rest[0])
+        except ValueError:  # unbalanced quotes: the terminal will say so itself
+            words = rest[0].split()
         return words[0] if words else ""
     return rest[0]
 

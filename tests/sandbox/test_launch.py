@@ -77,6 +77,7 @@ def test_a_terminal_told_to_run_a_missing_program_is_refused_before_it_starts(
         ["sh", "-e", "setup.sh"],  # not a terminal: -e is sh's errexit
         ["xterm"],
         ["xterm", "-e"],
+        ["xfce4-terminal", "-e", "sh -c 'unbalanced"],
     ],
 )
 def test_programs_that_can_start_are_not_refused(argv: list[str]) -> None:
