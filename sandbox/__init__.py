@@ -13,6 +13,7 @@ from sandbox._errors import (
 )
 from sandbox._launch import check_launchable, check_launched, wait_for_launched
 from sandbox._policy import DomainPolicy, PolicyDecision
+from sandbox._procs import ProcStat, proc_stat
 from sandbox._proxy import BlockedAttempt, PolicyProxy
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "PolicyDecision",
     "PolicyError",
     "PolicyProxy",
+    "ProcStat",
     "SandboxError",
     "ScreenloopError",
     "VirtualDisplay",
@@ -34,5 +36,6 @@ __all__ = [
     "chromium_args",
     "connect_xlib",
     "find_chromium",
+    "proc_stat",
     "wait_for_launched",
 ]

@@ -34,21 +34,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from sandbox import proc_stat
+
 __all__ = ["descendants", "reap", "reaper"]
 
 SCAN_S = 0.25
 GRACE_S = 3.0
 NOTES_ENV = "SCREENLOOP_REAPER_NOTES"
-
-
-def _stat(pid: int) -> tuple[int, int, str] | None:
-    """(parent pid, start time, state) of `pid`, or None when it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-        rest = text[text.rindex(")") + 2 :].split()
-        return int(rest[1]), int(rest[19]), rest[0]
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def descendants(root: int) -> dict[int, int]:
@@ -58,11 +50,11 @@ def descendants(root: int) -> dict[int, int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        info = _stat(int(entry))
-        if info is None or info[2] == "Z":
+        info = proc_stat(int(entry))
+        if info is None or info.state == "Z":
             continue
-        children.setdefault(info[0], []).append(int(entry))
-        started[int(entry)] = info[1]
+        children.setdefault(info.ppid, []).append(int(entry))
+        started[int(entry)] = info.start
     found: dict[int, int] = {}
     frontier = [root]
     while frontier:
@@ -76,8 +68,8 @@ def descendants(root: int) -> dict[int, int]:
 def _alive(noted: dict[int, int]) -> list[int]:
     out = []
     for pid, start in noted.items():
-        info = _stat(pid)
-        if info is not None and info[1] == start and info[2] != "Z":
+        info = proc_stat(pid)
+        if info is not None and info.start == start and info.state != "Z":
             out.append(pid)
     return out
 

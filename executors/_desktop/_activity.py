@@ -28,6 +28,8 @@ import os
 import time
 from typing import Any
 
+from sandbox import proc_stat
+
 __all__ = ["AppActivity"]
 
 logger = logging.getLogger(__name__)
@@ -37,14 +39,8 @@ _REFRESH_S = 1.0  # how often the list of client PIDs is asked for again
 
 def _runnable(pid: int) -> bool:
     """Whether `pid`'s main thread is running or waiting for a CPU (False once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    # "pid (comm) S ...": the comm may hold spaces and parentheses, the state follows the last ")"
-    end = stat.rfind(b")")
-    return stat[end + 2 : end + 3] == b"R"
+    stat = proc_stat(pid)
+    return stat is not None and stat.state == "R"
 
 
 class AppActivity:
