@@ -52,6 +52,7 @@ class AppActivity:
         self._pids: tuple[int, ...] = ()
         self._asked = 0.0
         self.restless: set[int] = set()  # runnable on every look: not waited for
+        self._let_go: dict[int, int] = {}  # how many waits each program ran to the bound
 
     @classmethod
     def open(cls, display_name: str) -> AppActivity | None:
@@ -109,6 +110,14 @@ class AppActivity:
             if still:
                 return still
         return [p for p in self._pids if p not in self.restless and _runnable(p)]
+
+    def let_go(self, pids: list[int], restless_after: int) -> None:
+        """`pids` were still runnable when a wait for them reached its bound: one
+        let go `restless_after` times is restless from now on."""
+        for pid in pids:
+            self._let_go[pid] = self._let_go.get(pid, 0) + 1
+            if self._let_go[pid] >= restless_after:
+                self.restless.add(pid)
 
     def close(self) -> None:
         """Close the X connection."""

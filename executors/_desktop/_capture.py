@@ -84,10 +84,8 @@ class DesktopCapture:
         self._use_damage = change_notification
         self._damage: DamageWatcher | None = None
         self._damage_tried = False
-        # the display's client processes' run state (None: not offered, see AppActivity),
-        # and how many settles each program kept at the bound while runnable
+        # the display's client processes' run state (None: not offered, see AppActivity)
         self._activity: AppActivity | None = None
-        self._overstayed: dict[int, int] = {}
         self._last_working: list[int] = []  # the programs the last look found runnable
         # when the input the last damage settle waited for ended: its response is
         # measured up to the next input
@@ -268,10 +266,7 @@ class DesktopCapture:
         working = activity.working(self._last_working if since is not None else None)
         self._last_working = working
         if working and since is not None and now - since >= _WORKING_MAX_S:
-            for pid in working:
-                self._overstayed[pid] = self._overstayed.get(pid, 0) + 1
-                if self._overstayed[pid] >= _RESTLESS_AFTER:
-                    activity.restless.add(pid)
+            activity.let_go(working, _RESTLESS_AFTER)
             return []
         return working
 
