@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shlex
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -86,24 +85,22 @@ def serve_computers_command(opts: ServeComputersOptions) -> int:
         return 2
     if opts.verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from sandbox import LaunchError, check_launchable
+    from sandbox import LaunchError
 
-    for cmd in opts.launch:
-        try:
-            check_launchable(shlex.split(cmd.replace("{session}", "session")))
-        except (LaunchError, ValueError) as exc:
-            # every desktop session would fail to start: say so now, not per session
-            typer.echo(f"error: --launch {cmd!r}: {exc}", err=True)
-            return 2
     key, made = _key(opts)
-    server = ComputersServer(
-        api_key=key,
-        port=opts.port,
-        max_sessions=opts.max_sessions,
-        max_lifetime_s=opts.max_lifetime,
-        idle_timeout_s=opts.idle_timeout,
-        launch=opts.launch,
-    )
+    try:
+        server = ComputersServer(
+            api_key=key,
+            port=opts.port,
+            max_sessions=opts.max_sessions,
+            max_lifetime_s=opts.max_lifetime,
+            idle_timeout_s=opts.idle_timeout,
+            launch=opts.launch,
+        )
+    except (LaunchError, ValueError) as exc:
+        # every desktop session would fail to start: say so now, not per session
+        typer.echo(f"error: --launch: {exc}", err=True)
+        return 2
     try:
         server.start()
     except OSError as exc:

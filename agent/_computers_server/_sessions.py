@@ -119,6 +119,12 @@ class SessionPool:
         policy: DomainPolicy | None = None,
         headless: bool = True,
     ) -> None:
+        from sandbox import check_launchable
+
+        # a command no session could start (a terminal told to run a program that is
+        # not installed) is refused here, once, instead of failing every session
+        for cmd in launch:
+            check_launchable(shlex.split(cmd.replace("{session}", "session")))
         self.max_sessions = max_sessions
         self.max_lifetime_s = max_lifetime_s
         self.idle_timeout_s = idle_timeout_s
@@ -207,13 +213,11 @@ class SessionPool:
             )
             return await stack.enter_async_context(browser)
         from executors import DesktopComputer
-        from sandbox import VirtualDisplay, check_launchable, wait_for_launched
+        from sandbox import VirtualDisplay, wait_for_launched
 
+        display = await stack.enter_async_context(VirtualDisplay(*size))
         # {session} in a command names this session (a log file of its own, say)
         argvs = [shlex.split(cmd.replace("{session}", session_id)) for cmd in self.launch]
-        for argv in argvs:
-            check_launchable(argv)
-        display = await stack.enter_async_context(VirtualDisplay(*size))
         procs = [display.launch(argv) for argv in argvs]
         if procs:
             await asyncio.to_thread(wait_for_launched, display, procs, timeout_s=30.0)
